@@ -1,0 +1,90 @@
+import { AgentflowError } from './agentflow-error.ts';
+import { DatabaseError } from './database-error.ts';
+import { ConflictError, ForbiddenError, ValidationError } from './domain-errors.ts';
+
+interface DriverErrorShape {
+  message?: string;
+  code?: string;
+  detail?: string;
+  // postgres.js names
+  constraint_name?: string;
+  table_name?: string;
+  column_name?: string;
+  // PGlite (pg-protocol) names
+  constraint?: string;
+  table?: string;
+  column?: string;
+  // drizzle's DrizzleQueryError
+  query?: string;
+  params?: unknown[];
+  cause?: unknown;
+}
+
+function asShape(error: unknown): DriverErrorShape {
+  return typeof error === 'object' && error !== null ? (error as DriverErrorShape) : {};
+}
+
+/** Normalises any driver or Drizzle error into a DatabaseError; AgentflowErrors pass through. */
+export function toDatabaseError(error: unknown, query?: string, params?: readonly unknown[]): AgentflowError {
+  if (error instanceof AgentflowError) return error;
+  let driverError = error;
+  let sqlQuery = query;
+  let sqlParams = params;
+  const outer = asShape(error);
+  // Drizzle wraps the driver error: keep its query and params, read the SQLSTATE from the cause.
+  if (outer.query !== undefined && outer.cause !== undefined) {
+    if (outer.cause instanceof AgentflowError) return outer.cause;
+    driverError = outer.cause;
+    sqlQuery = outer.query;
+    sqlParams = outer.params;
+  }
+  const shape = asShape(driverError);
+  return new DatabaseError(
+    shape.message ?? String(driverError),
+    {
+      sqlState: typeof shape.code === 'string' ? shape.code : undefined,
+      query: sqlQuery,
+      params: sqlParams,
+      constraint: shape.constraint_name ?? shape.constraint,
+      table: shape.table_name ?? shape.table,
+      column: shape.column_name ?? shape.column,
+      detail: shape.detail,
+    },
+    { cause: driverError },
+  );
+}
+
+/**
+ * Maps a database failure to the domain error a caller can act on. The DatabaseError stays
+ * reachable as `cause`, so nothing about the failed statement is lost.
+ */
+export function translateError(error: unknown): AgentflowError {
+  const dbError = toDatabaseError(error);
+  if (!(dbError instanceof DatabaseError)) return dbError;
+  const where = dbError.constraint ? ` (${dbError.constraint})` : '';
+  switch (dbError.kind) {
+    case 'unique_violation':
+      return new ConflictError(`already exists${where}`, { cause: dbError });
+    case 'foreign_key_violation':
+      // On delete the referencing rows are the problem; on insert/update the referenced row is missing.
+      return /still referenced/.test(dbError.message)
+        ? new ConflictError(`still referenced by other rows${where}`, { cause: dbError })
+        : new ValidationError(`references a row that does not exist in this tenant${where}`, [], {
+            cause: dbError,
+          });
+    case 'check_violation':
+    case 'not_null_violation':
+    case 'exclusion_violation':
+    case 'invalid_text_representation':
+    case 'string_data_right_truncation':
+    case 'numeric_value_out_of_range':
+      return new ValidationError(`${dbError.message}${where}`, [], { cause: dbError });
+    case 'insufficient_privilege':
+      return new ForbiddenError(dbError.message, { cause: dbError });
+    case 'serialization_failure':
+    case 'deadlock_detected':
+      return new ConflictError(`concurrent update, retry: ${dbError.message}`, { cause: dbError });
+    default:
+      return dbError;
+  }
+}
