@@ -54,11 +54,19 @@ export function toDatabaseError(error: unknown, query?: string, params?: readonl
   );
 }
 
+/** True for errors raised by a driver (they carry a SQLSTATE or driver code) or wrapped by Drizzle. */
+function isDriverError(error: unknown): boolean {
+  const shape = asShape(error);
+  return (shape.query !== undefined && shape.cause !== undefined) || typeof shape.code === 'string';
+}
+
 /**
  * Maps a database failure to the domain error a caller can act on. The DatabaseError stays
- * reachable as `cause`, so nothing about the failed statement is lost.
+ * reachable as `cause`, so nothing about the failed statement is lost. Errors that did not come
+ * from the database (a bug in a callback, say) pass through untouched.
  */
-export function translateError(error: unknown): AgentflowError {
+export function translateError(error: unknown): unknown {
+  if (!(error instanceof AgentflowError) && !isDriverError(error)) return error;
   const dbError = toDatabaseError(error);
   if (!(dbError instanceof DatabaseError)) return dbError;
   const where = dbError.constraint ? ` (${dbError.constraint})` : '';

@@ -1,0 +1,64 @@
+-- Tenancy core: tenants, global users, and the membership of users in tenants.
+
+CREATE TABLE tenants (
+  id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+  slug text NOT NULL CHECK (slug ~ '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$'),
+  name text NOT NULL CHECK (char_length(name) BETWEEN 1 AND 200),
+  plan text NOT NULL DEFAULT 'free' CHECK (plan IN ('free', 'starter', 'professional', 'enterprise')),
+  status text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'active', 'suspended', 'deleted')),
+  settings jsonb NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(settings) = 'object'),
+  quotas jsonb NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(quotas) = 'object'),
+  usage jsonb NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(usage) = 'object'),
+  created_at timestamptz NOT NULL DEFAULT now(),
+  updated_at timestamptz NOT NULL DEFAULT now(),
+  deleted_at timestamptz,
+  CONSTRAINT tenants_deleted_status CHECK ((status = 'deleted') = (deleted_at IS NOT NULL))
+);
+CREATE UNIQUE INDEX tenants_slug_live_key ON tenants (slug) WHERE deleted_at IS NULL;
+SELECT agentflow.isolate_by_tenant('tenants', 'id');
+SELECT agentflow.track_changes('tenants', 'id');
+-- Tenants are created and deleted by the service role; a tenant may read and update itself.
+GRANT SELECT, UPDATE ON tenants TO agentflow_app;
+GRANT SELECT, INSERT, UPDATE, DELETE ON tenants TO agentflow_service;
+
+CREATE TABLE users (
+  id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+  email text NOT NULL CHECK (email = lower(email) AND char_length(email) BETWEEN 3 AND 320 AND email LIKE '_%@_%'),
+  password_hash text,
+  name text NOT NULL CHECK (char_length(name) BETWEEN 1 AND 200),
+  avatar_url text CHECK (char_length(avatar_url) <= 2048),
+  github_id bigint,
+  github_username text CHECK (char_length(github_username) <= 100),
+  created_at timestamptz NOT NULL DEFAULT now(),
+  updated_at timestamptz NOT NULL DEFAULT now(),
+  deleted_at timestamptz
+);
+CREATE UNIQUE INDEX users_email_live_key ON users (email) WHERE deleted_at IS NULL;
+CREATE UNIQUE INDEX users_github_id_live_key ON users (github_id) WHERE github_id IS NOT NULL AND deleted_at IS NULL;
+SELECT agentflow.track_changes('users', '', ARRAY['password_hash']);
+
+CREATE TABLE memberships (
+  tenant_id uuid NOT NULL DEFAULT agentflow.current_tenant_id() REFERENCES tenants (id) ON DELETE CASCADE,
+  id uuid NOT NULL DEFAULT gen_random_uuid(),
+  user_id uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  role text NOT NULL CHECK (role IN ('owner', 'admin', 'manager', 'member', 'service')),
+  created_at timestamptz NOT NULL DEFAULT now(),
+  updated_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (tenant_id, id),
+  CONSTRAINT memberships_user_key UNIQUE (tenant_id, user_id)
+);
+SELECT agentflow.isolate_by_tenant('memberships');
+SELECT agentflow.track_changes('memberships', 'tenant_id');
+GRANT SELECT, INSERT, UPDATE, DELETE ON memberships TO agentflow_app, agentflow_service;
+
+-- Users are global: a tenant sees the users who are its members, never their password hash.
+ALTER TABLE users ENABLE ROW LEVEL SECURITY;
+ALTER TABLE users FORCE ROW LEVEL SECURITY;
+CREATE POLICY users_member_select ON users FOR SELECT USING (
+  EXISTS (SELECT 1 FROM memberships m
+           WHERE m.user_id = users.id AND m.tenant_id = (SELECT agentflow.current_tenant_id()))
+);
+CREATE POLICY users_service_all ON users FOR ALL TO agentflow_service USING (true) WITH CHECK (true);
+GRANT SELECT (id, email, name, avatar_url, github_id, github_username, created_at, updated_at, deleted_at)
+  ON users TO agentflow_app;
+GRANT SELECT, INSERT, UPDATE, DELETE ON users TO agentflow_service;

@@ -1,0 +1,3 @@
+DROP TABLE agent_states;
+DROP TABLE project_files;
+DROP TABLE projects;

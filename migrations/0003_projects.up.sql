@@ -1,0 +1,63 @@
+-- Projects, their files, and the one durable agent-state document per project.
+
+CREATE TABLE projects (
+  tenant_id uuid NOT NULL DEFAULT agentflow.current_tenant_id() REFERENCES tenants (id) ON DELETE CASCADE,
+  id uuid NOT NULL DEFAULT gen_random_uuid(),
+  slug text NOT NULL CHECK (slug ~ '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$'),
+  name text NOT NULL CHECK (char_length(name) BETWEEN 1 AND 200),
+  description text CHECK (char_length(description) <= 10000),
+  repo_url text CHECK (char_length(repo_url) <= 2048),
+  default_branch text NOT NULL DEFAULT 'main' CHECK (char_length(default_branch) BETWEEN 1 AND 255),
+  tech_stack jsonb NOT NULL DEFAULT '[]' CHECK (jsonb_typeof(tech_stack) = 'array'),
+  config jsonb NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(config) = 'object'),
+  status text NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'archived', 'deleted')),
+  github_installation_id bigint,
+  mvp_document text,
+  quality_metrics jsonb NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(quality_metrics) = 'object'),
+  created_at timestamptz NOT NULL DEFAULT now(),
+  updated_at timestamptz NOT NULL DEFAULT now(),
+  archived_at timestamptz,
+  deleted_at timestamptz,
+  PRIMARY KEY (tenant_id, id),
+  CONSTRAINT projects_deleted_status CHECK ((status = 'deleted') = (deleted_at IS NOT NULL))
+);
+CREATE UNIQUE INDEX projects_slug_live_key ON projects (tenant_id, slug) WHERE deleted_at IS NULL;
+SELECT agentflow.isolate_by_tenant('projects');
+SELECT agentflow.track_changes('projects', 'tenant_id');
+
+CREATE TABLE project_files (
+  tenant_id uuid NOT NULL DEFAULT agentflow.current_tenant_id(),
+  id uuid NOT NULL DEFAULT gen_random_uuid(),
+  project_id uuid NOT NULL,
+  path text NOT NULL CHECK (char_length(path) BETWEEN 1 AND 1024),
+  content text NOT NULL CHECK (octet_length(content) <= 10485760),
+  content_hash text NOT NULL GENERATED ALWAYS AS (agentflow.sha256_hex(content)) STORED,
+  size_bytes integer NOT NULL GENERATED ALWAYS AS (octet_length(content)) STORED,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  updated_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (tenant_id, id),
+  CONSTRAINT project_files_path_key UNIQUE (tenant_id, project_id, path),
+  -- Carrying tenant_id in the key makes a link to another tenant's project impossible.
+  CONSTRAINT project_files_project_fk FOREIGN KEY (tenant_id, project_id)
+    REFERENCES projects (tenant_id, id) ON DELETE CASCADE
+);
+SELECT agentflow.isolate_by_tenant('project_files');
+SELECT agentflow.track_changes('project_files', 'tenant_id');
+
+CREATE TABLE agent_states (
+  tenant_id uuid NOT NULL DEFAULT agentflow.current_tenant_id(),
+  id uuid NOT NULL DEFAULT gen_random_uuid(),
+  project_id uuid NOT NULL,
+  state jsonb NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(state) = 'object'),
+  version integer NOT NULL DEFAULT 1 CHECK (version >= 1),
+  created_at timestamptz NOT NULL DEFAULT now(),
+  updated_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (tenant_id, id),
+  CONSTRAINT agent_states_project_key UNIQUE (tenant_id, project_id),
+  CONSTRAINT agent_states_project_fk FOREIGN KEY (tenant_id, project_id)
+    REFERENCES projects (tenant_id, id) ON DELETE CASCADE
+);
+SELECT agentflow.isolate_by_tenant('agent_states');
+SELECT agentflow.track_changes('agent_states', 'tenant_id');
+
+GRANT SELECT, INSERT, UPDATE, DELETE ON projects, project_files, agent_states TO agentflow_app, agentflow_service;

@@ -1,0 +1,35 @@
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+
+/** The Drizzle database every repository works with, whichever engine runs it. */
+export type Database = PgDatabase<PgQueryResultHKT, Record<string, never>>;
+
+export type EngineKind = 'pglite' | 'postgres';
+
+export interface SqlStatement {
+  text: string;
+  params?: readonly unknown[];
+}
+
+/** One connection inside one open transaction. */
+export interface Connection {
+  readonly db: Database;
+  /** Runs one parameterised statement and returns its rows as objects. */
+  query<Row = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<Row[]>;
+  /** Runs a script of several statements without parameters (migrations). */
+  exec(script: string): Promise<void>;
+}
+
+export type QueryListener = (text: string) => void;
+
+export interface Engine {
+  readonly kind: EngineKind;
+  /** Where the data lives, with any password removed. */
+  readonly location: string;
+  /**
+   * Runs `work` in one transaction on one connection. `setup` is sent right after BEGIN and,
+   * where the driver can, pipelined with it and with the first statement of `work`, so that
+   * setting the role and tenant costs no extra round trip of its own.
+   */
+  transaction<T>(setup: SqlStatement | undefined, work: (connection: Connection) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}

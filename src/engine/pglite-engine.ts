@@ -1,0 +1,57 @@
+import { mkdir } from 'node:fs/promises';
+import { PGlite, type Transaction } from '@electric-sql/pglite';
+import { drizzle } from 'drizzle-orm/pglite';
+import { toDatabaseError } from '../errors/index.ts';
+import type { Connection, Engine, QueryListener, SqlStatement } from './engine.ts';
+
+export interface PgliteEngineOptions {
+  /** A folder to keep the database in; undefined keeps it in memory. */
+  dataDir: string | undefined;
+  onQuery?: QueryListener;
+}
+
+/** The embedded engine: one PGlite instance, whose single connection serialises transactions. */
+export async function openPgliteEngine(options: PgliteEngineOptions): Promise<Engine> {
+  if (options.dataDir) await mkdir(options.dataDir, { recursive: true });
+  const pglite = new PGlite(options.dataDir);
+  await pglite.waitReady;
+  const logger = options.onQuery ? { logQuery: (text: string) => options.onQuery?.(text) } : false;
+
+  function connectionFor(tx: Transaction): Connection {
+    return {
+      db: drizzle(tx as unknown as PGlite, { logger }),
+      async query<Row>(text: string, params: readonly unknown[] = []) {
+        options.onQuery?.(text);
+        try {
+          const result = await tx.query<Row>(text, params as unknown[]);
+          return result.rows;
+        } catch (error) {
+          throw toDatabaseError(error, text, params);
+        }
+      },
+      async exec(script: string) {
+        options.onQuery?.(script);
+        try {
+          await tx.exec(script);
+        } catch (error) {
+          throw toDatabaseError(error, script);
+        }
+      },
+    };
+  }
+
+  return {
+    kind: 'pglite',
+    location: options.dataDir ?? 'memory://',
+    async transaction<T>(setup: SqlStatement | undefined, work: (connection: Connection) => Promise<T>) {
+      return pglite.transaction(async (tx) => {
+        const connection = connectionFor(tx);
+        if (setup) await connection.query(setup.text, setup.params);
+        return work(connection);
+      });
+    },
+    async close() {
+      if (!pglite.closed) await pglite.close();
+    },
+  };
+}

@@ -1,0 +1,113 @@
+import { drizzle } from 'drizzle-orm/postgres-js';
+import postgres from 'postgres';
+import { toDatabaseError } from '../errors/index.ts';
+import { redactUrl } from './database-url.ts';
+import type { Connection, Engine, QueryListener, SqlStatement } from './engine.ts';
+
+export interface PostgresEngineOptions {
+  url: string;
+  /** Pool size (default 10). */
+  max?: number;
+  /** Seconds an idle connection is kept (default 30). */
+  idleTimeout?: number;
+  /** Seconds to wait for a connection (default 10). */
+  connectTimeout?: number;
+  /** Server-side prepared statements; turn off behind PgBouncer older than 1.21 in transaction mode. */
+  prepare?: boolean;
+  /** Milliseconds a statement may run before the server cancels it (0 = no limit). */
+  statementTimeout?: number;
+  onQuery?: QueryListener;
+}
+
+type Sql = postgres.Sql;
+type ReservedSql = postgres.ReservedSql;
+
+/** The server engine: a postgres.js pool, one reserved connection per transaction. */
+export async function openPostgresEngine(options: PostgresEngineOptions): Promise<Engine> {
+  const prepare = options.prepare ?? true;
+  const sql: Sql = postgres(options.url, {
+    max: options.max ?? 10,
+    idle_timeout: options.idleTimeout ?? 30,
+    connect_timeout: options.connectTimeout ?? 10,
+    prepare,
+    onnotice: () => {},
+    connection: {
+      application_name: 'agentflow',
+      ...(options.statementTimeout ? { statement_timeout: options.statementTimeout } : {}),
+    },
+  });
+  // Registers Drizzle's type parsers on the pool's shared options once.
+  drizzle(sql);
+  try {
+    await sql`select 1`;
+  } catch (error) {
+    await sql.end({ timeout: 1 });
+    throw toDatabaseError(error, 'select 1');
+  }
+  const logger = options.onQuery ? { logQuery: (text: string) => options.onQuery?.(text) } : false;
+
+  function connectionFor(reserved: ReservedSql): Connection {
+    return {
+      db: drizzle(reserved, { logger }),
+      async query<Row>(text: string, params: readonly unknown[] = []) {
+        options.onQuery?.(text);
+        try {
+          return (await reserved.unsafe(text, params as postgres.ParameterOrJSON<never>[], {
+            prepare,
+          })) as unknown as Row[];
+        } catch (error) {
+          throw toDatabaseError(error, text, params);
+        }
+      },
+      async exec(script: string) {
+        options.onQuery?.(script);
+        try {
+          await reserved.unsafe(script);
+        } catch (error) {
+          throw toDatabaseError(error, script);
+        }
+      },
+    };
+  }
+
+  return {
+    kind: 'postgres',
+    location: redactUrl(options.url),
+    async transaction<T>(setup: SqlStatement | undefined, work: (connection: Connection) => Promise<T>) {
+      const reserved = await sql.reserve();
+      const connection = connectionFor(reserved);
+      try {
+        // BEGIN and the setup are written without waiting, so they travel with work's first statement.
+        const begin = reserved.unsafe('begin').execute();
+        const ready: Promise<unknown> = setup ? connection.query(setup.text, setup.params) : begin;
+        // Avoids an unhandled rejection while work runs; the error is rethrown below.
+        begin.catch(() => {});
+        ready.catch(() => {});
+        let result: T;
+        try {
+          result = await work(connection);
+          await ready;
+        } catch (error) {
+          await reserved.unsafe('rollback').catch(() => {});
+          // A failed BEGIN or setup aborts everything after it: report its error, not the ones it caused.
+          await begin.catch((beginError: unknown) => {
+            throw toDatabaseError(beginError, 'begin');
+          });
+          await ready;
+          throw error;
+        }
+        try {
+          await reserved.unsafe('commit');
+        } catch (error) {
+          throw toDatabaseError(error, 'commit');
+        }
+        return result;
+      } finally {
+        reserved.release();
+      }
+    },
+    async close() {
+      await sql.end({ timeout: 5 });
+    },
+  };
+}

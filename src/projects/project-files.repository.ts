@@ -1,0 +1,84 @@
+import { and, asc, eq, getTableColumns, like } from 'drizzle-orm';
+import { z } from 'zod';
+import { NotFoundError } from '../errors/index.ts';
+import { parseId, parseInput, uuidSchema } from '../shared/validation.ts';
+import type { TenantTx } from '../store/unit-of-work.ts';
+import { type ProjectFile, projectFiles } from './project-files.schema.ts';
+import { projectsRepository } from './projects.repository.ts';
+
+export const MAX_FILE_BYTES = 10 * 1024 * 1024;
+
+/** A relative path inside the repository: no leading slash, no `.`/`..` segments, no backslash or NUL. */
+const pathSchema = z
+  .string()
+  .min(1)
+  .max(1024)
+  .refine(
+    (path) =>
+      !path.startsWith('/') &&
+      !/[\\\0]/.test(path) &&
+      path.split('/').every((segment) => segment !== '' && segment !== '.' && segment !== '..'),
+    'a relative path without empty, "." or ".." segments',
+  );
+const upsertFileSchema = z.strictObject({
+  projectId: uuidSchema,
+  path: pathSchema,
+  content: z.string().refine((content) => Buffer.byteLength(content, 'utf8') <= MAX_FILE_BYTES, 'at most 10 MiB'),
+});
+export type UpsertFileInput = z.input<typeof upsertFileSchema>;
+
+export type ProjectFileSummary = Omit<ProjectFile, 'content'>;
+
+const { content: _content, ...summaryColumns } = getTableColumns(projectFiles);
+
+/** Files of a project, unique by path: writing a path again replaces its content. */
+export const projectFilesRepository = {
+  async upsert(tx: TenantTx, input: UpsertFileInput): Promise<ProjectFile> {
+    const values = parseInput(upsertFileSchema, input, 'project file');
+    // A deleted or unknown project has no files; NotFoundError says which.
+    await projectsRepository.get(tx, values.projectId);
+    const [row] = await tx.db
+      .insert(projectFiles)
+      .values({ ...values, tenantId: tx.tenantId })
+      .onConflictDoUpdate({
+        target: [projectFiles.tenantId, projectFiles.projectId, projectFiles.path],
+        set: { content: values.content },
+      })
+      .returning();
+    return row!;
+  },
+
+  async get(tx: TenantTx, projectId: string, path: string): Promise<ProjectFile> {
+    const project = parseId(projectId, 'project');
+    const filePath = parseInput(pathSchema, path, 'file path');
+    const [row] = await tx.db
+      .select()
+      .from(projectFiles)
+      .where(and(eq(projectFiles.projectId, project), eq(projectFiles.path, filePath)));
+    if (!row) throw new NotFoundError('project file', `${project}:${filePath}`);
+    return row;
+  },
+
+  /** Path, hash and size of each file (not the content), in path order, optionally under a folder. */
+  async list(tx: TenantTx, projectId: string, options: { under?: string } = {}): Promise<ProjectFileSummary[]> {
+    const project = parseId(projectId, 'project');
+    const under = options.under === undefined ? undefined : parseInput(pathSchema, options.under, 'folder');
+    const conditions = [eq(projectFiles.projectId, project)];
+    if (under) conditions.push(like(projectFiles.path, `${under.replace(/[\\%_]/g, '\\$&')}/%`));
+    return tx.db
+      .select(summaryColumns)
+      .from(projectFiles)
+      .where(and(...conditions))
+      .orderBy(asc(projectFiles.path));
+  },
+
+  async delete(tx: TenantTx, projectId: string, path: string): Promise<void> {
+    const project = parseId(projectId, 'project');
+    const filePath = parseInput(pathSchema, path, 'file path');
+    const removed = await tx.db
+      .delete(projectFiles)
+      .where(and(eq(projectFiles.projectId, project), eq(projectFiles.path, filePath)))
+      .returning({ id: projectFiles.id });
+    if (removed.length === 0) throw new NotFoundError('project file', `${project}:${filePath}`);
+  },
+};

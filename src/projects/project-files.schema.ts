@@ -1,0 +1,33 @@
+import { sql } from 'drizzle-orm';
+import { foreignKey, integer, pgTable, primaryKey, text, unique, uuid } from 'drizzle-orm/pg-core';
+import { scopedIdColumn, tenantIdColumn, timestampColumns } from '../shared/columns.ts';
+import { projects } from './projects.schema.ts';
+
+export const projectFiles = pgTable(
+  'project_files',
+  {
+    tenantId: tenantIdColumn(),
+    id: scopedIdColumn(),
+    projectId: uuid('project_id').notNull(),
+    path: text('path').notNull(),
+    content: text('content').notNull(),
+    contentHash: text('content_hash')
+      .notNull()
+      .generatedAlwaysAs(sql`agentflow.sha256_hex(content)`),
+    sizeBytes: integer('size_bytes')
+      .notNull()
+      .generatedAlwaysAs(sql`octet_length(content)`),
+    ...timestampColumns(),
+  },
+  (table) => [
+    primaryKey({ columns: [table.tenantId, table.id] }),
+    unique('project_files_path_key').on(table.tenantId, table.projectId, table.path),
+    foreignKey({
+      name: 'project_files_project_fk',
+      columns: [table.tenantId, table.projectId],
+      foreignColumns: [projects.tenantId, projects.id],
+    }).onDelete('cascade'),
+  ],
+);
+
+export type ProjectFile = typeof projectFiles.$inferSelect;

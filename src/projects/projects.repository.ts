@@ -1,0 +1,128 @@
+import { and, asc, eq, gt, isNull, type SQL, sql } from 'drizzle-orm';
+import { z } from 'zod';
+import { ConflictError, NotFoundError } from '../errors/index.ts';
+import { jsonObjectSchema, nameSchema, parseId, parseInput, slugSchema } from '../shared/validation.ts';
+import type { TenantTx } from '../store/unit-of-work.ts';
+import { tenantsRepository } from '../tenancy/tenants.repository.ts';
+import { type Project, projects } from './projects.schema.ts';
+
+/** Usage counter (and quota name) that counts a tenant's live projects. */
+export const PROJECTS_COUNTER = 'projects';
+
+const projectFields = {
+  name: nameSchema,
+  description: z.string().max(10_000).nullable().optional(),
+  repoUrl: z.url().max(2048).nullable().optional(),
+  defaultBranch: z.string().min(1).max(255).optional(),
+  techStack: z.array(z.string().min(1).max(100)).max(100).optional(),
+  config: jsonObjectSchema.optional(),
+  githubInstallationId: z.number().int().positive().nullable().optional(),
+  mvpDocument: z.string().max(1_000_000).nullable().optional(),
+  qualityMetrics: jsonObjectSchema.optional(),
+};
+const createProjectSchema = z.strictObject({ slug: slugSchema, ...projectFields });
+export type CreateProjectInput = z.input<typeof createProjectSchema>;
+const updateProjectSchema = z.strictObject({ ...projectFields, name: nameSchema.optional(), slug: slugSchema.optional() });
+export type UpdateProjectInput = z.input<typeof updateProjectSchema>;
+const listProjectsSchema = z.strictObject({
+  status: z.enum(['active', 'archived']).optional(),
+  afterSlug: slugSchema.optional(),
+  limit: z.number().int().min(1).max(500).default(100),
+});
+export type ListProjectsInput = z.input<typeof listProjectsSchema>;
+
+const live = isNull(projects.deletedAt);
+
+/** Projects of the current tenant. Deleted projects are invisible here; their slugs are free again. */
+export const projectsRepository = {
+  /** Creates a project, counting it against the tenant's `projects` quota in the same transaction. */
+  async create(tx: TenantTx, input: CreateProjectInput): Promise<Project> {
+    const values = parseInput(createProjectSchema, input, 'project');
+    await tenantsRepository.incrementUsage(tx, PROJECTS_COUNTER, 1);
+    const [row] = await tx.db
+      .insert(projects)
+      .values({ ...values, tenantId: tx.tenantId })
+      .returning();
+    return row!;
+  },
+
+  async get(tx: TenantTx, id: string): Promise<Project> {
+    const projectId = parseId(id, 'project');
+    const [row] = await tx.db
+      .select()
+      .from(projects)
+      .where(and(eq(projects.id, projectId), live));
+    if (!row) throw new NotFoundError('project', projectId);
+    return row;
+  },
+
+  async getBySlug(tx: TenantTx, slug: string): Promise<Project> {
+    const value = parseInput(slugSchema, slug, 'project slug');
+    const [row] = await tx.db
+      .select()
+      .from(projects)
+      .where(and(eq(projects.slug, value), live));
+    if (!row) throw new NotFoundError('project', value);
+    return row;
+  },
+
+  /** Live projects in slug order; pass the last slug as `afterSlug` for the next page. */
+  async list(tx: TenantTx, input: ListProjectsInput = {}): Promise<Project[]> {
+    const query = parseInput(listProjectsSchema, input, 'project list');
+    const conditions: SQL[] = [live];
+    if (query.status) conditions.push(eq(projects.status, query.status));
+    if (query.afterSlug) conditions.push(gt(projects.slug, query.afterSlug));
+    return tx.db
+      .select()
+      .from(projects)
+      .where(and(...conditions))
+      .orderBy(asc(projects.slug))
+      .limit(query.limit);
+  },
+
+  async update(tx: TenantTx, id: string, patch: UpdateProjectInput): Promise<Project> {
+    const projectId = parseId(id, 'project');
+    const values = parseInput(updateProjectSchema, patch, 'project update');
+    if (Object.keys(values).length === 0) return projectsRepository.get(tx, projectId);
+    const [row] = await tx.db
+      .update(projects)
+      .set(values)
+      .where(and(eq(projects.id, projectId), live))
+      .returning();
+    if (!row) throw new NotFoundError('project', projectId);
+    return row;
+  },
+
+  async archive(tx: TenantTx, id: string): Promise<Project> {
+    return setArchived(tx, id, true);
+  },
+
+  async unarchive(tx: TenantTx, id: string): Promise<Project> {
+    return setArchived(tx, id, false);
+  },
+
+  /** Soft delete: the row stays for the audit trail and stops counting against the quota. */
+  async softDelete(tx: TenantTx, id: string): Promise<void> {
+    const projectId = parseId(id, 'project');
+    const [row] = await tx.db
+      .update(projects)
+      .set({ status: 'deleted', deletedAt: sql`now()` })
+      .where(and(eq(projects.id, projectId), live))
+      .returning({ id: projects.id });
+    if (!row) throw new NotFoundError('project', projectId);
+    await tenantsRepository.incrementUsage(tx, PROJECTS_COUNTER, -1);
+  },
+};
+
+async function setArchived(tx: TenantTx, id: string, archived: boolean): Promise<Project> {
+  const projectId = parseId(id, 'project');
+  const from = archived ? 'active' : 'archived';
+  const [row] = await tx.db
+    .update(projects)
+    .set(archived ? { status: 'archived', archivedAt: sql`now()` } : { status: 'active', archivedAt: null })
+    .where(and(eq(projects.id, projectId), eq(projects.status, from)))
+    .returning();
+  if (row) return row;
+  const current = await projectsRepository.get(tx, projectId);
+  throw new ConflictError(`project ${projectId} is ${current.status}, not ${from}`);
+}

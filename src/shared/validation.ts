@@ -1,0 +1,26 @@
+import { z } from 'zod';
+import { ValidationError } from '../errors/index.ts';
+
+export const uuidSchema = z.uuid();
+export const slugSchema = z
+  .string()
+  .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'lowercase letters, digits and inner hyphens, at most 63 characters');
+export const nameSchema = z.string().trim().min(1).max(200);
+export const jsonObjectSchema = z.record(z.string(), z.unknown());
+
+/** Parses input at a repository boundary; anything invalid becomes a ValidationError listing every issue. */
+export function parseInput<Schema extends z.ZodType>(schema: Schema, input: unknown, what: string): z.output<Schema> {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  const issues = result.error.issues.map((issue) => ({
+    path: issue.path.map(String).join('.') || '(input)',
+    message: issue.message,
+  }));
+  const summary = issues.map((issue) => `${issue.path}: ${issue.message}`).join('; ');
+  throw new ValidationError(`invalid ${what}: ${summary}`, issues);
+}
+
+/** Validates an id before it reaches SQL, so a malformed one is a ValidationError rather than a driver error. */
+export function parseId(id: unknown, what: string): string {
+  return parseInput(uuidSchema, id, `${what} id`);
+}

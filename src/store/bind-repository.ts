@@ -1,0 +1,31 @@
+import { translateError } from '../errors/index.ts';
+
+// biome-ignore lint/suspicious/noExplicitAny: repository functions have arbitrary argument lists.
+type RepositoryFunction<Tx> = (tx: Tx, ...args: any[]) => Promise<unknown>;
+
+export type BoundRepository<Repository> = {
+  [Name in keyof Repository]: Repository[Name] extends (tx: never, ...args: infer Args) => infer Result
+    ? (...args: Args) => Result
+    : never;
+};
+
+/**
+ * Turns `fn(tx, …args)` repository functions into `tx.repo.fn(…args)` methods, and maps database
+ * failures to domain errors (ConflictError, ValidationError…) at this one boundary.
+ */
+export function bindRepository<Tx, Repository extends Record<string, RepositoryFunction<Tx>>>(
+  repository: Repository,
+  tx: Tx,
+): BoundRepository<Repository> {
+  const bound: Record<string, (...args: unknown[]) => Promise<unknown>> = {};
+  for (const [name, fn] of Object.entries(repository)) {
+    bound[name] = async (...args: unknown[]) => {
+      try {
+        return await fn(tx, ...args);
+      } catch (error) {
+        throw translateError(error);
+      }
+    };
+  }
+  return bound as BoundRepository<Repository>;
+}

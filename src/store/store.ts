@@ -1,0 +1,118 @@
+import { parseDatabaseUrl } from '../engine/database-url.ts';
+import type { Engine, QueryListener } from '../engine/engine.ts';
+import { openPgliteEngine } from '../engine/pglite-engine.ts';
+import { openPostgresEngine, type PostgresEngineOptions } from '../engine/postgres-engine.ts';
+import { TenantContextError, translateError, ValidationError } from '../errors/index.ts';
+import { Migrator } from '../migrations/migrator.ts';
+import { parseInput } from '../shared/validation.ts';
+import {
+  type ServiceContext,
+  serviceContextSchema,
+  type TenantContext,
+  tenantContextSchema,
+} from './actor.ts';
+import { ServiceTx, TenantTx } from './unit-of-work.ts';
+
+export const APP_ROLE = 'agentflow_app';
+export const SERVICE_ROLE = 'agentflow_service';
+
+export interface OpenStoreOptions {
+  /** postgres://…, pglite://<dir> or memory://; defaults to DATABASE_URL, then ./.agentflow/. */
+  url?: string;
+  /**
+   * true applies pending migrations (under the migration lock); false (the default) only checks
+   * that the schema is the one this code knows and throws SchemaVersionError otherwise.
+   */
+  migrate?: boolean;
+  /** Server engine only: pool and statement settings. */
+  postgres?: Omit<PostgresEngineOptions, 'url' | 'onQuery'>;
+  /** Called with the text of every statement sent (tests, tracing). */
+  onQuery?: QueryListener;
+}
+
+// Role, tenant, actor and request context in one statement, all transaction-local (is_local = true),
+// so they vanish at COMMIT/ROLLBACK and cannot leak through a pooled connection.
+const SET_CONTEXT = `SELECT set_config('role', $1, true), set_config('agentflow.tenant_id', $2, true),
+  set_config('agentflow.actor_type', $3, true), set_config('agentflow.actor_id', $4, true),
+  set_config('agentflow.request_context', $5, true)`;
+
+export class Store {
+  private constructor(
+    readonly engine: Engine,
+    readonly migrator: Migrator,
+  ) {}
+
+  static async open(options: OpenStoreOptions = {}): Promise<Store> {
+    const target = parseDatabaseUrl(options.url ?? process.env.DATABASE_URL);
+    const engine =
+      target.kind === 'postgres'
+        ? await openPostgresEngine({ ...options.postgres, url: target.url, onQuery: options.onQuery })
+        : await openPgliteEngine({ dataDir: target.dataDir, onQuery: options.onQuery });
+    try {
+      const migrator = await Migrator.create(engine);
+      if (options.migrate) await migrator.migrate();
+      else await migrator.assertUpToDate();
+      return new Store(engine, migrator);
+    } catch (error) {
+      await engine.close();
+      throw error;
+    }
+  }
+
+  /**
+   * Runs `work` in one transaction as agentflow_app, with the tenant and actor set for this
+   * transaction only. Commits when `work` resolves, rolls back when it throws.
+   */
+  async withTenant<T>(context: TenantContext, work: (tx: TenantTx) => Promise<T>): Promise<T> {
+    let parsed: TenantContext;
+    try {
+      parsed = parseInput(tenantContextSchema, context, 'tenant context');
+    } catch (error) {
+      const issues = error instanceof ValidationError ? error.issues : [];
+      throw new TenantContextError(
+        `withTenant needs a tenant id and an actor ({ type: 'user' | 'agent', id }): ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
+        { cause: error },
+      );
+    }
+    const setup = {
+      text: SET_CONTEXT,
+      params: [
+        APP_ROLE,
+        parsed.tenantId,
+        parsed.actor.type,
+        parsed.actor.id,
+        parsed.request ? JSON.stringify(parsed.request) : '',
+      ],
+    };
+    try {
+      return await this.engine.transaction(setup, (connection) =>
+        work(new TenantTx(connection, parsed.tenantId, parsed.actor)),
+      );
+    } catch (error) {
+      throw translateError(error);
+    }
+  }
+
+  /** Runs `work` in one transaction as agentflow_service, across tenants; audited as `service`. */
+  async asService<T>(context: ServiceContext, work: (tx: ServiceTx) => Promise<T>): Promise<T> {
+    const parsed = parseInput(serviceContextSchema, context, 'service context');
+    const setup = {
+      text: SET_CONTEXT,
+      params: [SERVICE_ROLE, '', 'service', parsed.actor, parsed.request ? JSON.stringify(parsed.request) : ''],
+    };
+    try {
+      return await this.engine.transaction(setup, (connection) => work(new ServiceTx(connection, parsed.actor)));
+    } catch (error) {
+      throw translateError(error);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.engine.close();
+  }
+}
+
+/** Opens the store named by `options.url`, DATABASE_URL, or the embedded default. */
+export function openStore(options: OpenStoreOptions = {}): Promise<Store> {
+  return Store.open(options);
+}

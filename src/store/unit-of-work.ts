@@ -1,0 +1,79 @@
+import { auditLogsRepository } from '../audit/audit-logs.repository.ts';
+import type { Connection, Database } from '../engine/engine.ts';
+import { agentStatesRepository } from '../projects/agent-states.repository.ts';
+import { projectFilesRepository } from '../projects/project-files.repository.ts';
+import { projectsRepository } from '../projects/projects.repository.ts';
+import { membershipAdminRepository, membershipsRepository } from '../tenancy/memberships.repository.ts';
+import { tenantAdminRepository, tenantsRepository } from '../tenancy/tenants.repository.ts';
+import { userAdminRepository, usersRepository } from '../tenancy/users.repository.ts';
+import type { Actor } from './actor.ts';
+import { bindRepository } from './bind-repository.ts';
+
+type Query = <Row = Record<string, unknown>>(text: string, params?: readonly unknown[]) => Promise<Row[]>;
+
+/**
+ * A transaction of one tenant, run as agentflow_app: row-level security confines every statement
+ * to `tenantId`, whether it comes from a repository, `db` or `query`.
+ */
+export class TenantTx {
+  readonly kind = 'tenant';
+  readonly db: Database;
+  /** Parameterised raw SQL, for what the query builder cannot say. */
+  readonly query: Query;
+
+  constructor(
+    connection: Connection,
+    readonly tenantId: string,
+    readonly actor: Actor,
+  ) {
+    this.db = connection.db;
+    this.query = (text, params) => connection.query(text, params);
+  }
+
+  get tenant() {
+    return bindRepository(tenantsRepository, this);
+  }
+  get users() {
+    return bindRepository(usersRepository, this);
+  }
+  get memberships() {
+    return bindRepository(membershipsRepository, this);
+  }
+  get projects() {
+    return bindRepository(projectsRepository, this);
+  }
+  get projectFiles() {
+    return bindRepository(projectFilesRepository, this);
+  }
+  get agentStates() {
+    return bindRepository(agentStatesRepository, this);
+  }
+  get auditLogs() {
+    return bindRepository(auditLogsRepository, this);
+  }
+}
+
+/** A cross-tenant maintenance transaction, run as agentflow_service and audited as `service`. */
+export class ServiceTx {
+  readonly kind = 'service';
+  readonly db: Database;
+  readonly query: Query;
+
+  constructor(
+    connection: Connection,
+    readonly actorName: string,
+  ) {
+    this.db = connection.db;
+    this.query = (text, params) => connection.query(text, params);
+  }
+
+  get tenants() {
+    return bindRepository(tenantAdminRepository, this);
+  }
+  get users() {
+    return bindRepository(userAdminRepository, this);
+  }
+  get memberships() {
+    return bindRepository(membershipAdminRepository, this);
+  }
+}

@@ -1,0 +1,27 @@
+import { pgTable, primaryKey, text, unique, uuid } from 'drizzle-orm/pg-core';
+import { scopedIdColumn, tenantIdColumn, timestampColumns } from '../shared/columns.ts';
+import { tenants } from './tenants.schema.ts';
+import { users } from './users.schema.ts';
+
+/** owner is the human "CEO" of the company; service is a machine account. */
+export const MEMBERSHIP_ROLES = ['owner', 'admin', 'manager', 'member', 'service'] as const;
+export type MembershipRole = (typeof MEMBERSHIP_ROLES)[number];
+
+export const memberships = pgTable(
+  'memberships',
+  {
+    tenantId: tenantIdColumn().references(() => tenants.id, { onDelete: 'cascade' }),
+    id: scopedIdColumn(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    role: text('role', { enum: MEMBERSHIP_ROLES }).notNull(),
+    ...timestampColumns(),
+  },
+  (table) => [
+    primaryKey({ columns: [table.tenantId, table.id] }),
+    unique('memberships_user_key').on(table.tenantId, table.userId),
+  ],
+);
+
+export type Membership = typeof memberships.$inferSelect;
