@@ -1,4 +1,6 @@
-import { drizzle } from 'drizzle-orm/postgres-js';
+import type { Logger } from 'drizzle-orm';
+import { PgDialect } from 'drizzle-orm/pg-core';
+import { drizzle, PostgresJsDatabase, PostgresJsSession } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
 import { toDatabaseError } from '../errors/index.ts';
 import { redactUrl } from './database-url.ts';
@@ -44,11 +46,16 @@ export async function openPostgresEngine(options: PostgresEngineOptions): Promis
     await sql.end({ timeout: 1 });
     throw toDatabaseError(error, 'select 1');
   }
-  const logger = options.onQuery ? { logQuery: (text: string) => options.onQuery?.(text) } : false;
+  const logger: Logger = options.onQuery
+    ? { logQuery: (text: string) => options.onQuery?.(text) }
+    : { logQuery: () => {} };
+  // A reserved connection lacks the pool's options that drizzle() reads, so the session is built
+  // directly; one dialect serves every transaction.
+  const dialect = new PgDialect();
 
   function connectionFor(reserved: ReservedSql): Connection {
     return {
-      db: drizzle(reserved, { logger }),
+      db: new PostgresJsDatabase(dialect, new PostgresJsSession(reserved, dialect, undefined, { logger }), undefined),
       async query<Row>(text: string, params: readonly unknown[] = []) {
         options.onQuery?.(text);
         try {
