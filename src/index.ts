@@ -1,17 +1,18 @@
 // The public API of AgentFlow DB. Kept by hand: what is not exported here is internal.
-export * from './errors/index.ts';
+
+export type { AuditLog } from './audit/audit-logs.schema.ts';
 export { parseDatabaseUrl, redactUrl } from './engine/database-url.ts';
 export type { Connection, Database, Engine, EngineKind } from './engine/engine.ts';
+export * from './errors/index.ts';
 export { loadMigrations, type Migration } from './migrations/migration-files.ts';
 export { type MigrationStatus, Migrator } from './migrations/migrator.ts';
-export type { Actor, RequestContext, ServiceContext, TenantContext } from './store/actor.ts';
-export { APP_ROLE, type OpenStoreOptions, openStore, SERVICE_ROLE, Store } from './store/store.ts';
-export { ServiceTx, TenantTx } from './store/unit-of-work.ts';
-export * as schema from './schema.ts';
-export type { AuditLog } from './audit/audit-logs.schema.ts';
 export type { AgentState } from './projects/agent-states.schema.ts';
 export type { ProjectFile } from './projects/project-files.schema.ts';
 export type { Project } from './projects/projects.schema.ts';
+export * as schema from './schema.ts';
+export type { Actor, RequestContext, ServiceContext, TenantContext } from './store/actor.ts';
+export { APP_ROLE, type OpenStoreOptions, openStore, SERVICE_ROLE, Store } from './store/store.ts';
+export { ServiceTx, TenantTx } from './store/unit-of-work.ts';
 export type { Membership, MembershipRole } from './tenancy/memberships.schema.ts';
 export type { Tenant, TenantPlan, TenantStatus } from './tenancy/tenants.schema.ts';
 export type { User } from './tenancy/users.schema.ts';

@@ -39,3 +39,9 @@ export function encodeJson(value: unknown, path: string): string {
   if (json === undefined) throw invalid(path, 'must be a JSON value (not undefined or a function)');
   return json;
 }
+
+/** A list of names (tags): an array whose items pass assertName. */
+export function assertNames(values: unknown, path: string): asserts values is readonly string[] {
+  if (!Array.isArray(values)) throw invalid(path, 'must be an array of strings');
+  for (const value of values) assertName(value, `${path}[]`);
+}

@@ -13,7 +13,8 @@ export const DEFAULT_DATA_DIR = '.agentflow';
  * the embedded database in `./.agentflow/`.
  */
 export function parseDatabaseUrl(url: string | undefined, cwd: string = process.cwd()): EngineTarget {
-  if (url === undefined || url.trim() === '') return { kind: 'pglite', dataDir: resolve(cwd, DEFAULT_DATA_DIR) };
+  if (url === undefined || url.trim() === '')
+    return { kind: 'pglite', dataDir: resolve(cwd, DEFAULT_DATA_DIR) };
   const trimmed = url.trim();
   if (/^postgres(ql)?:\/\//i.test(trimmed)) return { kind: 'postgres', url: trimmed };
   if (/^memory:\/\/\/?$/i.test(trimmed)) return { kind: 'pglite', dataDir: undefined };

@@ -55,7 +55,11 @@ export async function openPostgresEngine(options: PostgresEngineOptions): Promis
 
   function connectionFor(reserved: ReservedSql): Connection {
     return {
-      db: new PostgresJsDatabase(dialect, new PostgresJsSession(reserved, dialect, undefined, { logger }), undefined),
+      db: new PostgresJsDatabase(
+        dialect,
+        new PostgresJsSession(reserved, dialect, undefined, { logger }),
+        undefined,
+      ),
       async query<Row>(text: string, params: readonly unknown[] = []) {
         options.onQuery?.(text);
         try {

@@ -36,9 +36,12 @@ async function readApplied(connection: Connection): Promise<AppliedMigration[]> 
     `SELECT to_regclass('public.schema_migrations') IS NOT NULL AS present`,
   );
   if (!exists?.present) return [];
-  const rows = await connection.query<{ version: number; name: string; checksum: string; applied_at: Date | string }>(
-    'SELECT version, name, checksum, applied_at FROM schema_migrations ORDER BY version',
-  );
+  const rows = await connection.query<{
+    version: number;
+    name: string;
+    checksum: string;
+    applied_at: Date | string;
+  }>('SELECT version, name, checksum, applied_at FROM schema_migrations ORDER BY version');
   return rows.map((row) => ({
     version: Number(row.version),
     name: row.name,
@@ -126,11 +129,10 @@ export class Migrator {
       assertCompatible(status);
       for (const migration of status.pending) {
         await this.run(connection, migration, 'up');
-        await connection.query('INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)', [
-          migration.version,
-          migration.name,
-          migration.checksum,
-        ]);
+        await connection.query(
+          'INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)',
+          [migration.version, migration.name, migration.checksum],
+        );
       }
       return status.pending;
     });
@@ -144,9 +146,13 @@ export class Migrator {
       assertCompatible(status);
       const target = targetVersion ?? Math.max(status.current - 1, 0);
       if (!Number.isInteger(target) || target < 0 || target > status.current) {
-        throw new MigrationError(`cannot roll back to version ${target}: the database is at version ${status.current}`);
+        throw new MigrationError(
+          `cannot roll back to version ${target}: the database is at version ${status.current}`,
+        );
       }
-      const undone = this.migrations.filter((m) => m.version > target && m.version <= status.current).reverse();
+      const undone = this.migrations
+        .filter((m) => m.version > target && m.version <= status.current)
+        .reverse();
       for (const migration of undone) {
         await this.run(connection, migration, 'down');
         await connection.query('DELETE FROM schema_migrations WHERE version = $1', [migration.version]);

@@ -23,7 +23,9 @@ const pathSchema = z
 const upsertFileSchema = z.strictObject({
   projectId: uuidSchema,
   path: pathSchema,
-  content: z.string().refine((content) => Buffer.byteLength(content, 'utf8') <= MAX_FILE_BYTES, 'at most 10 MiB'),
+  content: z
+    .string()
+    .refine((content) => Buffer.byteLength(content, 'utf8') <= MAX_FILE_BYTES, 'at most 10 MiB'),
 });
 export type UpsertFileInput = z.input<typeof upsertFileSchema>;
 
@@ -60,7 +62,11 @@ export const projectFilesRepository = {
   },
 
   /** Path, hash and size of each file (not the content), in path order, optionally under a folder. */
-  async list(tx: TenantTx, projectId: string, options: { under?: string } = {}): Promise<ProjectFileSummary[]> {
+  async list(
+    tx: TenantTx,
+    projectId: string,
+    options: { under?: string } = {},
+  ): Promise<ProjectFileSummary[]> {
     const project = parseId(projectId, 'project');
     const under = options.under === undefined ? undefined : parseInput(pathSchema, options.under, 'folder');
     const conditions = [eq(projectFiles.projectId, project)];

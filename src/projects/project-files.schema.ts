@@ -11,12 +11,8 @@ export const projectFiles = pgTable(
     projectId: uuid('project_id').notNull(),
     path: text('path').notNull(),
     content: text('content').notNull(),
-    contentHash: text('content_hash')
-      .notNull()
-      .generatedAlwaysAs(sql`agentflow.sha256_hex(content)`),
-    sizeBytes: integer('size_bytes')
-      .notNull()
-      .generatedAlwaysAs(sql`octet_length(content)`),
+    contentHash: text('content_hash').notNull().generatedAlwaysAs(sql`agentflow.sha256_hex(content)`),
+    sizeBytes: integer('size_bytes').notNull().generatedAlwaysAs(sql`octet_length(content)`),
     ...timestampColumns(),
   },
   (table) => [

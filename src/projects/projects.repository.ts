@@ -22,7 +22,11 @@ const projectFields = {
 };
 const createProjectSchema = z.strictObject({ slug: slugSchema, ...projectFields });
 export type CreateProjectInput = z.input<typeof createProjectSchema>;
-const updateProjectSchema = z.strictObject({ ...projectFields, name: nameSchema.optional(), slug: slugSchema.optional() });
+const updateProjectSchema = z.strictObject({
+  ...projectFields,
+  name: nameSchema.optional(),
+  slug: slugSchema.optional(),
+});
 export type UpdateProjectInput = z.input<typeof updateProjectSchema>;
 const listProjectsSchema = z.strictObject({
   status: z.enum(['active', 'archived']).optional(),

@@ -4,12 +4,19 @@ import { ValidationError } from '../errors/index.ts';
 export const uuidSchema = z.uuid();
 export const slugSchema = z
   .string()
-  .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'lowercase letters, digits and inner hyphens, at most 63 characters');
+  .regex(
+    /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/,
+    'lowercase letters, digits and inner hyphens, at most 63 characters',
+  );
 export const nameSchema = z.string().trim().min(1).max(200);
 export const jsonObjectSchema = z.record(z.string(), z.unknown());
 
 /** Parses input at a repository boundary; anything invalid becomes a ValidationError listing every issue. */
-export function parseInput<Schema extends z.ZodType>(schema: Schema, input: unknown, what: string): z.output<Schema> {
+export function parseInput<Schema extends z.ZodType>(
+  schema: Schema,
+  input: unknown,
+  what: string,
+): z.output<Schema> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
   const issues = result.error.issues.map((issue) => ({

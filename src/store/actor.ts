@@ -9,10 +9,9 @@ export const actorSchema = z.object({
 export type Actor = z.infer<typeof actorSchema>;
 
 /** Optional request details copied into audit rows (request id, client address, user agent…). */
-export const requestContextSchema = z.record(z.string().max(64), z.string().max(512)).refine(
-  (context) => Object.keys(context).length <= 16,
-  'at most 16 entries',
-);
+export const requestContextSchema = z
+  .record(z.string().max(64), z.string().max(512))
+  .refine((context) => Object.keys(context).length <= 16, 'at most 16 entries');
 export type RequestContext = z.infer<typeof requestContextSchema>;
 
 export const tenantContextSchema = z.object({

@@ -98,10 +98,18 @@ export class Store {
     const parsed = parseInput(serviceContextSchema, context, 'service context');
     const setup = {
       text: SET_CONTEXT,
-      params: [SERVICE_ROLE, '', 'service', parsed.actor, parsed.request ? JSON.stringify(parsed.request) : ''],
+      params: [
+        SERVICE_ROLE,
+        '',
+        'service',
+        parsed.actor,
+        parsed.request ? JSON.stringify(parsed.request) : '',
+      ],
     };
     try {
-      return await this.engine.transaction(setup, (connection) => work(new ServiceTx(connection, parsed.actor)));
+      return await this.engine.transaction(setup, (connection) =>
+        work(new ServiceTx(connection, parsed.actor)),
+      );
     } catch (error) {
       throw translateError(error);
     }

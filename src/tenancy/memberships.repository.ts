@@ -39,7 +39,10 @@ export const membershipsRepository = {
 
   async remove(tx: TenantTx, userId: string): Promise<void> {
     const id = parseId(userId, 'user');
-    const removed = await tx.db.delete(memberships).where(eq(memberships.userId, id)).returning({ id: memberships.id });
+    const removed = await tx.db
+      .delete(memberships)
+      .where(eq(memberships.userId, id))
+      .returning({ id: memberships.id });
     if (removed.length === 0) throw new NotFoundError('membership', id);
   },
 
@@ -76,6 +79,10 @@ export const membershipAdminRepository = {
 
   async listForUser(tx: ServiceTx, userId: string): Promise<Membership[]> {
     const id = parseId(userId, 'user');
-    return tx.db.select().from(memberships).where(eq(memberships.userId, id)).orderBy(asc(memberships.createdAt));
+    return tx.db
+      .select()
+      .from(memberships)
+      .where(eq(memberships.userId, id))
+      .orderBy(asc(memberships.createdAt));
   },
 };

