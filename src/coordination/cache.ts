@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { CoordinationUnavailableError } from './errors.ts';
 import type { ErrorReporter } from './report-error.ts';
-import { assertName, assertNames, assertPositiveInteger, encodeJson } from './validation.ts';
+import { assertFunction, assertName, assertNames, assertPositiveInteger, encodeJson } from './validation.ts';
 
 export interface CacheSetOptions {
   /** Time to live in milliseconds; every entry expires. */
@@ -126,6 +126,7 @@ export class CoordinationCache implements Cache {
 
   async getOrSet<T>(key: string, loader: () => T | Promise<T>, ttl: CacheTtl): Promise<T> {
     assertName(key, 'key');
+    assertFunction(loader, 'loader');
     const options = normaliseTtl(ttl);
     const pending = this.#flights.get(key);
     if (pending) return pending as Promise<T>;
@@ -154,6 +155,8 @@ export class CoordinationCache implements Cache {
     fn: (...args: A) => R | Promise<R>,
     options: CachedOptions<A>,
   ): (...args: A) => Promise<R> {
+    assertFunction(fn, 'fn');
+    assertFunction(options.key, 'key');
     assertPositiveInteger(options.ttlMs, 'ttlMs');
     const { key, ttlMs, tags } = options;
     return (...args: A) =>

@@ -45,3 +45,7 @@ export function assertNames(values: unknown, path: string): asserts values is re
   if (!Array.isArray(values)) throw invalid(path, 'must be an array of strings');
   for (const value of values) assertName(value, `${path}[]`);
 }
+
+export function assertFunction(value: unknown, path: string): asserts value is (...args: never[]) => unknown {
+  if (typeof value !== 'function') throw invalid(path, 'must be a function');
+}

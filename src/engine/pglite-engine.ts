@@ -1,7 +1,8 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdir } from 'node:fs/promises';
 import { PGlite, type Transaction } from '@electric-sql/pglite';
 import { drizzle } from 'drizzle-orm/pglite';
-import { toDatabaseError } from '../errors/index.ts';
+import { ConfigurationError, toDatabaseError } from '../errors/index.ts';
 import type { Connection, Engine, QueryListener, SqlStatement } from './engine.ts';
 
 export interface PgliteEngineOptions {
@@ -15,6 +16,8 @@ export async function openPgliteEngine(options: PgliteEngineOptions): Promise<En
   if (options.dataDir) await mkdir(options.dataDir, { recursive: true });
   const pglite = new PGlite(options.dataDir);
   await pglite.waitReady;
+  // PGlite has one connection: a transaction opened inside another would wait for it forever.
+  const insideTransaction = new AsyncLocalStorage<true>();
   const logger = options.onQuery ? { logQuery: (text: string) => options.onQuery?.(text) } : false;
 
   function connectionFor(tx: Transaction): Connection {
@@ -44,11 +47,18 @@ export async function openPgliteEngine(options: PgliteEngineOptions): Promise<En
     kind: 'pglite',
     location: options.dataDir ?? 'memory://',
     async transaction<T>(setup: SqlStatement | undefined, work: (connection: Connection) => Promise<T>) {
-      return pglite.transaction(async (tx) => {
-        const connection = connectionFor(tx);
-        if (setup) await connection.query(setup.text, setup.params);
-        return work(connection);
-      });
+      if (insideTransaction.getStore()) {
+        throw new ConfigurationError(
+          'a transaction was opened inside another on the embedded engine, which has a single connection: use the outer transaction',
+        );
+      }
+      return pglite.transaction((tx) =>
+        insideTransaction.run(true, async () => {
+          const connection = connectionFor(tx);
+          if (setup) await connection.query(setup.text, setup.params);
+          return work(connection);
+        }),
+      );
     },
     async close() {
       if (!pglite.closed) await pglite.close();

@@ -5,16 +5,16 @@ import { openPostgresEngine, type PostgresEngineOptions } from '../engine/postgr
 import { TenantContextError, translateError, ValidationError } from '../errors/index.ts';
 import { Migrator } from '../migrations/migrator.ts';
 import { parseInput } from '../shared/validation.ts';
+import { type VerifyReport, verifyDatabase } from '../verify/verify-database.ts';
 import {
   type ServiceContext,
   serviceContextSchema,
   type TenantContext,
   tenantContextSchema,
 } from './actor.ts';
+import { APP_ROLE, SERVICE_ROLE } from './roles.ts';
 import { ServiceTx, TenantTx } from './unit-of-work.ts';
 
-export const APP_ROLE = 'agentflow_app';
-export const SERVICE_ROLE = 'agentflow_service';
 
 export interface OpenStoreOptions {
   /** postgres://…, pglite://<dir> or memory://; defaults to DATABASE_URL, then ./.agentflow/. */
@@ -113,6 +113,12 @@ export class Store {
     } catch (error) {
       throw translateError(error);
     }
+  }
+
+  /** Checks the live catalog against the isolation invariants (what `agentflow db verify` prints). */
+  async verify(): Promise<VerifyReport> {
+    const status = await this.migrator.status();
+    return this.engine.transaction(undefined, (connection) => verifyDatabase(connection, status));
   }
 
   async close(): Promise<void> {

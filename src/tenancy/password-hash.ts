@@ -46,5 +46,10 @@ export async function verifyPassword(password: string, stored: string): Promise<
   return actual.length === expected.length && timingSafeEqual(actual, expected);
 }
 
+let decoy: Promise<string> | undefined;
+
 /** A valid hash of nothing anyone knows: verifying against it costs what a real check costs. */
-export const DECOY_PASSWORD_HASH = await hashPassword(randomBytes(16).toString('hex'));
+export function decoyPasswordHash(): Promise<string> {
+  decoy ??= hashPassword(randomBytes(16).toString('hex'));
+  return decoy;
+}

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { NotFoundError } from '../errors/index.ts';
 import { nameSchema, parseId, parseInput } from '../shared/validation.ts';
 import type { ServiceTx, TenantTx } from '../store/unit-of-work.ts';
-import { DECOY_PASSWORD_HASH, hashPassword, verifyPassword } from './password-hash.ts';
+import { decoyPasswordHash, hashPassword, verifyPassword } from './password-hash.ts';
 import { type User, users } from './users.schema.ts';
 
 const { passwordHash: _secret, ...publicColumns } = getTableColumns(users);
@@ -111,7 +111,7 @@ export const userAdminRepository = {
           .from(users)
           .where(and(eq(users.email, parsedEmail.data), isNull(users.deletedAt)))
       : [];
-    const matches = await verifyPassword(String(password), row?.passwordHash ?? DECOY_PASSWORD_HASH);
+    const matches = await verifyPassword(String(password), row?.passwordHash ?? (await decoyPasswordHash()));
     if (!row || !row.passwordHash || !matches) return null;
     const { passwordHash: _hash, ...user } = row;
     return user;

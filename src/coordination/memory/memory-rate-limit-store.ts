@@ -1,0 +1,24 @@
+import { type GcraDecision, gcraStep } from '../gcra.ts';
+import type { RateLimitStore } from '../rate-limiter.ts';
+import { ExpiringMap } from './expiring-map.ts';
+
+/** Microseconds on a clock that never goes back (wall-clock jumps do not refill budgets). */
+function nowUs(): number {
+  return Math.round((performance.timeOrigin + performance.now()) * 1000);
+}
+
+/** GCRA state of one process: the memory adapter's limiter and the Redis adapter's fallback. */
+export class MemoryRateLimitStore implements RateLimitStore {
+  readonly #tats = new ExpiringMap<number>();
+
+  async consume(key: string, cost: number, limit: number, windowMs: number): Promise<GcraDecision> {
+    const now = nowUs();
+    const step = gcraStep(this.#tats.get(key), now, cost, limit, windowMs);
+    if (step.tat !== undefined) this.#tats.set(key, step.tat, Date.now() + Math.ceil((step.tat - now) / 1000));
+    return step.decision;
+  }
+
+  async reset(key: string): Promise<void> {
+    this.#tats.delete(key);
+  }
+}

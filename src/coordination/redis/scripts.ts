@@ -1,0 +1,218 @@
+import { type CommandParser, defineScript } from 'redis';
+import type { GcraDecision } from '../gcra.ts';
+
+/**
+ * Every multi-step operation is one Lua script: atomic, and one round trip (node-redis sends
+ * EVALSHA and falls back to EVAL once after a restart emptied the script cache). Times come from
+ * the server's TIME, so processes with skewed clocks still agree. Some scripts derive keys from
+ * a prefix passed in ARGV (the user index of a session): fine on one Redis or Sentinel, which is
+ * what this adapter supports, but not on Redis Cluster.
+ */
+
+/** A session hash as [userId, data, createdAt, expiresAt, ttlMs] (strings), or null. */
+export type SessionFields = [string, string, string, string, string];
+
+const NOW_MS = `local t = redis.call('TIME')
+local now = t[1] * 1000 + math.floor(t[2] / 1000)`;
+
+// Mirrors gcraStep in ../gcra.ts, in integer microseconds (formatted with %.0f, as %.14g would
+// round 16-digit values).
+const GCRA = `local t = redis.call('TIME')
+local now = t[1] * 1000000 + t[2]
+local cost = tonumber(ARGV[1])
+local window = tonumber(ARGV[3]) * 1000
+local interval = window / tonumber(ARGV[2])
+local tat = tonumber(redis.call('GET', KEYS[1]) or now)
+if tat < now then tat = now end
+local new_tat = math.floor(tat + cost * interval + 0.5)
+local allow_at = new_tat - window
+if now < allow_at then
+  return {0, math.floor((now + window - tat) / interval), math.ceil((allow_at - now) / 1000), math.ceil((tat - now) / 1000)}
+end
+if cost > 0 then
+  redis.call('SET', KEYS[1], string.format('%.0f', new_tat), 'PX', math.ceil((new_tat - now) / 1000))
+end
+return {1, math.floor((now + window - new_tat) / interval), 0, math.ceil((new_tat - now) / 1000)}`;
+
+// A tag keeps its version until invalidated (deleted); it must outlive every entry using it.
+const CLAIM_TAG_VERSIONS = `local ttl = tonumber(ARGV[2])
+local versions = {}
+for i, key in ipairs(KEYS) do
+  redis.call('SET', key, ARGV[1], 'NX', 'PX', ttl)
+  if redis.call('PTTL', key) < ttl then redis.call('PEXPIRE', key, ttl) end
+  versions[i] = redis.call('GET', key)
+end
+return versions`;
+
+// The fencing counter has no TTL: it must never go back, whatever expires.
+const LOCK_ACQUIRE = `if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
+  return redis.call('INCR', KEYS[2])
+end
+return false`;
+
+const LOCK_EXTEND = `if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return 0`;
+
+const LOCK_RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0`;
+
+// A session is a hash (u userId, d data, c createdAt, x expiresAt, t ttl) with a TTL; the
+// user's index is a sorted set of session ids scored by expiry, living as long as its
+// longest session, so expired ids can be pruned by score.
+const EXTEND_INDEX = `if redis.call('PTTL', idx) < ttl then redis.call('PEXPIRE', idx, ttl) end`;
+
+const SESSION_CREATE = `${NOW_MS}
+local ttl = tonumber(ARGV[3])
+local idx = KEYS[2]
+redis.call('HSET', KEYS[1], 'u', ARGV[1], 'd', ARGV[2], 'c', now, 'x', now + ttl, 't', ttl)
+redis.call('PEXPIRE', KEYS[1], ttl)
+redis.call('ZREMRANGEBYSCORE', idx, '-inf', now)
+redis.call('ZADD', idx, now + ttl, ARGV[4])
+${EXTEND_INDEX}
+return redis.call('HMGET', KEYS[1], 'u', 'd', 'c', 'x', 't')`;
+
+const SESSION_TOUCH = `local s = redis.call('HMGET', KEYS[1], 'u', 't')
+if not s[1] then return false end
+${NOW_MS}
+local ttl = tonumber(ARGV[3]) or tonumber(s[2])
+local idx = ARGV[1] .. s[1]
+redis.call('HSET', KEYS[1], 'x', now + ttl)
+redis.call('PEXPIRE', KEYS[1], ttl)
+redis.call('ZADD', idx, now + ttl, ARGV[2])
+${EXTEND_INDEX}
+return redis.call('HMGET', KEYS[1], 'u', 'd', 'c', 'x', 't')`;
+
+const SESSION_DESTROY = `local user = redis.call('HGET', KEYS[1], 'u')
+if not user then return 0 end
+redis.call('DEL', KEYS[1])
+redis.call('ZREM', ARGV[1] .. user, ARGV[2])
+return 1`;
+
+const SESSION_LIST = `${NOW_MS}
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+local out = {}
+for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+  local s = redis.call('HMGET', ARGV[1] .. id, 'u', 'd', 'c', 'x', 't')
+  if s[1] then
+    table.insert(out, id)
+    for _, field in ipairs(s) do table.insert(out, field) end
+  else
+    redis.call('ZREM', KEYS[1], id)
+  end
+end
+return out`;
+
+const SESSION_DESTROY_ALL = `local n = 0
+for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+  n = n + redis.call('DEL', ARGV[1] .. id)
+end
+redis.call('DEL', KEYS[1])
+return n`;
+
+function asIs<T>(reply: unknown): T {
+  return reply as T;
+}
+
+export const SCRIPTS = {
+  gcra: defineScript({
+    SCRIPT: GCRA,
+    NUMBER_OF_KEYS: 1,
+    parseCommand(parser: CommandParser, key: string, cost: number, limit: number, windowMs: number) {
+      parser.pushKey(key);
+      parser.push(String(cost), String(limit), String(windowMs));
+    },
+    transformReply(reply: unknown): GcraDecision {
+      const [allowed, remaining, retryAfterMs, resetAfterMs] = reply as number[];
+      return { allowed: allowed === 1, remaining: remaining ?? 0, retryAfterMs: retryAfterMs ?? 0, resetAfterMs: resetAfterMs ?? 0 };
+    },
+  }),
+  claimTagVersions: defineScript({
+    SCRIPT: CLAIM_TAG_VERSIONS,
+    parseCommand(parser: CommandParser, keys: readonly string[], candidate: string, ttlMs: number) {
+      parser.pushKeysLength([...keys]);
+      parser.push(candidate, String(ttlMs));
+    },
+    transformReply: asIs<string[]>,
+  }),
+  lockAcquire: defineScript({
+    SCRIPT: LOCK_ACQUIRE,
+    NUMBER_OF_KEYS: 2,
+    parseCommand(parser: CommandParser, key: string, fencingKey: string, token: string, ttlMs: number) {
+      parser.pushKeys([key, fencingKey]);
+      parser.push(token, String(ttlMs));
+    },
+    transformReply: asIs<number | null>,
+  }),
+  lockExtend: defineScript({
+    SCRIPT: LOCK_EXTEND,
+    NUMBER_OF_KEYS: 1,
+    parseCommand(parser: CommandParser, key: string, token: string, ttlMs: number) {
+      parser.pushKey(key);
+      parser.push(token, String(ttlMs));
+    },
+    transformReply: asIs<number>,
+  }),
+  lockRelease: defineScript({
+    SCRIPT: LOCK_RELEASE,
+    NUMBER_OF_KEYS: 1,
+    parseCommand(parser: CommandParser, key: string, token: string) {
+      parser.pushKey(key);
+      parser.push(token);
+    },
+    transformReply: asIs<number>,
+  }),
+  sessionCreate: defineScript({
+    SCRIPT: SESSION_CREATE,
+    NUMBER_OF_KEYS: 2,
+    parseCommand(
+      parser: CommandParser,
+      key: string,
+      indexKey: string,
+      fields: { userId: string; data: string; ttlMs: number; id: string },
+    ) {
+      parser.pushKeys([key, indexKey]);
+      parser.push(fields.userId, fields.data, String(fields.ttlMs), fields.id);
+    },
+    transformReply: asIs<SessionFields>,
+  }),
+  sessionTouch: defineScript({
+    SCRIPT: SESSION_TOUCH,
+    NUMBER_OF_KEYS: 1,
+    parseCommand(parser: CommandParser, key: string, indexPrefix: string, id: string, ttlMs: number | undefined) {
+      parser.pushKey(key);
+      parser.push(indexPrefix, id, ttlMs === undefined ? '' : String(ttlMs));
+    },
+    transformReply: asIs<SessionFields | null>,
+  }),
+  sessionDestroy: defineScript({
+    SCRIPT: SESSION_DESTROY,
+    NUMBER_OF_KEYS: 1,
+    parseCommand(parser: CommandParser, key: string, indexPrefix: string, id: string) {
+      parser.pushKey(key);
+      parser.push(indexPrefix, id);
+    },
+    transformReply: asIs<number>,
+  }),
+  sessionList: defineScript({
+    SCRIPT: SESSION_LIST,
+    NUMBER_OF_KEYS: 1,
+    parseCommand(parser: CommandParser, indexKey: string, sessionPrefix: string) {
+      parser.pushKey(indexKey);
+      parser.push(sessionPrefix);
+    },
+    transformReply: asIs<string[]>,
+  }),
+  sessionDestroyAll: defineScript({
+    SCRIPT: SESSION_DESTROY_ALL,
+    NUMBER_OF_KEYS: 1,
+    parseCommand(parser: CommandParser, indexKey: string, sessionPrefix: string) {
+      parser.pushKey(indexKey);
+      parser.push(sessionPrefix);
+    },
+    transformReply: asIs<number>,
+  }),
+};

@@ -1,0 +1,202 @@
+import type { Connection } from '../engine/engine.ts';
+import type { MigrationStatus } from '../migrations/migrator.ts';
+import { APP_ROLE, SERVICE_ROLE } from '../store/roles.ts';
+
+/** Tables whose rows may be added but never changed or removed by any application role. */
+export const APPEND_ONLY_TABLES = ['audit_logs'] as const;
+
+export interface VerifyCheck {
+  name: string;
+  problems: string[];
+}
+
+export interface VerifyReport {
+  ok: boolean;
+  checks: VerifyCheck[];
+}
+
+interface TableRow {
+  table: string;
+  rls: boolean;
+  forced: boolean;
+  tenant_column: string | null;
+  tenant_not_null: boolean;
+  app_privileges: string[];
+}
+
+interface PolicyRow {
+  table: string;
+  name: string;
+  command: 'r' | 'a' | 'w' | 'd' | '*';
+  applies_to_app: boolean;
+  using_expr: string | null;
+  check_expr: string | null;
+}
+
+const COMMANDS = { r: 'SELECT', a: 'INSERT', w: 'UPDATE', d: 'DELETE' } as const;
+type Command = keyof typeof COMMANDS;
+const TENANT_PREDICATE = /agentflow\.current_tenant_id\(\)/;
+
+// Every ordinary or partitioned table of the public schema (partitions inherit the parent's checks).
+const TABLES_SQL = `
+SELECT c.relname AS table, c.relrowsecurity AS rls, c.relforcerowsecurity AS forced,
+       tc.attname AS tenant_column, coalesce(tc.attnotnull, false) AS tenant_not_null,
+       ARRAY(SELECT p FROM unnest(ARRAY['SELECT','INSERT','UPDATE','DELETE','TRUNCATE']) AS p
+              WHERE has_table_privilege($1, c.oid, p)) AS app_privileges
+  FROM pg_class c
+  JOIN pg_namespace n ON n.oid = c.relnamespace
+  LEFT JOIN pg_attribute tc ON tc.attrelid = c.oid AND NOT tc.attisdropped
+       AND tc.attname = CASE WHEN c.relname = 'tenants' THEN 'id' ELSE 'tenant_id' END
+ WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND NOT c.relispartition
+ ORDER BY c.relname`;
+
+const POLICIES_SQL = `
+SELECT c.relname AS table, p.polname AS name, p.polcmd AS command,
+       (p.polroles = '{0}' OR (SELECT oid FROM pg_roles WHERE rolname = $1) = ANY (p.polroles)) AS applies_to_app,
+       pg_get_expr(p.polqual, p.polrelid) AS using_expr, pg_get_expr(p.polwithcheck, p.polrelid) AS check_expr
+  FROM pg_policy p
+  JOIN pg_class c ON c.oid = p.polrelid
+  JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE n.nspname = 'public' AND p.polpermissive`;
+
+const INDEXES_SQL = `
+SELECT c.relname AS table, i.relname AS index, a.attname AS first_column
+  FROM pg_index x
+  JOIN pg_class c ON c.oid = x.indrelid
+  JOIN pg_class i ON i.oid = x.indexrelid
+  JOIN pg_namespace n ON n.oid = c.relnamespace
+  LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = x.indkey[0]
+ WHERE n.nspname = 'public'`;
+
+const ROLES_SQL = `
+SELECT r.rolname AS role, r.rolsuper AS superuser, r.rolbypassrls AS bypassrls,
+       ARRAY(SELECT c.relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+              WHERE n.nspname IN ('public', 'agentflow') AND pg_has_role(r.oid, c.relowner, 'USAGE')) AS owns,
+       ARRAY(SELECT o.rolname::text FROM pg_roles o
+              WHERE o.oid <> r.oid AND (o.rolsuper OR o.rolbypassrls) AND pg_has_role(r.oid, o.oid, 'MEMBER')) AS powerful_memberships
+  FROM pg_roles r
+ WHERE r.rolname = ANY ($1::text[])`;
+
+const APPEND_ONLY_TRIGGERS_SQL = `
+SELECT c.relname AS table, count(*) FILTER (WHERE p.proname = 'reject_mutation') AS guards
+  FROM pg_class c
+  JOIN pg_namespace n ON n.oid = c.relnamespace
+  LEFT JOIN pg_trigger t ON t.tgrelid = c.oid AND NOT t.tgisinternal
+  LEFT JOIN pg_proc p ON p.oid = t.tgfoid
+ WHERE n.nspname = 'public' AND c.relname = ANY ($1::text[])
+ GROUP BY c.relname`;
+
+function commandsOf(policy: PolicyRow): Command[] {
+  return policy.command === '*' ? ['r', 'a', 'w', 'd'] : [policy.command];
+}
+
+/** A policy expression is tenant-bound when every expression it has names the tenant setting. */
+function isTenantBound(policy: PolicyRow): boolean {
+  const expressions = [policy.using_expr, policy.check_expr].filter((e): e is string => e !== null);
+  return expressions.length > 0 && expressions.every((e) => TENANT_PREDICATE.test(e));
+}
+
+function checkTables(tables: TableRow[], policies: PolicyRow[]): VerifyCheck {
+  const problems: string[] = [];
+  const appendOnly = new Set<string>(APPEND_ONLY_TABLES);
+  for (const table of tables) {
+    const isTenantTable = table.tenant_column !== null;
+    if (!isTenantTable) {
+      // A global table (users, schema_migrations) is either behind RLS or closed to the app role.
+      if (!(table.rls && table.forced) && table.app_privileges.length > 0) {
+        problems.push(`${table.table}: app role has ${table.app_privileges.join(', ')} on a table without forced RLS`);
+      }
+      continue;
+    }
+    if (!table.rls) problems.push(`${table.table}: row-level security is not enabled`);
+    if (!table.forced) problems.push(`${table.table}: row-level security is not forced (the owner would bypass it)`);
+    const own = policies.filter((p) => p.table === table.table && p.applies_to_app);
+    const needed: Command[] = appendOnly.has(table.table) ? ['r'] : ['r', 'a', 'w', 'd'];
+    for (const command of needed) {
+      const bound = own.some((p) => commandsOf(p).includes(command) && isTenantBound(p));
+      if (!bound) problems.push(`${table.table}: no tenant-bound ${COMMANDS[command]} policy for ${APP_ROLE}`);
+    }
+    for (const policy of own) {
+      if (isTenantBound(policy)) continue;
+      // An open policy is harmless only for commands the app role holds no privilege for.
+      const opened = commandsOf(policy).filter((c) => table.app_privileges.includes(COMMANDS[c]));
+      if (opened.length > 0) {
+        problems.push(
+          `${table.table}: policy ${policy.name} lets ${APP_ROLE} ${opened.map((c) => COMMANDS[c]).join('/')} rows of any tenant`,
+        );
+      }
+    }
+  }
+  return { name: 'row-level security on tenant tables', problems };
+}
+
+/** Reads the live catalog and reports every way the database falls short of the isolation invariants. */
+export async function verifyDatabase(connection: Connection, status: MigrationStatus): Promise<VerifyReport> {
+  const checks: VerifyCheck[] = [];
+  const versionProblems: string[] = [];
+  if (status.current !== status.latest) {
+    versionProblems.push(`schema is at version ${status.current}, the code expects ${status.latest}`);
+  }
+  for (const modified of status.modified) {
+    versionProblems.push(`migration ${modified.version}_${modified.name} was edited after it was applied`);
+  }
+  checks.push({ name: 'schema version and migration checksums', problems: versionProblems });
+
+  const tables = await connection.query<TableRow>(TABLES_SQL, [APP_ROLE]);
+  const policies = await connection.query<PolicyRow>(POLICIES_SQL, [APP_ROLE]);
+  checks.push(checkTables(tables, policies));
+
+  const indexes = await connection.query<{ table: string; index: string; first_column: string | null }>(INDEXES_SQL);
+  const scoped = new Set(tables.filter((t) => t.tenant_column === 'tenant_id' && t.tenant_not_null).map((t) => t.table));
+  checks.push({
+    name: 'tenant_id leads every index of tenant tables',
+    problems: indexes
+      .filter((i) => scoped.has(i.table) && i.first_column !== 'tenant_id')
+      .map((i) => `${i.table}: index ${i.index} starts with ${i.first_column ?? 'an expression'}, not tenant_id`),
+  });
+
+  const roles = await connection.query<{
+    role: string;
+    superuser: boolean;
+    bypassrls: boolean;
+    owns: string[];
+    powerful_memberships: string[];
+  }>(ROLES_SQL, [[APP_ROLE, SERVICE_ROLE]]);
+  const roleProblems: string[] = [];
+  for (const name of [APP_ROLE, SERVICE_ROLE]) {
+    const role = roles.find((r) => r.role === name);
+    if (!role) {
+      roleProblems.push(`role ${name} does not exist`);
+      continue;
+    }
+    if (role.superuser) roleProblems.push(`${name} is a superuser`);
+    if (role.bypassrls) roleProblems.push(`${name} has BYPASSRLS`);
+    if (role.owns.length > 0) roleProblems.push(`${name} owns (or inherits ownership of) ${role.owns.join(', ')}`);
+    if (role.powerful_memberships.length > 0) {
+      roleProblems.push(`${name} is a member of ${role.powerful_memberships.join(', ')} (superuser or BYPASSRLS)`);
+    }
+  }
+  checks.push({ name: 'application roles are unprivileged', problems: roleProblems });
+
+  const appendOnlyProblems: string[] = [];
+  const writeGrants = await connection.query<{ table: string; role: string; privilege: string }>(
+    `SELECT t AS table, r AS role, p AS privilege
+       FROM unnest($1::text[]) AS t, unnest($2::text[]) AS r, unnest(ARRAY['UPDATE','DELETE','TRUNCATE']) AS p
+      WHERE to_regclass(t) IS NOT NULL AND has_table_privilege(r, t, p)`,
+    [[...APPEND_ONLY_TABLES], [APP_ROLE, SERVICE_ROLE]],
+  );
+  for (const grant of writeGrants) {
+    appendOnlyProblems.push(`${grant.table} is append-only but ${grant.role} holds ${grant.privilege}`);
+  }
+  const guards = await connection.query<{ table: string; guards: string }>(APPEND_ONLY_TRIGGERS_SQL, [
+    [...APPEND_ONLY_TABLES],
+  ]);
+  for (const table of APPEND_ONLY_TABLES) {
+    const guard = guards.find((g) => g.table === table);
+    if (!guard) appendOnlyProblems.push(`${table} is missing`);
+    else if (Number(guard.guards) === 0) appendOnlyProblems.push(`${table} has no trigger rejecting UPDATE/DELETE`);
+  }
+  checks.push({ name: 'append-only tables', problems: appendOnlyProblems });
+
+  return { ok: checks.every((check) => check.problems.length === 0), checks };
+}
