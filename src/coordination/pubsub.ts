@@ -60,7 +60,10 @@ export class CoordinationPubSub implements PubSub {
     assertName(channel, 'channel');
     assertFunction(listener, 'listener');
     const context = `pub/sub message on "${channel}" of tenant "${tenantId}" dropped`;
+    let active = true;
     const deliver = (payload: string) => {
+      // The transport may still hand over a message after unsubscribe; the caller must not see it.
+      if (!active) return;
       // A listener's failure must not break the shared subscriber connection or other listeners.
       try {
         const delivered = listener(JSON.parse(payload) as T);
@@ -70,7 +73,6 @@ export class CoordinationPubSub implements PubSub {
       }
     };
     const remove = await this.#transport.subscribe(scopedChannel(tenantId, channel), deliver);
-    let active = true;
     return {
       tenantId,
       channel,

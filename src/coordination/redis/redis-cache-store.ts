@@ -6,6 +6,9 @@ import { rethrowUnavailable, unavailable } from './unavailable.ts';
 const SCAN_BATCH = 500;
 const getFailed = rethrowUnavailable('GET');
 const setFailed = rethrowUnavailable('SET');
+const unlinkFailed = rethrowUnavailable('UNLINK');
+const mgetFailed = rethrowUnavailable('MGET');
+const claimFailed = rethrowUnavailable('tag versions script');
 
 function nullToUndefined<T>(value: T | null): T | undefined {
   return value === null ? undefined : value;
@@ -34,35 +37,19 @@ export class RedisCacheStore implements CacheStore {
   }
 
   async delete(key: string): Promise<boolean> {
-    try {
-      return (await this.#connection.client.unlink(this.#prefix + key)) > 0;
-    } catch (error) {
-      throw unavailable('UNLINK', error);
-    }
+    return (await this.#connection.client.unlink(this.#prefix + key).catch(unlinkFailed)) > 0;
   }
 
-  async claimTagVersions(tags: readonly string[], candidate: string, ttlMs: number): Promise<string[]> {
-    try {
-      return await this.#connection.client.claimTagVersions(this.#tagKeys(tags), candidate, ttlMs);
-    } catch (error) {
-      throw unavailable('tag versions script', error);
-    }
+  claimTagVersions(tags: readonly string[], candidate: string, ttlMs: number): Promise<string[]> {
+    return this.#connection.client.claimTagVersions(this.#tagKeys(tags), candidate, ttlMs).catch(claimFailed);
   }
 
   async readTagVersions(tags: readonly string[]): Promise<(string | undefined)[]> {
-    try {
-      return (await this.#connection.client.mGet(this.#tagKeys(tags))).map(nullToUndefined);
-    } catch (error) {
-      throw unavailable('MGET', error);
-    }
+    return (await this.#connection.client.mGet(this.#tagKeys(tags)).catch(mgetFailed)).map(nullToUndefined);
   }
 
   async deleteTags(tags: readonly string[]): Promise<void> {
-    try {
-      await this.#connection.client.unlink(this.#tagKeys(tags));
-    } catch (error) {
-      throw unavailable('UNLINK', error);
-    }
+    await this.#connection.client.unlink(this.#tagKeys(tags)).catch(unlinkFailed);
   }
 
   async deleteMatching(pattern: string): Promise<number> {
@@ -75,7 +62,7 @@ export class RedisCacheStore implements CacheStore {
         if (keys.length > 0) deleted += await client.unlink(keys);
       }
     } catch (error) {
-      throw unavailable('SCAN/UNLINK', error);
+      throw unavailable('SCAN', error);
     }
     return deleted;
   }

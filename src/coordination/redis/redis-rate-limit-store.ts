@@ -1,9 +1,10 @@
 import type { GcraDecision } from '../gcra.ts';
 import type { RateLimitStore } from '../rate-limiter.ts';
 import type { RedisConnection } from './redis-connection.ts';
-import { rethrowUnavailable, unavailable } from './unavailable.ts';
+import { rethrowUnavailable } from './unavailable.ts';
 
 const consumeFailed = rethrowUnavailable('rate limit script');
+const unlinkFailed = rethrowUnavailable('UNLINK');
 
 export class RedisRateLimitStore implements RateLimitStore {
   readonly #connection: RedisConnection;
@@ -20,10 +21,6 @@ export class RedisRateLimitStore implements RateLimitStore {
   }
 
   async reset(key: string): Promise<void> {
-    try {
-      await this.#connection.client.unlink(this.#prefix + key);
-    } catch (error) {
-      throw unavailable('UNLINK', error);
-    }
+    await this.#connection.client.unlink(this.#prefix + key).catch(unlinkFailed);
   }
 }

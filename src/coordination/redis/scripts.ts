@@ -9,8 +9,8 @@ import type { GcraDecision } from '../gcra.ts';
  * what this adapter supports, but not on Redis Cluster.
  */
 
-/** A session hash as [userId, data, createdAt, expiresAt, ttlMs] (strings), or null. */
-export type SessionFields = [string, string, string, string, string];
+/** A session hash read as [userId, data, createdAt, expiresAt, ttlMs]. */
+type SessionFields = (string | null)[];
 
 const NOW_MS = `local t = redis.call('TIME')
 local now = t[1] * 1000 + math.floor(t[2] / 1000)`;

@@ -1,0 +1,238 @@
+import { Command, InvalidArgumentError } from 'commander';
+import { openPgliteEngine } from '../engine/pglite-engine.ts';
+import { openPostgresEngine } from '../engine/postgres-engine.ts';
+import { parseDatabaseUrl } from '../engine/database-url.ts';
+import type { Engine } from '../engine/engine.ts';
+import { AgentflowError, ValidationError } from '../errors/index.ts';
+import { Migrator } from '../migrations/migrator.ts';
+import { seedDemo } from '../seed/demo-seed.ts';
+import { buildStatusReport, formatStatusReport, formatVerifyReport } from '../status/status-report.ts';
+import { openStore, type Store } from '../store/store.ts';
+import { TENANT_PLANS } from '../tenancy/tenants.schema.ts';
+import { MEMBERSHIP_ROLES } from '../tenancy/memberships.schema.ts';
+
+interface GlobalOptions {
+  url?: string;
+  json?: boolean;
+}
+
+const print = (text: string) => process.stdout.write(`${text}\n`);
+
+function globalOptions(command: Command): GlobalOptions {
+  return command.optsWithGlobals<GlobalOptions>();
+}
+
+/** The bare engine, for commands that must work on a database the store would refuse (migrate, rollback). */
+async function withEngine<T>(options: GlobalOptions, work: (engine: Engine, migrator: Migrator) => Promise<T>): Promise<T> {
+  const target = parseDatabaseUrl(options.url ?? process.env.DATABASE_URL);
+  const engine =
+    target.kind === 'postgres'
+      ? await openPostgresEngine({ url: target.url, max: 2 })
+      : await openPgliteEngine({ dataDir: target.dataDir });
+  try {
+    return await work(engine, await Migrator.create(engine));
+  } finally {
+    await engine.close();
+  }
+}
+
+async function withStore<T>(options: GlobalOptions & { migrate?: boolean }, work: (store: Store) => Promise<T>): Promise<T> {
+  const store = await openStore({ url: options.url, migrate: options.migrate ?? false, postgres: { max: 4 } });
+  try {
+    return await work(store);
+  } finally {
+    await store.close();
+  }
+}
+
+function parseVersion(value: string): number {
+  const version = Number(value);
+  if (!Number.isInteger(version) || version < 0) throw new InvalidArgumentError('a whole number of 0 or more');
+  return version;
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+}
+
+export function buildProgram(): Command {
+  const program = new Command('agentflow')
+    .description('AgentFlow DB: the persistence layer for AI-agent platforms')
+    .option('--url <url>', 'database URL (postgres://…, pglite://<dir>, memory://); default DATABASE_URL, else ./.agentflow/')
+    .option('--json', 'print machine-readable JSON')
+    .showHelpAfterError();
+
+  program
+    .command('start')
+    .description('migrate the database, seed a demo company if it is empty, and print a status report')
+    .action(async (_options, command: Command) => {
+      const options = globalOptions(command);
+      await withStore({ ...options, migrate: true }, async (store) => {
+        const seeded = await store.asService({ actor: 'cli:start' }, (svc) => svc.tenants.list({ limit: 1 }));
+        if (seeded.length === 0) {
+          const result = await seedDemo(store);
+          if (!options.json) printSeed(result);
+        }
+        const report = await buildStatusReport(store);
+        print(options.json ? JSON.stringify(report, null, 2) : formatStatusReport(report));
+        if (!report.verify.ok || !report.probe.ok) process.exitCode = 1;
+      });
+    });
+
+  const db = program.command('db').description('schema and data maintenance');
+
+  db.command('migrate')
+    .description('apply pending migrations (safe to run from several processes at once)')
+    .action(async (_options, command: Command) => {
+      const options = globalOptions(command);
+      await withEngine(options, async (_engine, migrator) => {
+        const applied = await migrator.migrate();
+        const status = await migrator.status();
+        if (options.json) print(JSON.stringify({ applied: applied.map((m) => m.version), version: status.current }));
+        else if (applied.length === 0) print(`already up to date at version ${status.current}`);
+        else print(`applied ${applied.map((m) => `${m.version}_${m.name}`).join(', ')}; now at version ${status.current}`);
+      });
+    });
+
+  db.command('rollback')
+    .description('undo the last migration, or every migration above --to')
+    .option('--to <version>', 'the version to end at (0 undoes everything)', parseVersion)
+    .action(async (commandOptions: { to?: number }, command: Command) => {
+      const options = globalOptions(command);
+      await withEngine(options, async (_engine, migrator) => {
+        const undone = await migrator.rollback(commandOptions.to);
+        const status = await migrator.status();
+        if (options.json) print(JSON.stringify({ undone: undone.map((m) => m.version), version: status.current }));
+        else if (undone.length === 0) print(`nothing to roll back; at version ${status.current}`);
+        else print(`rolled back ${undone.map((m) => `${m.version}_${m.name}`).join(', ')}; now at version ${status.current}`);
+      });
+    });
+
+  db.command('status')
+    .description('show applied and pending migrations')
+    .action(async (_options, command: Command) => {
+      const options = globalOptions(command);
+      await withEngine(options, async (engine, migrator) => {
+        const status = await migrator.status();
+        if (options.json) {
+          print(JSON.stringify({ ...status, pending: status.pending.map((m) => ({ version: m.version, name: m.name })) }));
+          return;
+        }
+        print(`engine   ${engine.kind} (${engine.location})`);
+        print(`version  ${status.current} of ${status.latest}`);
+        for (const m of status.applied) print(`  applied  ${m.version}_${m.name}  ${m.appliedAt.toISOString()}`);
+        for (const m of status.pending) print(`  pending  ${m.version}_${m.name}`);
+        for (const m of status.modified) print(`  EDITED   ${m.version}_${m.name} (file differs from what was applied)`);
+      });
+    });
+
+  db.command('verify')
+    .description('check the live catalog: forced RLS and full policies on tenant tables, unprivileged roles, append-only tables')
+    .action(async (_options, command: Command) => {
+      const options = globalOptions(command);
+      await withStore(options, async (store) => {
+        const report = await store.verify();
+        print(options.json ? JSON.stringify(report, null, 2) : formatVerifyReport(report));
+        if (!report.ok) process.exitCode = 1;
+      });
+    });
+
+  db.command('seed')
+    .description('load data')
+    .option('--demo', 'two demo companies with owners, projects, files and agent state')
+    .action(async (commandOptions: { demo?: boolean }, command: Command) => {
+      const options = globalOptions(command);
+      if (!commandOptions.demo) throw new ValidationError('say what to seed: --demo');
+      await withStore(options, async (store) => {
+        const result = await seedDemo(store);
+        if (options.json) print(JSON.stringify(result));
+        else printSeed(result);
+      });
+    });
+
+  const tenant = program.command('tenant').description('tenants (companies)');
+  tenant
+    .command('create')
+    .description('create an active tenant')
+    .requiredOption('--slug <slug>', 'unique short name: lowercase letters, digits, hyphens')
+    .requiredOption('--name <name>', 'display name')
+    .option('--plan <plan>', `one of ${TENANT_PLANS.join(', ')}`, 'free')
+    .action(async (commandOptions: { slug: string; name: string; plan: string }, command: Command) => {
+      const options = globalOptions(command);
+      await withStore(options, async (store) => {
+        const created = await store.asService({ actor: 'cli:tenant create' }, (svc) =>
+          svc.tenants.create({
+            slug: commandOptions.slug,
+            name: commandOptions.name,
+            plan: commandOptions.plan as (typeof TENANT_PLANS)[number],
+            status: 'active',
+          }),
+        );
+        print(options.json ? JSON.stringify(created) : `created tenant ${created.slug} (${created.id})`);
+      });
+    });
+
+  const user = program.command('user').description('users (global identities)');
+  user
+    .command('create')
+    .description('create a user; --password-stdin reads the password from standard input')
+    .requiredOption('--email <email>', 'login email')
+    .requiredOption('--name <name>', 'display name')
+    .option('--password-stdin', 'read the password from standard input (it is stored only as a slow hash)')
+    .option('--tenant <slug>', 'also make the user a member of this tenant')
+    .option('--role <role>', `membership role: ${MEMBERSHIP_ROLES.join(', ')}`, 'member')
+    .action(
+      async (
+        commandOptions: { email: string; name: string; passwordStdin?: boolean; tenant?: string; role: string },
+        command: Command,
+      ) => {
+        const options = globalOptions(command);
+        const password = commandOptions.passwordStdin ? await readStdin() : undefined;
+        await withStore(options, async (store) => {
+          const created = await store.asService({ actor: 'cli:user create' }, async (svc) => {
+            const newUser = await svc.users.create({ email: commandOptions.email, name: commandOptions.name, password });
+            if (commandOptions.tenant) {
+              const target = await svc.tenants.getBySlug(commandOptions.tenant);
+              await svc.memberships.add(target.id, {
+                userId: newUser.id,
+                role: commandOptions.role as (typeof MEMBERSHIP_ROLES)[number],
+              });
+            }
+            return newUser;
+          });
+          print(options.json ? JSON.stringify(created) : `created user ${created.email} (${created.id})`);
+        });
+      },
+    );
+
+  return program;
+}
+
+function printSeed(result: Awaited<ReturnType<typeof seedDemo>>): void {
+  if (!result.created) {
+    print('demo data already present; nothing seeded');
+    return;
+  }
+  print(`seeded demo tenants: ${result.tenants.join(', ')}`);
+  print('demo logins (shown once; only password hashes are stored):');
+  for (const login of result.credentials) print(`  ${login.email}  ${login.password}`);
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv);
+    return Number(process.exitCode ?? 0);
+  } catch (error) {
+    if (error instanceof AgentflowError) {
+      process.stderr.write(`agentflow: ${error.message} [${error.code}]\n`);
+      return 2;
+    }
+    throw error;
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  process.exitCode = await main(process.argv);
+}
