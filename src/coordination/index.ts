@@ -5,7 +5,11 @@ export { CoordinationUnavailableError, LockLostError, LockNotAcquiredError } fro
 export type { GcraDecision } from './gcra.ts';
 export type { Lock, LockManager, LockOptions } from './locks.ts';
 export { createMemoryCoordination } from './memory/memory-coordination.ts';
-export type { CommonCoordinationOptions, RedisConnectionTuning, RedisCoordinationOptions } from './options.ts';
+export type {
+  CommonCoordinationOptions,
+  RedisConnectionTuning,
+  RedisCoordinationOptions,
+} from './options.ts';
 export type { MessageListener, PubSub, Subscription } from './pubsub.ts';
 export type { RateLimiter, RateLimiterOptions, RateLimitPolicy, RateLimitResult } from './rate-limiter.ts';
 export type { CoordinationRedisClient } from './redis/redis-connection.ts';

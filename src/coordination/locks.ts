@@ -168,7 +168,10 @@ export class CoordinationLockManager implements LockManager {
     }
   }
 
-  async tryAcquire(name: string, options: Omit<LockOptions, 'waitMs' | 'retryDelayMs'>): Promise<Lock | undefined> {
+  async tryAcquire(
+    name: string,
+    options: Omit<LockOptions, 'waitMs' | 'retryDelayMs'>,
+  ): Promise<Lock | undefined> {
     assertName(name, 'name');
     assertPositiveInteger(options.ttlMs, 'ttlMs');
     return this.#attempt(name, options.ttlMs, options.autoExtend ?? false);
@@ -196,8 +199,11 @@ export class CoordinationLockManager implements LockManager {
     const requestedAt = Date.now();
     const fencingToken = await this.#backend.tryAcquire(name, token, ttlMs);
     if (fencingToken === undefined) return undefined;
-    const lock = new HeldLock(this.#backend, { name, token, fencingToken, ttlMs, requestedAt }, this.#report, (done) =>
-      this.#held.delete(done),
+    const lock = new HeldLock(
+      this.#backend,
+      { name, token, fencingToken, ttlMs, requestedAt },
+      this.#report,
+      (done) => this.#held.delete(done),
     );
     if (autoExtend) {
       this.#held.add(lock);

@@ -70,8 +70,12 @@ export function parseOptions<S extends z.ZodType>(
 ): Omit<z.output<S>, 'onError'> & { onError: ErrorReporter } {
   const parsed = schema.safeParse(options ?? {});
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'options'} ${issue.message}`);
-    throw new ConfigurationError(`invalid coordination options: ${problems.join('; ')}`, { cause: parsed.error });
+    const problems = parsed.error.issues.map(
+      (issue) => `${issue.path.join('.') || 'options'} ${issue.message}`,
+    );
+    throw new ConfigurationError(`invalid coordination options: ${problems.join('; ')}`, {
+      cause: parsed.error,
+    });
   }
   const output = parsed.data as z.output<S> & { onError?: ErrorReporter };
   return { ...output, onError: output.onError ?? createWarningReporter() };

@@ -22,7 +22,11 @@ export interface PubSub {
   /** Sends a JSON message to the subscribers of the tenant's channel. */
   publish(tenantId: string, channel: string, message: unknown): Promise<void>;
   /** Resolves once the subscription is active, so a message published afterwards is received. */
-  subscribe<T = unknown>(tenantId: string, channel: string, listener: MessageListener<T>): Promise<Subscription>;
+  subscribe<T = unknown>(
+    tenantId: string,
+    channel: string,
+    listener: MessageListener<T>,
+  ): Promise<Subscription>;
 }
 
 /** An adapter's transport: raw payloads on already-scoped channel names. */
@@ -55,7 +59,11 @@ export class CoordinationPubSub implements PubSub {
     await this.#transport.publish(scopedChannel(tenantId, channel), encodeJson(message, 'message'));
   }
 
-  async subscribe<T = unknown>(tenantId: string, channel: string, listener: MessageListener<T>): Promise<Subscription> {
+  async subscribe<T = unknown>(
+    tenantId: string,
+    channel: string,
+    listener: MessageListener<T>,
+  ): Promise<Subscription> {
     assertName(tenantId, 'tenantId');
     assertName(channel, 'channel');
     assertFunction(listener, 'listener');

@@ -14,7 +14,8 @@ export class MemoryRateLimitStore implements RateLimitStore {
   async consume(key: string, cost: number, limit: number, windowMs: number): Promise<GcraDecision> {
     const now = nowUs();
     const step = gcraStep(this.#tats.get(key), now, cost, limit, windowMs);
-    if (step.tat !== undefined) this.#tats.set(key, step.tat, Date.now() + Math.ceil((step.tat - now) / 1000));
+    if (step.tat !== undefined)
+      this.#tats.set(key, step.tat, Date.now() + Math.ceil((step.tat - now) / 1000));
     return step.decision;
   }
 

@@ -58,7 +58,10 @@ export class RedisCacheStore implements CacheStore {
     try {
       // SCAN walks the keyspace in small steps between other clients' commands; KEYS would
       // block the server for the whole walk.
-      for await (const keys of client.scanIterator({ MATCH: escapeGlob(this.#prefix) + pattern, COUNT: SCAN_BATCH })) {
+      for await (const keys of client.scanIterator({
+        MATCH: escapeGlob(this.#prefix) + pattern,
+        COUNT: SCAN_BATCH,
+      })) {
         if (keys.length > 0) deleted += await client.unlink(keys);
       }
     } catch (error) {

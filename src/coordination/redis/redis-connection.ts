@@ -47,7 +47,11 @@ export async function withDeadline<T>(promise: Promise<T>, timeoutMs: number): P
 }
 
 /** Connects within the deadline, or destroys the client and throws. */
-async function connectWithin(client: CoordinationRedisClient, timeoutMs: number, what: string): Promise<void> {
+async function connectWithin(
+  client: CoordinationRedisClient,
+  timeoutMs: number,
+  what: string,
+): Promise<void> {
   try {
     await withDeadline(client.connect(), timeoutMs);
   } catch (error) {
@@ -141,7 +145,10 @@ export class RedisConnection {
   }
 
   #replace(stale: CoordinationRedisClient, cause: Error): void {
-    this.#settings.report(cause, `Redis did not answer a PING within ${this.#settings.commandTimeoutMs} ms; reconnecting`);
+    this.#settings.report(
+      cause,
+      `Redis did not answer a PING within ${this.#settings.commandTimeoutMs} ms; reconnecting`,
+    );
     const fresh = stale.duplicate();
     this.#watch(fresh);
     this.#client = fresh;

@@ -26,7 +26,9 @@ export class RedisLockBackend implements LockBackend {
   }
 
   async extend(name: string, token: string, ttlMs: number): Promise<boolean> {
-    return (await this.#connection.client.lockExtend(this.#prefix + name, token, ttlMs).catch(extendFailed)) === 1;
+    return (
+      (await this.#connection.client.lockExtend(this.#prefix + name, token, ttlMs).catch(extendFailed)) === 1
+    );
   }
 
   async release(name: string, token: string): Promise<boolean> {

@@ -1,6 +1,11 @@
 import type { PubSubTransport } from '../pubsub.ts';
 import type { ErrorReporter } from '../report-error.ts';
-import { type CoordinationRedisClient, closeClient, type RedisConnection, withDeadline } from './redis-connection.ts';
+import {
+  type CoordinationRedisClient,
+  closeClient,
+  type RedisConnection,
+  withDeadline,
+} from './redis-connection.ts';
 import { rethrowUnavailable, unavailable } from './unavailable.ts';
 
 const publishFailed = rethrowUnavailable('PUBLISH');
@@ -64,6 +69,8 @@ export class RedisPubSubTransport implements PubSubTransport {
   #forget(subscriber: CoordinationRedisClient, name: string, listener: (payload: string) => void): void {
     subscriber
       .unsubscribe(name, listener)
-      .catch((error: Error) => this.#report(error, 'Redis UNSUBSCRIBE failed; the listener is removed anyway'));
+      .catch((error: Error) =>
+        this.#report(error, 'Redis UNSUBSCRIBE failed; the listener is removed anyway'),
+      );
   }
 }

@@ -49,7 +49,9 @@ export class RedisSessionBackend implements SessionBackend {
 
   async touch(id: string, ttlMs: number | undefined): Promise<SessionRecord | undefined> {
     const client = this.#connection.client;
-    const fields = await client.sessionTouch(this.#prefix + id, this.#userPrefix, id, ttlMs).catch(touchFailed);
+    const fields = await client
+      .sessionTouch(this.#prefix + id, this.#userPrefix, id, ttlMs)
+      .catch(touchFailed);
     return fields ? toRecord(fields) : undefined;
   }
 

@@ -127,7 +127,12 @@ export const SCRIPTS = {
     },
     transformReply(reply: unknown): GcraDecision {
       const [allowed, remaining, retryAfterMs, resetAfterMs] = reply as number[];
-      return { allowed: allowed === 1, remaining: remaining ?? 0, retryAfterMs: retryAfterMs ?? 0, resetAfterMs: resetAfterMs ?? 0 };
+      return {
+        allowed: allowed === 1,
+        remaining: remaining ?? 0,
+        retryAfterMs: retryAfterMs ?? 0,
+        resetAfterMs: resetAfterMs ?? 0,
+      };
     },
   }),
   claimTagVersions: defineScript({
@@ -182,7 +187,13 @@ export const SCRIPTS = {
   sessionTouch: defineScript({
     SCRIPT: SESSION_TOUCH,
     NUMBER_OF_KEYS: 1,
-    parseCommand(parser: CommandParser, key: string, indexPrefix: string, id: string, ttlMs: number | undefined) {
+    parseCommand(
+      parser: CommandParser,
+      key: string,
+      indexPrefix: string,
+      id: string,
+      ttlMs: number | undefined,
+    ) {
       parser.pushKey(key);
       parser.push(indexPrefix, id, ttlMs === undefined ? '' : String(ttlMs));
     },
