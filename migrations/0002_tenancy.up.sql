@@ -17,9 +17,47 @@ CREATE TABLE tenants (
 CREATE UNIQUE INDEX tenants_slug_live_key ON tenants (slug) WHERE deleted_at IS NULL;
 SELECT agentflow.isolate_by_tenant('tenants', 'id');
 SELECT agentflow.track_changes('tenants', 'id');
--- Tenants are created and deleted by the service role; a tenant may read and update itself.
-GRANT SELECT, UPDATE ON tenants TO agentflow_app;
+-- Tenants are created, re-planned and deleted by the service role. A tenant may read itself and
+-- change its name and settings, never its plan, status, quotas or usage.
+GRANT SELECT, UPDATE (name, settings) ON tenants TO agentflow_app;
 GRANT SELECT, INSERT, UPDATE, DELETE ON tenants TO agentflow_service;
+
+-- Adds `amount` to a usage counter of `target`, refusing to exceed its quota (SQLSTATE AF001) or to
+-- go below zero (AF002). The row lock makes concurrent calls queue, so no increment is lost. It
+-- runs as agentflow_service because tenants may not write their own usage, and checks that a
+-- tenant only ever counts against itself.
+CREATE FUNCTION agentflow.add_usage(target uuid, counter text, amount bigint) RETURNS bigint
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public
+  AS $$
+DECLARE
+  used bigint;
+  quota bigint;
+BEGIN
+  IF target IS DISTINCT FROM agentflow.current_tenant_id()
+     AND current_setting('role', true) IS DISTINCT FROM 'agentflow_service' THEN
+    RAISE EXCEPTION 'usage of tenant % cannot be changed from another tenant', target
+      USING ERRCODE = 'insufficient_privilege';
+  END IF;
+  SELECT coalesce((usage ->> counter)::bigint, 0), (quotas ->> counter)::bigint
+    INTO used, quota
+    FROM tenants WHERE id = target
+     FOR UPDATE;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'tenant % not found', target USING ERRCODE = 'no_data_found';
+  END IF;
+  IF used + amount < 0 THEN
+    RAISE EXCEPTION 'usage counter % cannot go below zero (at %)', counter, used USING ERRCODE = 'AF002';
+  END IF;
+  IF quota IS NOT NULL AND used + amount > quota THEN
+    RAISE EXCEPTION 'quota exceeded for %: % used of %, % more requested', counter, used, quota, amount
+      USING ERRCODE = 'AF001';
+  END IF;
+  UPDATE tenants SET usage = jsonb_set(usage, ARRAY[counter], to_jsonb(used + amount)) WHERE id = target;
+  RETURN used + amount;
+END $$;
+ALTER FUNCTION agentflow.add_usage(uuid, text, bigint) OWNER TO agentflow_service;
+REVOKE ALL ON FUNCTION agentflow.add_usage(uuid, text, bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION agentflow.add_usage(uuid, text, bigint) TO agentflow_app, agentflow_service;
 
 CREATE TABLE users (
   id uuid PRIMARY KEY DEFAULT gen_random_uuid(),

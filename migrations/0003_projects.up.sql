@@ -22,6 +22,23 @@ CREATE TABLE projects (
   CONSTRAINT projects_deleted_status CHECK ((status = 'deleted') = (deleted_at IS NOT NULL))
 );
 CREATE UNIQUE INDEX projects_slug_live_key ON projects (tenant_id, slug) WHERE deleted_at IS NULL;
+-- Live projects count against the tenant's `projects` usage (and quota) whoever writes them.
+CREATE FUNCTION agentflow.count_live_projects() RETURNS trigger
+  LANGUAGE plpgsql
+  AS $$
+DECLARE
+  was_live boolean := TG_OP <> 'INSERT' AND OLD.deleted_at IS NULL;
+  is_live boolean := TG_OP <> 'DELETE' AND NEW.deleted_at IS NULL;
+BEGIN
+  IF is_live AND NOT was_live THEN
+    PERFORM agentflow.add_usage(NEW.tenant_id, 'projects', 1);
+  ELSIF was_live AND NOT is_live THEN
+    PERFORM agentflow.add_usage(OLD.tenant_id, 'projects', -1);
+  END IF;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER projects_count_usage AFTER INSERT OR DELETE OR UPDATE OF deleted_at ON projects
+  FOR EACH ROW EXECUTE FUNCTION agentflow.count_live_projects();
 SELECT agentflow.isolate_by_tenant('projects');
 SELECT agentflow.track_changes('projects', 'tenant_id');
 
@@ -41,6 +58,21 @@ CREATE TABLE project_files (
   CONSTRAINT project_files_project_fk FOREIGN KEY (tenant_id, project_id)
     REFERENCES projects (tenant_id, id) ON DELETE CASCADE
 );
+-- A soft-deleted project takes no new files. Enforced here so that no writer can bypass it; reported
+-- like the foreign key it extends.
+CREATE FUNCTION agentflow.require_live_project() RETURNS trigger
+  LANGUAGE plpgsql
+  AS $$
+BEGIN
+  IF EXISTS (SELECT 1 FROM projects
+              WHERE tenant_id = NEW.tenant_id AND id = NEW.project_id AND deleted_at IS NOT NULL) THEN
+    RAISE EXCEPTION 'project % is deleted', NEW.project_id
+      USING ERRCODE = 'foreign_key_violation', CONSTRAINT = TG_TABLE_NAME || '_project_fk';
+  END IF;
+  RETURN NEW;
+END $$;
+CREATE TRIGGER project_files_live_project BEFORE INSERT ON project_files
+  FOR EACH ROW EXECUTE FUNCTION agentflow.require_live_project();
 SELECT agentflow.isolate_by_tenant('project_files');
 SELECT agentflow.track_changes('project_files', 'tenant_id');
 
@@ -57,6 +89,8 @@ CREATE TABLE agent_states (
   CONSTRAINT agent_states_project_fk FOREIGN KEY (tenant_id, project_id)
     REFERENCES projects (tenant_id, id) ON DELETE CASCADE
 );
+CREATE TRIGGER agent_states_live_project BEFORE INSERT ON agent_states
+  FOR EACH ROW EXECUTE FUNCTION agentflow.require_live_project();
 SELECT agentflow.isolate_by_tenant('agent_states');
 SELECT agentflow.track_changes('agent_states', 'tenant_id');
 

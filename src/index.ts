@@ -13,8 +13,13 @@ export * as schema from './schema.ts';
 export type { Actor, RequestContext, ServiceContext, TenantContext } from './store/actor.ts';
 export { APP_ROLE, SERVICE_ROLE } from './store/roles.ts';
 export { type OpenStoreOptions, openStore, Store } from './store/store.ts';
-export { APPEND_ONLY_TABLES, type VerifyCheck, type VerifyReport, verifyDatabase } from './verify/verify-database.ts';
 export { ServiceTx, TenantTx } from './store/unit-of-work.ts';
 export type { Membership, MembershipRole } from './tenancy/memberships.schema.ts';
 export type { Tenant, TenantPlan, TenantStatus } from './tenancy/tenants.schema.ts';
 export type { User } from './tenancy/users.schema.ts';
+export {
+  APPEND_ONLY_TABLES,
+  type VerifyCheck,
+  type VerifyReport,
+  verifyDatabase,
+} from './verify/verify-database.ts';

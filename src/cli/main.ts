@@ -1,15 +1,15 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { openPgliteEngine } from '../engine/pglite-engine.ts';
-import { openPostgresEngine } from '../engine/postgres-engine.ts';
 import { parseDatabaseUrl } from '../engine/database-url.ts';
 import type { Engine } from '../engine/engine.ts';
+import { openPgliteEngine } from '../engine/pglite-engine.ts';
+import { openPostgresEngine } from '../engine/postgres-engine.ts';
 import { AgentflowError, ValidationError } from '../errors/index.ts';
 import { Migrator } from '../migrations/migrator.ts';
 import { seedDemo } from '../seed/demo-seed.ts';
 import { buildStatusReport, formatStatusReport, formatVerifyReport } from '../status/status-report.ts';
 import { openStore, type Store } from '../store/store.ts';
-import { TENANT_PLANS } from '../tenancy/tenants.schema.ts';
 import { MEMBERSHIP_ROLES } from '../tenancy/memberships.schema.ts';
+import { TENANT_PLANS } from '../tenancy/tenants.schema.ts';
 
 interface GlobalOptions {
   url?: string;
@@ -23,7 +23,10 @@ function globalOptions(command: Command): GlobalOptions {
 }
 
 /** The bare engine, for commands that must work on a database the store would refuse (migrate, rollback). */
-async function withEngine<T>(options: GlobalOptions, work: (engine: Engine, migrator: Migrator) => Promise<T>): Promise<T> {
+async function withEngine<T>(
+  options: GlobalOptions,
+  work: (engine: Engine, migrator: Migrator) => Promise<T>,
+): Promise<T> {
   const target = parseDatabaseUrl(options.url ?? process.env.DATABASE_URL);
   const engine =
     target.kind === 'postgres'
@@ -36,8 +39,15 @@ async function withEngine<T>(options: GlobalOptions, work: (engine: Engine, migr
   }
 }
 
-async function withStore<T>(options: GlobalOptions & { migrate?: boolean }, work: (store: Store) => Promise<T>): Promise<T> {
-  const store = await openStore({ url: options.url, migrate: options.migrate ?? false, postgres: { max: 4 } });
+async function withStore<T>(
+  options: GlobalOptions & { migrate?: boolean },
+  work: (store: Store) => Promise<T>,
+): Promise<T> {
+  const store = await openStore({
+    url: options.url,
+    migrate: options.migrate ?? false,
+    postgres: { max: 4 },
+  });
   try {
     return await work(store);
   } finally {
@@ -47,20 +57,26 @@ async function withStore<T>(options: GlobalOptions & { migrate?: boolean }, work
 
 function parseVersion(value: string): number {
   const version = Number(value);
-  if (!Number.isInteger(version) || version < 0) throw new InvalidArgumentError('a whole number of 0 or more');
+  if (!Number.isInteger(version) || version < 0)
+    throw new InvalidArgumentError('a whole number of 0 or more');
   return version;
 }
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
 }
 
 export function buildProgram(): Command {
   const program = new Command('agentflow')
     .description('AgentFlow DB: the persistence layer for AI-agent platforms')
-    .option('--url <url>', 'database URL (postgres://…, pglite://<dir>, memory://); default DATABASE_URL, else ./.agentflow/')
+    .option(
+      '--url <url>',
+      'database URL (postgres://…, pglite://<dir>, memory://); default DATABASE_URL, else ./.agentflow/',
+    )
     .option('--json', 'print machine-readable JSON')
     .showHelpAfterError();
 
@@ -90,9 +106,13 @@ export function buildProgram(): Command {
       await withEngine(options, async (_engine, migrator) => {
         const applied = await migrator.migrate();
         const status = await migrator.status();
-        if (options.json) print(JSON.stringify({ applied: applied.map((m) => m.version), version: status.current }));
+        if (options.json)
+          print(JSON.stringify({ applied: applied.map((m) => m.version), version: status.current }));
         else if (applied.length === 0) print(`already up to date at version ${status.current}`);
-        else print(`applied ${applied.map((m) => `${m.version}_${m.name}`).join(', ')}; now at version ${status.current}`);
+        else
+          print(
+            `applied ${applied.map((m) => `${m.version}_${m.name}`).join(', ')}; now at version ${status.current}`,
+          );
       });
     });
 
@@ -104,9 +124,13 @@ export function buildProgram(): Command {
       await withEngine(options, async (_engine, migrator) => {
         const undone = await migrator.rollback(commandOptions.to);
         const status = await migrator.status();
-        if (options.json) print(JSON.stringify({ undone: undone.map((m) => m.version), version: status.current }));
+        if (options.json)
+          print(JSON.stringify({ undone: undone.map((m) => m.version), version: status.current }));
         else if (undone.length === 0) print(`nothing to roll back; at version ${status.current}`);
-        else print(`rolled back ${undone.map((m) => `${m.version}_${m.name}`).join(', ')}; now at version ${status.current}`);
+        else
+          print(
+            `rolled back ${undone.map((m) => `${m.version}_${m.name}`).join(', ')}; now at version ${status.current}`,
+          );
       });
     });
 
@@ -117,19 +141,28 @@ export function buildProgram(): Command {
       await withEngine(options, async (engine, migrator) => {
         const status = await migrator.status();
         if (options.json) {
-          print(JSON.stringify({ ...status, pending: status.pending.map((m) => ({ version: m.version, name: m.name })) }));
+          print(
+            JSON.stringify({
+              ...status,
+              pending: status.pending.map((m) => ({ version: m.version, name: m.name })),
+            }),
+          );
           return;
         }
         print(`engine   ${engine.kind} (${engine.location})`);
         print(`version  ${status.current} of ${status.latest}`);
-        for (const m of status.applied) print(`  applied  ${m.version}_${m.name}  ${m.appliedAt.toISOString()}`);
+        for (const m of status.applied)
+          print(`  applied  ${m.version}_${m.name}  ${m.appliedAt.toISOString()}`);
         for (const m of status.pending) print(`  pending  ${m.version}_${m.name}`);
-        for (const m of status.modified) print(`  EDITED   ${m.version}_${m.name} (file differs from what was applied)`);
+        for (const m of status.modified)
+          print(`  EDITED   ${m.version}_${m.name} (file differs from what was applied)`);
       });
     });
 
   db.command('verify')
-    .description('check the live catalog: forced RLS and full policies on tenant tables, unprivileged roles, append-only tables')
+    .description(
+      'check the live catalog: forced RLS and full policies on tenant tables, unprivileged roles, append-only tables',
+    )
     .action(async (_options, command: Command) => {
       const options = globalOptions(command);
       await withStore(options, async (store) => {
@@ -185,14 +218,24 @@ export function buildProgram(): Command {
     .option('--role <role>', `membership role: ${MEMBERSHIP_ROLES.join(', ')}`, 'member')
     .action(
       async (
-        commandOptions: { email: string; name: string; passwordStdin?: boolean; tenant?: string; role: string },
+        commandOptions: {
+          email: string;
+          name: string;
+          passwordStdin?: boolean;
+          tenant?: string;
+          role: string;
+        },
         command: Command,
       ) => {
         const options = globalOptions(command);
         const password = commandOptions.passwordStdin ? await readStdin() : undefined;
         await withStore(options, async (store) => {
           const created = await store.asService({ actor: 'cli:user create' }, async (svc) => {
-            const newUser = await svc.users.create({ email: commandOptions.email, name: commandOptions.name, password });
+            const newUser = await svc.users.create({
+              email: commandOptions.email,
+              name: commandOptions.name,
+              password,
+            });
             if (commandOptions.tenant) {
               const target = await svc.tenants.getBySlug(commandOptions.tenant);
               await svc.memberships.add(target.id, {

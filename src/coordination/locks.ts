@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LockLostError, LockNotAcquiredError } from './errors.ts';
 import type { ErrorReporter } from './report-error.ts';
-import { assertName, assertNonNegativeInteger, assertPositiveInteger } from './validation.ts';
+import { assertFunction, assertName, assertNonNegativeInteger, assertPositiveInteger } from './validation.ts';
 
 export interface LockOptions {
   /** How long the lock lives unless extended or released. */
@@ -46,7 +46,8 @@ export interface LockManager {
   tryAcquire(name: string, options: Omit<LockOptions, 'waitMs' | 'retryDelayMs'>): Promise<Lock | undefined>;
   /**
    * Runs fn under the lock (auto-extended by default) and releases it afterwards. Throws
-   * LockLostError if the lock was lost before fn finished: its work was not exclusive.
+   * LockLostError when the lock turned out to be lost before fn finished (auto-extend failed,
+   * or release found another holder): fn's work may not have been exclusive.
    */
   withLock<T>(name: string, options: LockOptions, fn: (lock: Lock) => Promise<T>): Promise<T>;
 }
@@ -178,20 +179,38 @@ export class CoordinationLockManager implements LockManager {
   }
 
   async withLock<T>(name: string, options: LockOptions, fn: (lock: Lock) => Promise<T>): Promise<T> {
+    assertFunction(fn, 'fn');
     const lock = await this.acquire(name, { autoExtend: true, ...options });
+    let result: T;
     try {
-      const result = await fn(lock);
-      if (lock.signal.aborted) throw lock.signal.reason;
-      return result;
-    } finally {
-      // The TTL frees the lock if this fails; the caller's own outcome matters more.
-      await lock.release().catch((error: Error) => this.#report(error, `release of lock "${name}" failed`));
+      result = await fn(lock);
+    } catch (error) {
+      await this.#releaseQuietly(lock);
+      throw error;
     }
+    let released: boolean;
+    try {
+      released = await lock.release();
+    } catch (error) {
+      // Unknown whether it was still held; it was while auto-extend succeeded, and the TTL frees it.
+      this.#report(error as Error, `release of lock "${name}" failed`);
+      return result;
+    }
+    // Not held any more at the end: someone else may have held it while fn ran.
+    if (!released) throw lock.signal.aborted ? lock.signal.reason : new LockLostError(name);
+    return result;
   }
 
   /** Stops auto-extending: the locks still held expire after their TTL. */
   close(): void {
     for (const lock of this.#held) lock.lose('the coordination store was closed');
+  }
+
+  async #releaseQuietly(lock: Lock): Promise<void> {
+    // The caller's own error matters more; the TTL frees the lock if this fails.
+    await lock
+      .release()
+      .catch((error: Error) => this.#report(error, `release of lock "${lock.name}" failed`));
   }
 
   async #attempt(name: string, ttlMs: number, autoExtend: boolean): Promise<HeldLock | undefined> {

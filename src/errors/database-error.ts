@@ -16,6 +16,8 @@ export type SqlStateKind =
   | 'lock_not_available'
   | 'raise_exception'
   | 'connection_failure'
+  | 'quota_exceeded'
+  | 'usage_underflow'
   | 'other';
 
 const KIND_BY_SQLSTATE: Readonly<Record<string, SqlStateKind>> = {
@@ -36,6 +38,9 @@ const KIND_BY_SQLSTATE: Readonly<Record<string, SqlStateKind>> = {
   '08003': 'connection_failure',
   '08006': 'connection_failure',
   '57P01': 'connection_failure',
+  // Raised by agentflow.add_usage().
+  AF001: 'quota_exceeded',
+  AF002: 'usage_underflow',
 };
 
 export function sqlStateKind(sqlState: string | undefined): SqlStateKind {

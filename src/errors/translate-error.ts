@@ -88,7 +88,10 @@ export function translateError(error: unknown): unknown {
     case 'numeric_value_out_of_range':
       return new ValidationError(`${dbError.message}${where}`, [], { cause: dbError });
     case 'insufficient_privilege':
+    case 'quota_exceeded':
       return new ForbiddenError(dbError.message, { cause: dbError });
+    case 'usage_underflow':
+      return new ConflictError(dbError.message, { cause: dbError });
     case 'serialization_failure':
     case 'deadlock_detected':
       return new ConflictError(`concurrent update, retry: ${dbError.message}`, { cause: dbError });

@@ -4,7 +4,7 @@ import { ConflictError, NotFoundError } from '../errors/index.ts';
 import { jsonObjectSchema, parseId, parseInput, uuidSchema } from '../shared/validation.ts';
 import type { TenantTx } from '../store/unit-of-work.ts';
 import { type AgentState, agentStates } from './agent-states.schema.ts';
-import { projectsRepository } from './projects.repository.ts';
+import { projectNotFound } from './project-not-found.ts';
 
 const saveStateSchema = z.strictObject({
   projectId: uuidSchema,
@@ -31,12 +31,14 @@ export const agentStatesRepository = {
   async save(tx: TenantTx, input: SaveAgentStateInput): Promise<AgentState> {
     const { projectId, state, expectedVersion } = parseInput(saveStateSchema, input, 'agent state');
     if (expectedVersion === null) {
-      await projectsRepository.get(tx, projectId);
       const [created] = await tx.db
         .insert(agentStates)
         .values({ tenantId: tx.tenantId, projectId, state })
         .onConflictDoNothing({ target: [agentStates.tenantId, agentStates.projectId] })
-        .returning();
+        .returning()
+        .catch((error: unknown) => {
+          throw projectNotFound(error, projectId);
+        });
       if (created) return created;
     } else {
       const [updated] = await tx.db

@@ -4,7 +4,7 @@ import { NotFoundError } from '../errors/index.ts';
 import { parseId, parseInput, uuidSchema } from '../shared/validation.ts';
 import type { TenantTx } from '../store/unit-of-work.ts';
 import { type ProjectFile, projectFiles } from './project-files.schema.ts';
-import { projectsRepository } from './projects.repository.ts';
+import { projectNotFound } from './project-not-found.ts';
 
 export const MAX_FILE_BYTES = 10 * 1024 * 1024;
 
@@ -37,17 +37,19 @@ const { content: _content, ...summaryColumns } = getTableColumns(projectFiles);
 export const projectFilesRepository = {
   async upsert(tx: TenantTx, input: UpsertFileInput): Promise<ProjectFile> {
     const values = parseInput(upsertFileSchema, input, 'project file');
-    // A deleted or unknown project has no files; NotFoundError says which.
-    await projectsRepository.get(tx, values.projectId);
-    const [row] = await tx.db
-      .insert(projectFiles)
-      .values({ ...values, tenantId: tx.tenantId })
-      .onConflictDoUpdate({
-        target: [projectFiles.tenantId, projectFiles.projectId, projectFiles.path],
-        set: { content: values.content },
-      })
-      .returning();
-    return row!;
+    try {
+      const [row] = await tx.db
+        .insert(projectFiles)
+        .values({ ...values, tenantId: tx.tenantId })
+        .onConflictDoUpdate({
+          target: [projectFiles.tenantId, projectFiles.projectId, projectFiles.path],
+          set: { content: values.content },
+        })
+        .returning();
+      return row!;
+    } catch (error) {
+      throw projectNotFound(error, values.projectId);
+    }
   },
 
   async get(tx: TenantTx, projectId: string, path: string): Promise<ProjectFile> {

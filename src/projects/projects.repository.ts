@@ -3,11 +3,7 @@ import { z } from 'zod';
 import { ConflictError, NotFoundError } from '../errors/index.ts';
 import { jsonObjectSchema, nameSchema, parseId, parseInput, slugSchema } from '../shared/validation.ts';
 import type { TenantTx } from '../store/unit-of-work.ts';
-import { tenantsRepository } from '../tenancy/tenants.repository.ts';
 import { type Project, projects } from './projects.schema.ts';
-
-/** Usage counter (and quota name) that counts a tenant's live projects. */
-export const PROJECTS_COUNTER = 'projects';
 
 const projectFields = {
   name: nameSchema,
@@ -39,10 +35,9 @@ const live = isNull(projects.deletedAt);
 
 /** Projects of the current tenant. Deleted projects are invisible here; their slugs are free again. */
 export const projectsRepository = {
-  /** Creates a project, counting it against the tenant's `projects` quota in the same transaction. */
+  /** Creates a project; the database counts it against the tenant's `projects` quota (ForbiddenError when full). */
   async create(tx: TenantTx, input: CreateProjectInput): Promise<Project> {
     const values = parseInput(createProjectSchema, input, 'project');
-    await tenantsRepository.incrementUsage(tx, PROJECTS_COUNTER, 1);
     const [row] = await tx.db
       .insert(projects)
       .values({ ...values, tenantId: tx.tenantId })
@@ -114,7 +109,6 @@ export const projectsRepository = {
       .where(and(eq(projects.id, projectId), live))
       .returning({ id: projects.id });
     if (!row) throw new NotFoundError('project', projectId);
-    await tenantsRepository.incrementUsage(tx, PROJECTS_COUNTER, -1);
   },
 };
 

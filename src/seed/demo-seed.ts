@@ -65,7 +65,9 @@ export interface DemoSeedResult {
  */
 export async function seedDemo(store: Store): Promise<DemoSeedResult> {
   const existing = await store.asService({ actor: 'cli:db seed --demo' }, (svc) =>
-    svc.query<{ id: string }>('SELECT id FROM tenants WHERE slug = $1 AND deleted_at IS NULL', [DEMO_TENANTS[0]?.slug]),
+    svc.query<{ id: string }>('SELECT id FROM tenants WHERE slug = $1 AND deleted_at IS NULL', [
+      DEMO_TENANTS[0]?.slug,
+    ]),
   );
   if (existing.length > 0) return { created: false, tenants: [], credentials: [] };
 
@@ -73,7 +75,12 @@ export async function seedDemo(store: Store): Promise<DemoSeedResult> {
   const tenantIds: string[] = [];
   for (const demo of DEMO_TENANTS) {
     const { tenantId, ownerId } = await store.asService({ actor: 'cli:db seed --demo' }, async (svc) => {
-      const tenant = await svc.tenants.create({ slug: demo.slug, name: demo.name, plan: demo.plan, status: 'active' });
+      const tenant = await svc.tenants.create({
+        slug: demo.slug,
+        name: demo.name,
+        plan: demo.plan,
+        status: 'active',
+      });
       const password = randomBytes(9).toString('base64url');
       const owner = await svc.users.create({ ...demo.owner, password });
       credentials.push({ email: owner.email, password });

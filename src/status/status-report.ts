@@ -30,7 +30,10 @@ const COUNTED_TABLES = ['memberships', 'projects', 'project_files', 'agent_state
  * Looks, as each tenant in turn, for rows of any other tenant, and as the app role with no
  * tenant for any row at all. Both must find nothing.
  */
-async function probeIsolation(store: Store, tenants: Array<{ id: string; slug: string }>): Promise<IsolationProbe> {
+async function probeIsolation(
+  store: Store,
+  tenants: Array<{ id: string; slug: string }>,
+): Promise<IsolationProbe> {
   const probeActor = { type: 'agent' as const, id: '00000000-0000-4000-8000-000000000000' };
   for (const tenant of tenants) {
     const foreign = await store.withTenant({ tenantId: tenant.id, actor: probeActor }, async (tx) => {
@@ -44,7 +47,8 @@ async function probeIsolation(store: Store, tenants: Array<{ id: string; slug: s
       }
       return count;
     });
-    if (foreign > 0) return { ok: false, detail: `tenant ${tenant.slug} can see ${foreign} rows of other tenants` };
+    if (foreign > 0)
+      return { ok: false, detail: `tenant ${tenant.slug} can see ${foreign} rows of other tenants` };
   }
   const unscoped = await store.engine.transaction(
     { text: `SELECT set_config('role', 'agentflow_app', true)` },
@@ -83,10 +87,17 @@ export async function buildStatusReport(store: Store): Promise<StatusReport> {
         if (entry) entry[table] = row.n;
       }
     }
-    const [userRow] = await svc.query<{ n: number }>('SELECT count(*)::int AS n FROM users WHERE deleted_at IS NULL');
+    const [userRow] = await svc.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM users WHERE deleted_at IS NULL',
+    );
     return {
       tables: tableRows.map((t) => t.name),
-      tenants: tenantRows.map((t) => ({ id: t.id, slug: t.slug, status: t.status, rows: counts.get(t.id) ?? {} })),
+      tenants: tenantRows.map((t) => ({
+        id: t.id,
+        slug: t.slug,
+        status: t.status,
+        rows: counts.get(t.id) ?? {},
+      })),
       users: userRow?.n ?? 0,
     };
   });

@@ -15,7 +15,6 @@ import {
 import { APP_ROLE, SERVICE_ROLE } from './roles.ts';
 import { ServiceTx, TenantTx } from './unit-of-work.ts';
 
-
 export interface OpenStoreOptions {
   /** postgres://…, pglite://<dir> or memory://; defaults to DATABASE_URL, then ./.agentflow/. */
   url?: string;

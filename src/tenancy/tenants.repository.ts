@@ -1,6 +1,6 @@
 import { and, asc, eq, gt, inArray, isNull, type SQL, sql } from 'drizzle-orm';
 import { z } from 'zod';
-import { ConflictError, ForbiddenError, NotFoundError } from '../errors/index.ts';
+import { ConflictError, NotFoundError } from '../errors/index.ts';
 import { jsonObjectSchema, nameSchema, parseId, parseInput, slugSchema } from '../shared/validation.ts';
 import type { ServiceTx, TenantTx } from '../store/unit-of-work.ts';
 import { TENANT_PLANS, TENANT_STATUSES, type Tenant, type TenantStatus, tenants } from './tenants.schema.ts';
@@ -67,31 +67,18 @@ export const tenantsRepository = {
   },
 
   /**
-   * Adds `by` to a usage counter in one statement, so concurrent increments never lose one.
-   * Refuses (ForbiddenError) when a quota of the same name would be exceeded, and a counter
-   * going below zero (ConflictError). Returns the new value.
+   * Adds `by` to a usage counter of this tenant; concurrent increments queue on the tenant row, so
+   * none is lost. Exceeding a quota of the same name is a ForbiddenError, going below zero a
+   * ConflictError; either way nothing changes. Returns the new value.
    */
   async incrementUsage(tx: TenantTx, counter: string, by = 1): Promise<number> {
     const input = parseInput(incrementSchema, { counter, by }, 'usage increment');
-    const rows = await tx.query<{ value: string }>(
-      `UPDATE tenants
-          SET usage = jsonb_set(usage, ARRAY[$2::text], to_jsonb(coalesce((usage ->> $2)::bigint, 0) + $3::bigint))
-        WHERE id = $1
-          AND coalesce((usage ->> $2)::bigint, 0) + $3::bigint >= 0
-          AND (NOT quotas ? $2 OR coalesce((usage ->> $2)::bigint, 0) + $3::bigint <= (quotas ->> $2)::bigint)
-        RETURNING (usage ->> $2)::bigint AS value`,
-      [tx.tenantId, input.counter, input.by],
-    );
-    const [row] = rows;
-    if (row) return Number(row.value);
-    const tenant = await findTenant(tx, tx.tenantId);
-    const used = Number(tenant.usage[input.counter] ?? 0);
-    const quota = tenant.quotas[input.counter];
-    if (used + input.by < 0)
-      throw new ConflictError(`usage counter ${input.counter} cannot go below zero (at ${used})`);
-    throw new ForbiddenError(
-      `quota exceeded for ${input.counter}: ${used} used of ${quota}, ${input.by} more requested`,
-    );
+    const [row] = await tx.query<{ value: string }>('SELECT agentflow.add_usage($1, $2, $3) AS value', [
+      tx.tenantId,
+      input.counter,
+      input.by,
+    ]);
+    return Number(row?.value);
   },
 };
 

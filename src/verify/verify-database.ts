@@ -104,17 +104,21 @@ function checkTables(tables: TableRow[], policies: PolicyRow[]): VerifyCheck {
     if (!isTenantTable) {
       // A global table (users, schema_migrations) is either behind RLS or closed to the app role.
       if (!(table.rls && table.forced) && table.app_privileges.length > 0) {
-        problems.push(`${table.table}: app role has ${table.app_privileges.join(', ')} on a table without forced RLS`);
+        problems.push(
+          `${table.table}: app role has ${table.app_privileges.join(', ')} on a table without forced RLS`,
+        );
       }
       continue;
     }
     if (!table.rls) problems.push(`${table.table}: row-level security is not enabled`);
-    if (!table.forced) problems.push(`${table.table}: row-level security is not forced (the owner would bypass it)`);
+    if (!table.forced)
+      problems.push(`${table.table}: row-level security is not forced (the owner would bypass it)`);
     const own = policies.filter((p) => p.table === table.table && p.applies_to_app);
     const needed: Command[] = appendOnly.has(table.table) ? ['r'] : ['r', 'a', 'w', 'd'];
     for (const command of needed) {
       const bound = own.some((p) => commandsOf(p).includes(command) && isTenantBound(p));
-      if (!bound) problems.push(`${table.table}: no tenant-bound ${COMMANDS[command]} policy for ${APP_ROLE}`);
+      if (!bound)
+        problems.push(`${table.table}: no tenant-bound ${COMMANDS[command]} policy for ${APP_ROLE}`);
     }
     for (const policy of own) {
       if (isTenantBound(policy)) continue;
@@ -146,13 +150,19 @@ export async function verifyDatabase(connection: Connection, status: MigrationSt
   const policies = await connection.query<PolicyRow>(POLICIES_SQL, [APP_ROLE]);
   checks.push(checkTables(tables, policies));
 
-  const indexes = await connection.query<{ table: string; index: string; first_column: string | null }>(INDEXES_SQL);
-  const scoped = new Set(tables.filter((t) => t.tenant_column === 'tenant_id' && t.tenant_not_null).map((t) => t.table));
+  const indexes = await connection.query<{ table: string; index: string; first_column: string | null }>(
+    INDEXES_SQL,
+  );
+  const scoped = new Set(
+    tables.filter((t) => t.tenant_column === 'tenant_id' && t.tenant_not_null).map((t) => t.table),
+  );
   checks.push({
     name: 'tenant_id leads every index of tenant tables',
     problems: indexes
       .filter((i) => scoped.has(i.table) && i.first_column !== 'tenant_id')
-      .map((i) => `${i.table}: index ${i.index} starts with ${i.first_column ?? 'an expression'}, not tenant_id`),
+      .map(
+        (i) => `${i.table}: index ${i.index} starts with ${i.first_column ?? 'an expression'}, not tenant_id`,
+      ),
   });
 
   const roles = await connection.query<{
@@ -171,9 +181,12 @@ export async function verifyDatabase(connection: Connection, status: MigrationSt
     }
     if (role.superuser) roleProblems.push(`${name} is a superuser`);
     if (role.bypassrls) roleProblems.push(`${name} has BYPASSRLS`);
-    if (role.owns.length > 0) roleProblems.push(`${name} owns (or inherits ownership of) ${role.owns.join(', ')}`);
+    if (role.owns.length > 0)
+      roleProblems.push(`${name} owns (or inherits ownership of) ${role.owns.join(', ')}`);
     if (role.powerful_memberships.length > 0) {
-      roleProblems.push(`${name} is a member of ${role.powerful_memberships.join(', ')} (superuser or BYPASSRLS)`);
+      roleProblems.push(
+        `${name} is a member of ${role.powerful_memberships.join(', ')} (superuser or BYPASSRLS)`,
+      );
     }
   }
   checks.push({ name: 'application roles are unprivileged', problems: roleProblems });
@@ -194,7 +207,8 @@ export async function verifyDatabase(connection: Connection, status: MigrationSt
   for (const table of APPEND_ONLY_TABLES) {
     const guard = guards.find((g) => g.table === table);
     if (!guard) appendOnlyProblems.push(`${table} is missing`);
-    else if (Number(guard.guards) === 0) appendOnlyProblems.push(`${table} has no trigger rejecting UPDATE/DELETE`);
+    else if (Number(guard.guards) === 0)
+      appendOnlyProblems.push(`${table} has no trigger rejecting UPDATE/DELETE`);
   }
   checks.push({ name: 'append-only tables', problems: appendOnlyProblems });
 

@@ -98,6 +98,24 @@ describeEachEngine('tenant isolation', (h) => {
     });
   });
 
+  it('lets a tenant change its name and settings but not its plan, status, quotas or usage', async () => {
+    await h.store.withTenant(a.context, (tx) => tx.tenant.updateSettings({ theme: 'dark' }));
+    for (const assignment of [`plan = 'enterprise'`, `status = 'active'`, `quotas = '{}'`, `usage = '{}'`]) {
+      const attempt = h.store.withTenant(a.context, (tx) =>
+        tx.query(`UPDATE tenants SET ${assignment} WHERE id = $1`, [a.tenant.id]),
+      );
+      await expect(attempt, assignment).rejects.toBeInstanceOf(ForbiddenError);
+    }
+    // Nor may it count usage against another tenant through the usage function.
+    const foreignUsage = h.store.withTenant(a.context, (tx) =>
+      tx.query(`SELECT agentflow.add_usage($1, 'projects', -1)`, [b.tenant.id]),
+    );
+    await expect(foreignUsage).rejects.toBeInstanceOf(ForbiddenError);
+    await h.store.withTenant(b.context, async (tx) =>
+      expect((await tx.tenant.current()).usage.projects).toBe(1),
+    );
+  });
+
   it('refuses a raw insert that names another tenant', async () => {
     const attempt = h.store.withTenant(a.context, (tx) =>
       tx.query(`INSERT INTO projects (tenant_id, slug, name) VALUES ($1, 'planted', 'Planted')`, [
