@@ -1,5 +1,11 @@
 import { beforeAll, expect, it } from 'vitest';
-import { DatabaseError, ForbiddenError, NotFoundError, ValidationError } from '../../src/index.ts';
+import {
+  DatabaseError,
+  ForbiddenError,
+  NotFoundError,
+  type TenantTx,
+  ValidationError,
+} from '../../src/index.ts';
 import { describeEachEngine } from '../harness/engines.ts';
 import { createTenant, type TenantFixture } from '../harness/fixtures.ts';
 
@@ -45,20 +51,28 @@ describeEachEngine('tenant isolation', (h) => {
   });
 
   it('refuses repository writes to the other tenant', async () => {
-    await h.store.withTenant(a.context, async (tx) => {
-      await expect(tx.projects.update(projectOfB, { name: 'hijacked' })).rejects.toBeInstanceOf(
-        NotFoundError,
-      );
-      await expect(tx.projects.softDelete(projectOfB)).rejects.toBeInstanceOf(NotFoundError);
-      await expect(tx.projectFiles.delete(projectOfB, 'README.md')).rejects.toBeInstanceOf(NotFoundError);
-      await expect(
-        tx.projectFiles.upsert({ projectId: projectOfB, path: 'evil.txt', content: 'x' }),
-      ).rejects.toBeInstanceOf(NotFoundError);
-      await expect(
-        tx.agentStates.save({ projectId: projectOfB, state: {}, expectedVersion: 1 }),
-      ).rejects.toBeInstanceOf(NotFoundError);
-      await expect(tx.memberships.remove(b.owner.id)).rejects.toBeInstanceOf(NotFoundError);
-    });
+    // Each attempt in its own unit of work: a refused statement ends the transaction it ran in.
+    const attempts: Array<[string, (tx: TenantTx) => Promise<unknown>]> = [
+      ['update project', (tx) => tx.projects.update(projectOfB, { name: 'hijacked' })],
+      ['delete project', (tx) => tx.projects.softDelete(projectOfB)],
+      ['delete file', (tx) => tx.projectFiles.delete(projectOfB, 'README.md')],
+      [
+        'write file',
+        (tx) => tx.projectFiles.upsert({ projectId: projectOfB, path: 'evil.txt', content: 'x' }),
+      ],
+      [
+        'overwrite state',
+        (tx) => tx.agentStates.save({ projectId: projectOfB, state: {}, expectedVersion: 1 }),
+      ],
+      [
+        'create state',
+        (tx) => tx.agentStates.save({ projectId: projectOfB, state: {}, expectedVersion: null }),
+      ],
+      ['remove member', (tx) => tx.memberships.remove(b.owner.id)],
+    ];
+    for (const [label, attempt] of attempts) {
+      await expect(h.store.withTenant(a.context, attempt), label).rejects.toBeInstanceOf(NotFoundError);
+    }
     await h.store.withTenant(b.context, async (tx) => {
       expect((await tx.projects.get(projectOfB)).name).toBe('Beta');
       expect((await tx.projectFiles.get(projectOfB, 'README.md')).content).toBe('b');
