@@ -76,8 +76,9 @@ export async function closeClient(client: CoordinationRedisClient, timeoutMs: nu
  * see is a server that keeps the socket open but stops answering (paused, overloaded, or a
  * silent network partition), where commands would wait for minutes. A health check PINGs every
  * `healthCheckIntervalMs`; a PING slower than `commandTimeoutMs` replaces the client, which
- * fails every command in flight. This costs nothing per command (a per-command timeout in
- * node-redis arms a timer for each and divides throughput by several).
+ * fails every command in flight. This costs nothing per command; node-redis's own per-command
+ * `timeout` would not do: it only bounds the wait before a command is written, not the reply,
+ * and arming a timer per command divides throughput by several.
  */
 export class RedisConnection {
   readonly #settings: RedisConnectionSettings;
@@ -136,7 +137,7 @@ export class RedisConnection {
     if (this.#checking || !client.isReady) return;
     this.#checking = true;
     try {
-      await client.sendCommand(['PING'], { timeout: this.#settings.commandTimeoutMs });
+      await withDeadline(client.ping(), this.#settings.commandTimeoutMs);
     } catch (error) {
       if (error instanceof TimeoutError && client === this.#client) this.#replace(client, error);
     } finally {
