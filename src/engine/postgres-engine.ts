@@ -24,6 +24,20 @@ export interface PostgresEngineOptions {
 type Sql = postgres.Sql;
 type ReservedSql = postgres.ReservedSql;
 
+/**
+ * Drizzle sends a statement unnamed unless it was `.prepare()`d by name, which makes postgres.js
+ * ask the server for parameter types first and re-plan every time. Naming every statement lets
+ * postgres.js keep one server-side prepared statement per query text and connection.
+ */
+class PreparingSession extends PostgresJsSession<ReservedSql, Record<string, never>, never> {
+  override prepareQuery: PostgresJsSession<ReservedSql, Record<string, never>, never>['prepareQuery'] = (
+    query,
+    fields,
+    name,
+    ...rest
+  ) => super.prepareQuery(query, fields, name ?? '', ...rest);
+}
+
 /** The server engine: a postgres.js pool, one reserved connection per transaction. */
 export async function openPostgresEngine(options: PostgresEngineOptions): Promise<Engine> {
   const prepare = options.prepare ?? true;
@@ -57,7 +71,9 @@ export async function openPostgresEngine(options: PostgresEngineOptions): Promis
     return {
       db: new PostgresJsDatabase(
         dialect,
-        new PostgresJsSession(reserved, dialect, undefined, { logger }),
+        prepare
+          ? new PreparingSession(reserved, dialect, undefined, { logger })
+          : new PostgresJsSession(reserved, dialect, undefined, { logger }),
         undefined,
       ),
       async query<Row>(text: string, params: readonly unknown[] = []) {

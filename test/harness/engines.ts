@@ -1,8 +1,7 @@
-import { randomBytes } from 'node:crypto';
-import postgres from 'postgres';
 import { afterAll, beforeAll, describe, inject } from 'vitest';
 import type { Connection, EngineKind } from '../../src/engine/engine.ts';
 import { APP_ROLE, openStore, type Store } from '../../src/index.ts';
+import { createServerDatabase } from './server.ts';
 
 export interface EngineHarness {
   readonly kind: EngineKind;
@@ -20,25 +19,7 @@ export interface EngineHarness {
 
 export type EngineFilter = 'all' | 'server';
 
-/** A fresh, empty database on the server, dropped again by the returned function. */
-export async function createServerDatabase(
-  adminUrl: string,
-): Promise<{ url: string; drop(): Promise<void> }> {
-  const name = `af_test_${randomBytes(6).toString('hex')}`;
-  const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    async drop() {
-      const cleanup = postgres(adminUrl, { max: 1, onnotice: () => {} });
-      await cleanup.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await cleanup.end();
-    },
-  };
-}
+export { createServerDatabase } from './server.ts';
 
 function harnessFor(kind: EngineKind): EngineHarness & { setUp(): Promise<void>; tearDown(): Promise<void> } {
   let store: Store | undefined;
