@@ -94,6 +94,8 @@ async function main(): Promise<void> {
     const results: Measured[] = [];
     const rawRead = (i: number) => rawSql.unsafe(readSql, [pick(i)], { prepare: true });
     const repoRead = (i: number) => repo.withTenant(context, (tx) => tx.projects.get(pick(i)));
+    const repoReadOnly = (i: number) =>
+      repo.withTenant(context, (tx) => tx.projects.get(pick(i)), { readOnly: true });
     const rawInsert = () => {
       const path = `raw/${randomUUID()}`;
       return rawSql.unsafe(insertSql, [tenantId, projectId, path, 'x', 'x'], { prepare: true });
@@ -106,6 +108,7 @@ async function main(): Promise<void> {
     // Warm-up: connections, prepared statements, JIT.
     await timeIt(500, CONCURRENCY, rawRead);
     await timeIt(500, CONCURRENCY, repoRead);
+    await timeIt(500, CONCURRENCY, repoReadOnly);
     await timeIt(200, CONCURRENCY, rawInsert);
     await timeIt(200, CONCURRENCY, repoInsert);
 
@@ -115,6 +118,14 @@ async function main(): Promise<void> {
         1.5,
         () => timeIt(CONCURRENT_OPS, CONCURRENCY, rawRead),
         () => timeIt(CONCURRENT_OPS, CONCURRENCY, repoRead),
+      ),
+    );
+    results.push(
+      await compare(
+        `point read (read-only unit), ${CONCURRENCY} concurrent callers`,
+        1.5,
+        () => timeIt(CONCURRENT_OPS, CONCURRENCY, rawRead),
+        () => timeIt(CONCURRENT_OPS, CONCURRENCY, repoReadOnly),
       ),
     );
     results.push(
@@ -131,6 +142,14 @@ async function main(): Promise<void> {
         1.5,
         () => timeIt(SEQUENTIAL_OPS, 1, rawRead),
         () => timeIt(SEQUENTIAL_OPS, 1, repoRead),
+      ),
+    );
+    results.push(
+      await compare(
+        'point read (read-only unit), one caller (latency)',
+        1.5,
+        () => timeIt(SEQUENTIAL_OPS, 1, rawRead),
+        () => timeIt(SEQUENTIAL_OPS, 1, repoReadOnly),
       ),
     );
     results.push(

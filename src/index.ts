@@ -2,7 +2,7 @@
 
 export type { AuditLog } from './audit/audit-logs.schema.ts';
 export { parseDatabaseUrl, redactUrl } from './engine/database-url.ts';
-export type { Connection, Database, Engine, EngineKind } from './engine/engine.ts';
+export type { Connection, Database, Engine, EngineKind, TransactionOptions } from './engine/engine.ts';
 export * from './errors/index.ts';
 export { loadMigrations, type Migration } from './migrations/migration-files.ts';
 export { type MigrationStatus, Migrator } from './migrations/migrator.ts';

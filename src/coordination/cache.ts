@@ -56,7 +56,8 @@ export interface Cache {
  * never reused for the same tag, and a missing version means "invalidated".
  */
 export interface CacheStore {
-  get(key: string): Promise<string | undefined>;
+  /** May reject with any error: the cache serves every failed read as a miss. */
+  get(key: string): Promise<string | null>;
   set(key: string, entry: string, ttlMs: number): Promise<void>;
   delete(key: string): Promise<boolean>;
   /** The current version of each tag, set to `candidate` where missing, kept alive ≥ ttlMs. */
@@ -106,8 +107,13 @@ export class CoordinationCache implements Cache {
     this.#report = report;
   }
 
-  async get<T = unknown>(key: string): Promise<T | undefined> {
-    assertName(key, 'key');
+  // Not async, like #read: a hit costs the store's promise and one `then`, nothing more.
+  get<T = unknown>(key: string): Promise<T | undefined> {
+    try {
+      assertName(key, 'key');
+    } catch (error) {
+      return Promise.reject(error);
+    }
     return this.#read<T>(key);
   }
 
@@ -176,18 +182,26 @@ export class CoordinationCache implements Cache {
     return value;
   }
 
-  async #read<T>(key: string): Promise<T | undefined> {
-    try {
-      const raw = await this.#store.get(key);
-      if (raw === undefined) return undefined;
-      const entry = JSON.parse(raw) as Entry;
-      if (entry.t !== undefined && !(await this.#isFresh(entry.t))) return undefined;
-      return entry.v as T;
-    } catch (error) {
-      this.#report(error as Error, 'cache read served as a miss');
-      return undefined;
-    }
+  #read<T>(key: string): Promise<T | undefined> {
+    return this.#store.get(key).then(this.#decode, this.#missOnFailure) as Promise<T | undefined>;
   }
+
+  readonly #decode = (raw: string | null): unknown => {
+    if (raw === null) return undefined;
+    let entry: Entry;
+    try {
+      entry = JSON.parse(raw) as Entry;
+    } catch (error) {
+      return this.#missOnFailure(error);
+    }
+    if (entry.t === undefined) return entry.v;
+    return this.#isFresh(entry.t).then((fresh) => (fresh ? entry.v : undefined), this.#missOnFailure);
+  };
+
+  readonly #missOnFailure = (error: unknown): undefined => {
+    this.#report(error as Error, 'cache read served as a miss');
+    return undefined;
+  };
 
   async #isFresh(versions: Record<string, string>): Promise<boolean> {
     const tags = Object.keys(versions);

@@ -88,11 +88,16 @@ export class CoordinationRateLimiter implements RateLimiter {
     this.#report = report;
   }
 
-  async consume(key: string, cost = 1): Promise<RateLimitResult> {
-    assertName(key, 'key');
-    assertPositiveInteger(cost, 'cost');
-    if (cost > this.#limit)
-      throw invalidOption('cost', `exceeds the limit (${this.#limit}) and could never pass`);
+  // Not async: one async layer (#decide) is enough on the hot path.
+  consume(key: string, cost = 1): Promise<RateLimitResult> {
+    try {
+      assertName(key, 'key');
+      assertPositiveInteger(cost, 'cost');
+      if (cost > this.#limit)
+        throw invalidOption('cost', `exceeds the limit (${this.#limit}) and could never pass`);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     return this.#decide(key, cost);
   }
 
@@ -116,7 +121,14 @@ export class CoordinationRateLimiter implements RateLimiter {
       this.#report(error, `rate limiter "${this.name}" decided without the store (policy ${this.#policy})`);
       return this.#degraded(fullKey, cost);
     }
-    return { ...decision, limit: this.#limit, degraded: false };
+    return {
+      allowed: decision.allowed,
+      remaining: decision.remaining,
+      retryAfterMs: decision.retryAfterMs,
+      resetAfterMs: decision.resetAfterMs,
+      limit: this.#limit,
+      degraded: false,
+    };
   }
 
   async #degraded(fullKey: string, cost: number): Promise<RateLimitResult> {

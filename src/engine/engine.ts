@@ -21,6 +21,11 @@ export interface Connection {
 
 export type QueryListener = (text: string) => void;
 
+export interface TransactionOptions {
+  /** The database refuses every write; the caller need not wait for COMMIT to use the result. */
+  readOnly?: boolean;
+}
+
 export interface Engine {
   readonly kind: EngineKind;
   /** Where the data lives, with any password removed. */
@@ -30,6 +35,10 @@ export interface Engine {
    * where the driver can, pipelined with it and with the first statement of `work`, so that
    * setting the role and tenant costs no extra round trip of its own.
    */
-  transaction<T>(setup: SqlStatement | undefined, work: (connection: Connection) => Promise<T>): Promise<T>;
+  transaction<T>(
+    setup: SqlStatement | undefined,
+    work: (connection: Connection) => Promise<T>,
+    options?: TransactionOptions,
+  ): Promise<T>;
   close(): Promise<void>;
 }

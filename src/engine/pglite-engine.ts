@@ -3,7 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { PGlite, type Transaction } from '@electric-sql/pglite';
 import { drizzle } from 'drizzle-orm/pglite';
 import { ConfigurationError, toDatabaseError } from '../errors/index.ts';
-import type { Connection, Engine, QueryListener, SqlStatement } from './engine.ts';
+import type { Connection, Engine, QueryListener, SqlStatement, TransactionOptions } from './engine.ts';
 
 export interface PgliteEngineOptions {
   /** A folder to keep the database in; undefined keeps it in memory. */
@@ -46,7 +46,11 @@ export async function openPgliteEngine(options: PgliteEngineOptions): Promise<En
   return {
     kind: 'pglite',
     location: options.dataDir ?? 'memory://',
-    async transaction<T>(setup: SqlStatement | undefined, work: (connection: Connection) => Promise<T>) {
+    async transaction<T>(
+      setup: SqlStatement | undefined,
+      work: (connection: Connection) => Promise<T>,
+      transactionOptions: TransactionOptions = {},
+    ) {
       if (insideTransaction.getStore()) {
         throw new ConfigurationError(
           'a transaction was opened inside another on the embedded engine, which has a single connection: use the outer transaction',
@@ -55,6 +59,7 @@ export async function openPgliteEngine(options: PgliteEngineOptions): Promise<En
       return pglite.transaction((tx) =>
         insideTransaction.run(true, async () => {
           const connection = connectionFor(tx);
+          if (transactionOptions.readOnly) await connection.query('SET TRANSACTION READ ONLY');
           if (setup) await connection.query(setup.text, setup.params);
           return work(connection);
         }),

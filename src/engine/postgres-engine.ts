@@ -4,7 +4,7 @@ import { drizzle, PostgresJsDatabase, PostgresJsSession } from 'drizzle-orm/post
 import postgres from 'postgres';
 import { toDatabaseError } from '../errors/index.ts';
 import { redactUrl } from './database-url.ts';
-import type { Connection, Engine, QueryListener, SqlStatement } from './engine.ts';
+import type { Connection, Engine, QueryListener, SqlStatement, TransactionOptions } from './engine.ts';
 
 export interface PostgresEngineOptions {
   url: string;
@@ -100,12 +100,17 @@ export async function openPostgresEngine(options: PostgresEngineOptions): Promis
   return {
     kind: 'postgres',
     location: redactUrl(options.url),
-    async transaction<T>(setup: SqlStatement | undefined, work: (connection: Connection) => Promise<T>) {
+    async transaction<T>(
+      setup: SqlStatement | undefined,
+      work: (connection: Connection) => Promise<T>,
+      transactionOptions: TransactionOptions = {},
+    ) {
       const reserved = await sql.reserve();
       const connection = connectionFor(reserved);
+      let releaseNow = true;
       try {
         // BEGIN and the setup are written without waiting, so they travel with work's first statement.
-        const begin = reserved.unsafe('begin').execute();
+        const begin = reserved.unsafe(transactionOptions.readOnly ? 'begin read only' : 'begin').execute();
         const ready: Promise<unknown> = setup ? connection.query(setup.text, setup.params) : begin;
         // Avoids an unhandled rejection while work runs; the error is rethrown below.
         begin.catch(() => {});
@@ -123,6 +128,17 @@ export async function openPostgresEngine(options: PostgresEngineOptions): Promis
           await ready;
           throw error;
         }
+        if (transactionOptions.readOnly) {
+          // A read-only transaction wrote nothing that its COMMIT could lose: the result stands
+          // without waiting for it. The connection goes back to the pool once COMMIT completes,
+          // so the next transaction on it cannot start before this one has ended.
+          releaseNow = false;
+          reserved
+            .unsafe('commit')
+            .catch(() => {})
+            .finally(() => reserved.release());
+          return result;
+        }
         try {
           await reserved.unsafe('commit');
         } catch (error) {
@@ -130,7 +146,7 @@ export async function openPostgresEngine(options: PostgresEngineOptions): Promis
         }
         return result;
       } finally {
-        reserved.release();
+        if (releaseNow) reserved.release();
       }
     },
     async close() {

@@ -16,6 +16,7 @@ export type SqlStateKind =
   | 'lock_not_available'
   | 'raise_exception'
   | 'connection_failure'
+  | 'read_only_transaction'
   | 'quota_exceeded'
   | 'usage_underflow'
   | 'other';
@@ -30,6 +31,7 @@ const KIND_BY_SQLSTATE: Readonly<Record<string, SqlStateKind>> = {
   '22001': 'string_data_right_truncation',
   '22003': 'numeric_value_out_of_range',
   '42501': 'insufficient_privilege',
+  '25006': 'read_only_transaction',
   '40001': 'serialization_failure',
   '40P01': 'deadlock_detected',
   '55P03': 'lock_not_available',

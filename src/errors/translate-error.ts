@@ -88,6 +88,7 @@ export function translateError(error: unknown): unknown {
     case 'numeric_value_out_of_range':
       return new ValidationError(`${dbError.message}${where}`, [], { cause: dbError });
     case 'insufficient_privilege':
+    case 'read_only_transaction':
     case 'quota_exceeded':
       return new ForbiddenError(dbError.message, { cause: dbError });
     case 'usage_underflow':

@@ -1,5 +1,5 @@
 import { parseDatabaseUrl } from '../engine/database-url.ts';
-import type { Engine, QueryListener } from '../engine/engine.ts';
+import type { Engine, QueryListener, TransactionOptions } from '../engine/engine.ts';
 import { openPgliteEngine } from '../engine/pglite-engine.ts';
 import { openPostgresEngine, type PostgresEngineOptions } from '../engine/postgres-engine.ts';
 import { TenantContextError, translateError, ValidationError } from '../errors/index.ts';
@@ -60,9 +60,15 @@ export class Store {
 
   /**
    * Runs `work` in one transaction as agentflow_app, with the tenant and actor set for this
-   * transaction only. Commits when `work` resolves, rolls back when it throws.
+   * transaction only. Commits when `work` resolves, rolls back when it throws. With
+   * `{ readOnly: true }` the database refuses writes (ForbiddenError) and the result is returned
+   * without waiting for the COMMIT round trip.
    */
-  async withTenant<T>(context: TenantContext, work: (tx: TenantTx) => Promise<T>): Promise<T> {
+  async withTenant<T>(
+    context: TenantContext,
+    work: (tx: TenantTx) => Promise<T>,
+    options: TransactionOptions = {},
+  ): Promise<T> {
     let parsed: TenantContext;
     try {
       parsed = parseInput(tenantContextSchema, context, 'tenant context');
@@ -84,8 +90,10 @@ export class Store {
       ],
     };
     try {
-      return await this.engine.transaction(setup, (connection) =>
-        work(new TenantTx(connection, parsed.tenantId, parsed.actor)),
+      return await this.engine.transaction(
+        setup,
+        (connection) => work(new TenantTx(connection, parsed.tenantId, parsed.actor)),
+        options,
       );
     } catch (error) {
       throw translateError(error);

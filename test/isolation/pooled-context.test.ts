@@ -31,24 +31,30 @@ describeEachEngine(
       const transactions = Array.from({ length: 200 }, (_, i) => (i % 2 === 0 ? a : b));
       const observations = await Promise.all(
         transactions.map((fixture, i) =>
-          pooled.withTenant(fixture.context, async (tx): Promise<Observation> => {
-            const read = async () => {
-              const [row] = await tx.query<{ tenant: string | null }>(
-                `SELECT current_setting('agentflow.tenant_id', true) AS tenant`,
-              );
-              return row?.tenant ?? null;
-            };
-            const first = await read();
-            // Yield so that other transactions run on the other connections in between.
-            await sleep(i % 3);
-            const projects = await tx.projects.list();
-            const second = await read();
-            return {
-              expected: fixture.tenant.id,
-              seen: [first, second],
-              projectTenants: projects.map((p) => p.tenantId),
-            };
-          }),
+          pooled.withTenant(
+            fixture.context,
+            async (tx): Promise<Observation> => {
+              const read = async () => {
+                const [row] = await tx.query<{ tenant: string | null }>(
+                  `SELECT current_setting('agentflow.tenant_id', true) AS tenant`,
+                );
+                return row?.tenant ?? null;
+              };
+              const first = await read();
+              // Yield so that other transactions run on the other connections in between.
+              await sleep(i % 3);
+              const projects = await tx.projects.list();
+              const second = await read();
+              return {
+                expected: fixture.tenant.id,
+                seen: [first, second],
+                projectTenants: projects.map((p) => p.tenantId),
+              };
+            },
+            // Read-only units return before their COMMIT completes: mix them in to show that the
+            // connection still goes back to the pool clean.
+            { readOnly: i % 4 === 1 },
+          ),
         ),
       );
       for (const observation of observations) {

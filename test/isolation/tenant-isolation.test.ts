@@ -130,6 +130,18 @@ describeEachEngine('tenant isolation', (h) => {
     );
   });
 
+  it('refuses every write in a read-only unit of work', async () => {
+    const before = await h.store.withTenant(a.context, (tx) => tx.projects.list(), { readOnly: true });
+    expect(before.map((p) => p.slug)).toEqual(['alpha']);
+    const write = h.store.withTenant(a.context, (tx) => tx.projects.create({ slug: 'nope', name: 'Nope' }), {
+      readOnly: true,
+    });
+    await expect(write).rejects.toBeInstanceOf(ForbiddenError);
+    await expect(h.store.withTenant(a.context, (tx) => tx.projects.getBySlug('nope'))).rejects.toBeInstanceOf(
+      NotFoundError,
+    );
+  });
+
   it('refuses a raw insert that names another tenant', async () => {
     const attempt = h.store.withTenant(a.context, (tx) =>
       tx.query(`INSERT INTO projects (tenant_id, slug, name) VALUES ($1, 'planted', 'Planted')`, [

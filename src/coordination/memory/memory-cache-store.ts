@@ -6,8 +6,8 @@ export class MemoryCacheStore implements CacheStore {
   readonly #entries = new ExpiringMap<string>();
   readonly #tagVersions = new ExpiringMap<string>();
 
-  async get(key: string): Promise<string | undefined> {
-    return this.#entries.get(key);
+  async get(key: string): Promise<string | null> {
+    return this.#entries.get(key) ?? null;
   }
 
   async set(key: string, entry: string, ttlMs: number): Promise<void> {

@@ -4,7 +4,6 @@ import type { RedisConnection } from './redis-connection.ts';
 import { rethrowUnavailable, unavailable } from './unavailable.ts';
 
 const SCAN_BATCH = 500;
-const getFailed = rethrowUnavailable('GET');
 const setFailed = rethrowUnavailable('SET');
 const unlinkFailed = rethrowUnavailable('UNLINK');
 const mgetFailed = rethrowUnavailable('MGET');
@@ -25,9 +24,9 @@ export class RedisCacheStore implements CacheStore {
     this.#tagPrefix = tagPrefix;
   }
 
-  // The hot path: one GET, no closure, no extra await.
-  get(key: string): Promise<string | undefined> {
-    return this.#connection.client.get(this.#prefix + key).then(nullToUndefined, getFailed);
+  // The hot path: the GET's own promise, untouched (the cache reports whatever it rejects with).
+  get(key: string): Promise<string | null> {
+    return this.#connection.client.get(this.#prefix + key);
   }
 
   async set(key: string, entry: string, ttlMs: number): Promise<void> {

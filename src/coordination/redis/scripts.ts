@@ -15,8 +15,8 @@ type SessionFields = (string | null)[];
 const NOW_MS = `local t = redis.call('TIME')
 local now = t[1] * 1000 + math.floor(t[2] / 1000)`;
 
-// Mirrors gcraStep in ../gcra.ts, in integer microseconds (formatted with %.0f, as %.14g would
-// round 16-digit values).
+// Mirrors gcraStep in ../gcra.ts, in integer microseconds. Numbers passed to redis.call are
+// written exactly (unlike Lua's tostring, which would round 16-digit values).
 const GCRA = `local t = redis.call('TIME')
 local now = t[1] * 1000000 + t[2]
 local cost = tonumber(ARGV[1])
@@ -30,7 +30,7 @@ if now < allow_at then
   return {0, math.floor((now + window - tat) / interval), math.ceil((allow_at - now) / 1000), math.ceil((tat - now) / 1000)}
 end
 if cost > 0 then
-  redis.call('SET', KEYS[1], string.format('%.0f', new_tat), 'PX', math.ceil((new_tat - now) / 1000))
+  redis.call('SET', KEYS[1], new_tat, 'PX', math.ceil((new_tat - now) / 1000))
 end
 return {1, math.floor((now + window - new_tat) / interval), 0, math.ceil((new_tat - now) / 1000)}`;
 
