@@ -1,0 +1,161 @@
+import { beforeAll, expect, it } from 'vitest';
+import type { Connection } from '../../src/engine/engine.ts';
+import { loadMigrations, type Migration, SchemaVersionError } from '../../src/index.ts';
+import { describeEachEngine } from '../harness/engines.ts';
+import { createTenant, type TenantFixture } from '../harness/fixtures.ts';
+
+/** The tables the last migration (0003_projects) creates, and drops again on the way down. */
+const PROJECT_TABLES = ['projects', 'project_files', 'agent_states'];
+/** Tables of earlier migrations: their rows must outlive a rollback of the last one. */
+const KEPT_TABLES = ['tenants', 'users', 'memberships', 'audit_logs'];
+
+/** Every row of a table in its text form, which shows every column byte for byte. */
+async function rowsOf(connection: Connection, table: string): Promise<string[]> {
+  const rows = await connection.query<{ row: string }>(
+    `SELECT t::text AS row FROM ${table} t ORDER BY t::text`,
+  );
+  return rows.map((r) => r.row);
+}
+
+async function keptRows(connection: Connection): Promise<Record<string, string[]>> {
+  const result: Record<string, string[]> = {};
+  for (const table of KEPT_TABLES) result[table] = await rowsOf(connection, table);
+  return result;
+}
+
+async function existingTables(connection: Connection, tables: string[]): Promise<string[]> {
+  const rows = await connection.query<{ name: string }>(
+    `SELECT c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = 'public' AND c.relname = ANY($1::text[]) ORDER BY 1`,
+    [tables],
+  );
+  return rows.map((r) => r.name);
+}
+
+describeEachEngine('rolling back and re-applying the last migration on a populated database', (h) => {
+  let migrations: Migration[];
+  let last: Migration;
+  let a: TenantFixture;
+  let b: TenantFixture;
+  let before: Record<string, string[]>;
+
+  beforeAll(async () => {
+    migrations = await loadMigrations();
+    last = migrations[migrations.length - 1]!;
+    a = await createTenant(h.store, { quotas: { projects: 10 } });
+    b = await createTenant(h.store);
+    await h.store.asService({ actor: 'up-down-up' }, async (svc) => {
+      const member = await svc.users.create({
+        email: `member@${a.tenant.slug}.test`,
+        name: 'A member with a password',
+        password: 'correct horse battery staple',
+        githubId: 4242,
+        githubUsername: 'member-a',
+      });
+      await svc.memberships.add(a.tenant.id, { userId: member.id, role: 'member' });
+      await svc.memberships.add(b.tenant.id, { userId: member.id, role: 'admin' });
+      await svc.tenants.setPlan(b.tenant.id, 'professional');
+    });
+    for (const fixture of [a, b]) {
+      await h.store.withTenant(fixture.context, async (tx) => {
+        await tx.tenant.updateSettings({ theme: 'dark', locale: 'fr-FR' });
+        const project = await tx.projects.create({
+          slug: 'alpha',
+          name: 'Alpha',
+          techStack: ['typescript', 'postgres'],
+          config: { ci: true },
+        });
+        await tx.projectFiles.upsert({ projectId: project.id, path: 'README.md', content: '# Alpha\n' });
+        await tx.projectFiles.upsert({
+          projectId: project.id,
+          path: 'src/index.ts',
+          content: 'export {};\n',
+        });
+        await tx.agentStates.save({ projectId: project.id, state: { step: 1 }, expectedVersion: null });
+        await tx.agentStates.save({ projectId: project.id, state: { step: 2 }, expectedVersion: 1 });
+        await tx.projects.update(project.id, { description: 'the first project' });
+      });
+    }
+    before = await h.asOwner(keptRows);
+  });
+
+  it('starts from a populated database with an audit trail of every table', async () => {
+    expect(last.name).toBe('projects');
+    expect(before.tenants).toHaveLength(2);
+    expect(before.users).toHaveLength(3);
+    expect(before.memberships).toHaveLength(4);
+    const audited = await h.asOwner((c) =>
+      c.query<{ table_name: string; n: number }>(
+        'SELECT table_name, count(*)::int AS n FROM audit_logs GROUP BY table_name ORDER BY table_name',
+      ),
+    );
+    expect(audited.map((r) => r.table_name)).toEqual([
+      'agent_states',
+      'memberships',
+      'project_files',
+      'projects',
+      'tenants',
+      'users',
+    ]);
+    expect(await h.asOwner((c) => existingTables(c, PROJECT_TABLES))).toEqual([...PROJECT_TABLES].sort());
+  });
+
+  it('rolls back the last migration: its tables go, every older row stays byte for byte', async () => {
+    const undone = await h.store.migrator.rollback();
+    expect(undone.map((m) => `${m.version}_${m.name}`)).toEqual([`${last.version}_${last.name}`]);
+    expect((await h.store.migrator.status()).current).toBe(last.version - 1);
+    await expect(h.store.migrator.assertUpToDate()).rejects.toBeInstanceOf(SchemaVersionError);
+    expect(await h.asOwner((c) => existingTables(c, PROJECT_TABLES))).toEqual([]);
+    // The audit trail, created by 0001, keeps the rows that recorded the dropped tables' history.
+    expect(await h.asOwner(keptRows)).toEqual(before);
+  });
+
+  it('migrates up again: older rows intact, the audit trail kept, the store works again', async () => {
+    const applied = await h.store.migrator.migrate();
+    expect(applied.map((m) => m.version)).toEqual([last.version]);
+    await expect(h.store.migrator.assertUpToDate()).resolves.toMatchObject({ current: last.version });
+    expect(await h.asOwner((c) => existingTables(c, PROJECT_TABLES))).toEqual([...PROJECT_TABLES].sort());
+    expect(await h.asOwner(keptRows)).toEqual(before);
+
+    const project = await h.store.withTenant(a.context, async (tx) => {
+      // The projects of before were dropped with their tables, by intent.
+      expect(await tx.projects.list()).toEqual([]);
+      const created = await tx.projects.create({ slug: 'alpha', name: 'Alpha again' });
+      await tx.projectFiles.upsert({ projectId: created.id, path: 'README.md', content: 'again' });
+      await tx.agentStates.save({ projectId: created.id, state: { step: 1 }, expectedVersion: null });
+      return created;
+    });
+    await h.store.withTenant(a.context, async (tx) => {
+      expect((await tx.projects.getBySlug('alpha')).id).toBe(project.id);
+      expect((await tx.projectFiles.get(project.id, 'README.md')).content).toBe('again');
+      expect(await tx.memberships.list()).toHaveLength(2);
+    });
+    await h.store.withTenant(b.context, async (tx) => {
+      expect(await tx.projects.list()).toEqual([]);
+      expect((await tx.tenant.current()).plan).toBe('professional');
+    });
+
+    // The new writes were audited, after the rows of before, which are all still there.
+    const after = await h.asOwner(keptRows);
+    for (const table of ['users', 'memberships']) expect(after[table], table).toEqual(before[table]);
+    // Creating a project may count it in tenant A's usage; tenant B's row is untouched.
+    expect(after.tenants!.filter((row) => !row.includes(a.tenant.id))).toEqual(
+      before.tenants!.filter((row) => !row.includes(a.tenant.id)),
+    );
+    expect(after.audit_logs).toEqual(expect.arrayContaining(before.audit_logs!));
+    const added = await h.asOwner((c) =>
+      c.query<{ table_name: string; action: string }>(
+        `SELECT table_name, action FROM audit_logs WHERE NOT (audit_logs::text = ANY($1::text[])) ORDER BY id`,
+        [before.audit_logs],
+      ),
+    );
+    expect(added.filter((row) => PROJECT_TABLES.includes(row.table_name))).toEqual([
+      { table_name: 'projects', action: 'insert' },
+      { table_name: 'project_files', action: 'insert' },
+      { table_name: 'agent_states', action: 'insert' },
+    ]);
+    // Besides them, at most the usage counter of tenant A was updated.
+    for (const row of added.filter((r) => !PROJECT_TABLES.includes(r.table_name)))
+      expect(row).toEqual({ table_name: 'tenants', action: 'update' });
+  });
+});
