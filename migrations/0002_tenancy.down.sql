@@ -1,4 +1,3 @@
 DROP FUNCTION agentflow.add_usage(uuid, text, bigint);
-DROP TABLE memberships;
-DROP TABLE users;
-DROP TABLE tenants;
+-- One statement: the users policy reads memberships, and memberships references users.
+DROP TABLE memberships, users, tenants;
