@@ -9,30 +9,49 @@ import type { GcraDecision } from '../gcra.ts';
  * what this adapter supports, but not on Redis Cluster.
  */
 
+export interface GcraRequest {
+  key: string;
+  cost: number;
+  limit: number;
+  windowMs: number;
+}
+
 /** A session hash read as [userId, data, createdAt, expiresAt, ttlMs]. */
 type SessionFields = (string | null)[];
 
 const NOW_MS = `local t = redis.call('TIME')
 local now = t[1] * 1000 + math.floor(t[2] / 1000)`;
 
-// Mirrors gcraStep in ../gcra.ts, in integer microseconds. Numbers passed to redis.call are
-// written exactly (unlike Lua's tostring, which would round 16-digit values).
-const GCRA = `local t = redis.call('TIME')
+// Mirrors gcraStep in ../gcra.ts, in integer microseconds, for a batch of consumes (KEYS[i]
+// with ARGV cost, limit, windowMs as triples), in order, so that repeats of a key see each
+// other. Numbers passed to redis.call are written exactly (Lua's tostring would round them).
+const GCRA_BATCH = `local t = redis.call('TIME')
 local now = t[1] * 1000000 + t[2]
-local cost = tonumber(ARGV[1])
-local window = tonumber(ARGV[3]) * 1000
-local interval = window / tonumber(ARGV[2])
-local tat = tonumber(redis.call('GET', KEYS[1]) or now)
-if tat < now then tat = now end
-local new_tat = math.floor(tat + cost * interval + 0.5)
-local allow_at = new_tat - window
-if now < allow_at then
-  return {0, math.floor((now + window - tat) / interval), math.ceil((allow_at - now) / 1000), math.ceil((tat - now) / 1000)}
+local out = {}
+for i, key in ipairs(KEYS) do
+  local a = (i - 1) * 3
+  local o = (i - 1) * 4
+  local cost = tonumber(ARGV[a + 1])
+  local window = tonumber(ARGV[a + 3]) * 1000
+  local interval = window / tonumber(ARGV[a + 2])
+  local tat = tonumber(redis.call('GET', key) or now)
+  if tat < now then tat = now end
+  local new_tat = math.floor(tat + cost * interval + 0.5)
+  local allow_at = new_tat - window
+  if now < allow_at then
+    out[o + 1] = 0
+    out[o + 2] = math.floor((now + window - tat) / interval)
+    out[o + 3] = math.ceil((allow_at - now) / 1000)
+    out[o + 4] = math.ceil((tat - now) / 1000)
+  else
+    if cost > 0 then redis.call('SET', key, new_tat, 'PX', math.ceil((new_tat - now) / 1000)) end
+    out[o + 1] = 1
+    out[o + 2] = math.floor((now + window - new_tat) / interval)
+    out[o + 3] = 0
+    out[o + 4] = math.ceil((new_tat - now) / 1000)
+  end
 end
-if cost > 0 then
-  redis.call('SET', KEYS[1], new_tat, 'PX', math.ceil((new_tat - now) / 1000))
-end
-return {1, math.floor((now + window - new_tat) / interval), 0, math.ceil((new_tat - now) / 1000)}`;
+return out`;
 
 // A tag keeps its version until invalidated (deleted); it must outlive every entry using it.
 const CLAIM_TAG_VERSIONS = `local ttl = tonumber(ARGV[2])
@@ -118,21 +137,25 @@ function asIs<T>(reply: unknown): T {
 }
 
 export const SCRIPTS = {
-  gcra: defineScript({
-    SCRIPT: GCRA,
-    NUMBER_OF_KEYS: 1,
-    parseCommand(parser: CommandParser, key: string, cost: number, limit: number, windowMs: number) {
-      parser.pushKey(key);
-      parser.push(String(cost), String(limit), String(windowMs));
+  gcraBatch: defineScript({
+    SCRIPT: GCRA_BATCH,
+    parseCommand(parser: CommandParser, requests: readonly GcraRequest[]) {
+      parser.pushKeysLength(requests.map((request) => request.key));
+      for (const { cost, limit, windowMs } of requests)
+        parser.push(String(cost), String(limit), String(windowMs));
     },
-    transformReply(reply: unknown): GcraDecision {
-      const [allowed, remaining, retryAfterMs, resetAfterMs] = reply as number[];
-      return {
-        allowed: allowed === 1,
-        remaining: remaining ?? 0,
-        retryAfterMs: retryAfterMs ?? 0,
-        resetAfterMs: resetAfterMs ?? 0,
-      };
+    transformReply(reply: unknown): GcraDecision[] {
+      const flat = reply as number[];
+      const decisions: GcraDecision[] = [];
+      for (let i = 0; i < flat.length; i += 4) {
+        decisions.push({
+          allowed: flat[i] === 1,
+          remaining: flat[i + 1] as number,
+          retryAfterMs: flat[i + 2] as number,
+          resetAfterMs: flat[i + 3] as number,
+        });
+      }
+      return decisions;
     },
   }),
   claimTagVersions: defineScript({
