@@ -70,14 +70,10 @@ function harnessFor(kind: EngineKind): EngineHarness & { setUp(): Promise<void>;
 }
 
 /**
- * Declares a suite once and runs it on every engine: PGlite and the PostgreSQL server. Suites that
- * need several connections pass `server` and run on the server engine only.
+ * Declares one describe block per engine, PGlite and the PostgreSQL server (or the server only),
+ * and a skipped block naming the reason when this run has no server.
  */
-export function describeEachEngine(
-  title: string,
-  suite: (harness: EngineHarness) => void,
-  only: EngineFilter = 'all',
-): void {
+export function describePerEngine(title: string, only: EngineFilter, body: (kind: EngineKind) => void): void {
   const kinds: EngineKind[] = only === 'server' ? ['postgres'] : ['pglite', 'postgres'];
   for (const kind of kinds) {
     const skipReason = kind === 'postgres' ? inject('serverSkipReason') : null;
@@ -85,11 +81,23 @@ export function describeEachEngine(
       describe.skip(`${title} [${kind}] (skipped: ${skipReason})`, () => {});
       continue;
     }
-    describe(`${title} [${kind}]`, () => {
-      const harness = harnessFor(kind);
-      beforeAll(() => harness.setUp());
-      afterAll(() => harness.tearDown());
-      suite(harness);
-    });
+    describe(`${title} [${kind}]`, () => body(kind));
   }
+}
+
+/**
+ * Declares a suite once and runs it on every engine, each with a freshly migrated database of its
+ * own. Suites that need several connections pass `server` and run on the server engine only.
+ */
+export function describeEachEngine(
+  title: string,
+  suite: (harness: EngineHarness) => void,
+  only: EngineFilter = 'all',
+): void {
+  describePerEngine(title, only, (kind) => {
+    const harness = harnessFor(kind);
+    beforeAll(() => harness.setUp());
+    afterAll(() => harness.tearDown());
+    suite(harness);
+  });
 }

@@ -1,11 +1,11 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
 import type { Connection, Engine, EngineKind } from '../../src/engine/engine.ts';
 import { openPgliteEngine } from '../../src/engine/pglite-engine.ts';
 import { openPostgresEngine } from '../../src/engine/postgres-engine.ts';
-import { createServerDatabase } from '../harness/engines.ts';
+import { createServerDatabase, describePerEngine } from '../harness/engines.ts';
 
 /** A database no migration has touched, and an engine on it. */
 export interface EmptyDatabase {
@@ -71,24 +71,13 @@ export async function openEmptyDatabase(
   };
 }
 
-/**
- * Declares a suite once per engine (both, or the server only), like describeEachEngine, but without a
- * migrated store: the suite opens the empty databases it needs with openEmptyDatabase.
- */
+/** Declares a suite once per engine without a migrated store: it opens what it needs with openEmptyDatabase. */
 export function describeEachEmptyEngine(
   title: string,
   suite: (kind: EngineKind) => void,
   only: 'all' | 'server' = 'all',
 ): void {
-  const kinds: EngineKind[] = only === 'server' ? ['postgres'] : ['pglite', 'postgres'];
-  for (const kind of kinds) {
-    const skipReason = kind === 'postgres' ? inject('serverSkipReason') : null;
-    if (skipReason) {
-      describe.skip(`${title} [${kind}] (skipped: ${skipReason})`, () => {});
-      continue;
-    }
-    describe(`${title} [${kind}]`, () => suite(kind));
-  }
+  describePerEngine(title, only, suite);
 }
 
 /** One empty database for a whole describe block, opened before its tests and closed after them. */
