@@ -1,0 +1,339 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Connection } from '../../src/engine/engine.ts';
+import { type Actor, DatabaseError, ForbiddenError, type ServiceTx, type TenantTx } from '../../src/index.ts';
+import { describeEachEngine, type EngineHarness } from '../harness/engines.ts';
+import { createTenant, type TenantFixture } from '../harness/fixtures.ts';
+
+async function caught(promise: Promise<unknown>): Promise<unknown> {
+  return promise.then(
+    () => undefined,
+    (error: unknown) => error,
+  );
+}
+
+interface AuditRow {
+  id: string;
+  tenant_id: string | null;
+  actor_type: string;
+  actor_id: string | null;
+  db_role: string;
+  action: string;
+  table_name: string;
+  row_id: string | null;
+  old_values: Record<string, unknown> | null;
+  new_values: Record<string, unknown> | null;
+  request_context: Record<string, unknown> | null;
+}
+
+const auditKey = (row: Pick<AuditRow, 'table_name' | 'action' | 'row_id'>) =>
+  `${row.table_name}/${row.action}/${row.row_id}`;
+
+/** Every audit row, read as the owner (who sees all tenants). */
+async function allAuditRows(h: EngineHarness): Promise<AuditRow[]> {
+  return h.asOwner((c) => c.query<AuditRow>('SELECT * FROM audit_logs ORDER BY id'));
+}
+
+async function auditCount(h: EngineHarness): Promise<number> {
+  const [row] = await h.asOwner((c) => c.query<{ n: number }>('SELECT count(*)::int AS n FROM audit_logs'));
+  return row?.n ?? -1;
+}
+
+/**
+ * Runs `operation` and returns the audit rows it added, asserting that it added exactly one row per
+ * expected (table, action, row id) key and nothing else.
+ */
+async function auditOf<T>(
+  h: EngineHarness,
+  operation: () => Promise<T>,
+  expectedKeys: (result: T) => string[],
+): Promise<{ result: T; rows: Map<string, AuditRow> }> {
+  const before = await allAuditRows(h);
+  const lastId = before.length ? Number(before[before.length - 1]!.id) : 0;
+  const result = await operation();
+  const added = (await allAuditRows(h)).filter((row) => Number(row.id) > lastId);
+  const keys = added.map(auditKey);
+  expect(keys.sort()).toEqual(expectedKeys(result).sort());
+  return { result, rows: new Map(added.map((row) => [auditKey(row), row])) };
+}
+
+function expectActor(row: AuditRow | undefined, actor: Actor, tenantId: string): void {
+  expect(row).toBeDefined();
+  expect(row).toMatchObject({
+    actor_type: actor.type,
+    actor_id: actor.id,
+    db_role: 'agentflow_app',
+    tenant_id: tenantId,
+  });
+}
+
+describeEachEngine('audit trail', (h) => {
+  const svc = <T>(work: (tx: ServiceTx) => Promise<T>) => h.store.asService({ actor: 'audit-test' }, work);
+  let f: TenantFixture;
+  let agent: Actor;
+  const asUser = <T>(work: (tx: TenantTx) => Promise<T>) => h.store.withTenant(f.context, work);
+  const asAgent = <T>(work: (tx: TenantTx) => Promise<T>) =>
+    h.store.withTenant({ tenantId: f.tenant.id, actor: agent }, work);
+
+  beforeAll(async () => {
+    f = await createTenant(h.store);
+    agent = { type: 'agent', id: randomUUID() };
+  });
+
+  describe('every mutation leaves exactly one audit row naming its actor', () => {
+    let projectId: string;
+    let fileId: string;
+
+    it('create project (plus the usage counter of the tenant)', async () => {
+      const { result, rows } = await auditOf(
+        h,
+        () => asUser((tx) => tx.projects.create({ slug: 'audited', name: 'Audited' })),
+        (project) => [`projects/insert/${project.id}`, `tenants/update/${f.tenant.id}`],
+      );
+      projectId = result.id;
+      const insert = rows.get(`projects/insert/${projectId}`);
+      expectActor(insert, f.actor, f.tenant.id);
+      expect(insert?.old_values).toBeNull();
+      expect(insert?.new_values).toMatchObject({ id: projectId, slug: 'audited', name: 'Audited' });
+      expectActor(rows.get(`tenants/update/${f.tenant.id}`), f.actor, f.tenant.id);
+      expect(rows.get(`tenants/update/${f.tenant.id}`)?.new_values).toHaveProperty('usage');
+    });
+
+    it('update project: only the changed columns on both sides', async () => {
+      const { rows } = await auditOf(
+        h,
+        () => asUser((tx) => tx.projects.update(projectId, { name: 'Renamed' })),
+        () => [`projects/update/${projectId}`],
+      );
+      const row = rows.get(`projects/update/${projectId}`);
+      expectActor(row, f.actor, f.tenant.id);
+      expect(Object.keys(row!.old_values!).sort()).toEqual(['name', 'updated_at']);
+      expect(Object.keys(row!.new_values!).sort()).toEqual(['name', 'updated_at']);
+      expect(row!.old_values!.name).toBe('Audited');
+      expect(row!.new_values!.name).toBe('Renamed');
+    });
+
+    it('upsert a file (insert) as an agent', async () => {
+      const { result, rows } = await auditOf(
+        h,
+        () => asAgent((tx) => tx.projectFiles.upsert({ projectId, path: 'notes.md', content: 'v1' })),
+        (file) => [`project_files/insert/${file.id}`],
+      );
+      fileId = result.id;
+      const row = rows.get(`project_files/insert/${fileId}`);
+      expectActor(row, agent, f.tenant.id);
+      expect(row?.actor_type).toBe('agent');
+    });
+
+    it('upsert the same file again (update): one update row, no insert row', async () => {
+      const { rows } = await auditOf(
+        h,
+        () => asAgent((tx) => tx.projectFiles.upsert({ projectId, path: 'notes.md', content: 'version 2' })),
+        () => [`project_files/update/${fileId}`],
+      );
+      const row = rows.get(`project_files/update/${fileId}`);
+      expectActor(row, agent, f.tenant.id);
+      expect(Object.keys(row!.new_values!).sort()).toEqual([
+        'content',
+        'content_hash',
+        'size_bytes',
+        'updated_at',
+      ]);
+      expect(row!.old_values!.content).toBe('v1');
+      expect(row!.new_values!.content).toBe('version 2');
+    });
+
+    it('delete the file', async () => {
+      const { rows } = await auditOf(
+        h,
+        () => asUser((tx) => tx.projectFiles.delete(projectId, 'notes.md')),
+        () => [`project_files/delete/${fileId}`],
+      );
+      const row = rows.get(`project_files/delete/${fileId}`);
+      expectActor(row, f.actor, f.tenant.id);
+      expect(row?.new_values).toBeNull();
+      expect(row?.old_values).toMatchObject({ id: fileId, path: 'notes.md', content: 'version 2' });
+    });
+
+    it('save the agent state (insert, then update)', async () => {
+      const first = await auditOf(
+        h,
+        () => asAgent((tx) => tx.agentStates.save({ projectId, state: { step: 1 }, expectedVersion: null })),
+        (state) => [`agent_states/insert/${state.id}`],
+      );
+      expectActor(first.rows.get(`agent_states/insert/${first.result.id}`), agent, f.tenant.id);
+      const second = await auditOf(
+        h,
+        () => asAgent((tx) => tx.agentStates.save({ projectId, state: { step: 2 }, expectedVersion: 1 })),
+        (state) => [`agent_states/update/${state.id}`],
+      );
+      const row = second.rows.get(`agent_states/update/${second.result.id}`);
+      expectActor(row, agent, f.tenant.id);
+      expect(row?.old_values).toMatchObject({ state: { step: 1 }, version: 1 });
+      expect(row?.new_values).toMatchObject({ state: { step: 2 }, version: 2 });
+    });
+
+    it('add a member', async () => {
+      const user = await svc((tx) =>
+        tx.users.create({ email: `member-${randomBytes(4).toString('hex')}@example.test`, name: 'Member' }),
+      );
+      const { result, rows } = await auditOf(
+        h,
+        () => asUser((tx) => tx.memberships.add({ userId: user.id, role: 'member' })),
+        (membership) => [`memberships/insert/${membership.id}`],
+      );
+      const row = rows.get(`memberships/insert/${result.id}`);
+      expectActor(row, f.actor, f.tenant.id);
+      expect(row?.new_values).toMatchObject({ user_id: user.id, role: 'member' });
+    });
+
+    it('soft delete the project (plus the usage counter)', async () => {
+      const { rows } = await auditOf(
+        h,
+        () => asUser((tx) => tx.projects.softDelete(projectId)),
+        () => [`projects/update/${projectId}`, `tenants/update/${f.tenant.id}`],
+      );
+      const row = rows.get(`projects/update/${projectId}`);
+      expectActor(row, f.actor, f.tenant.id);
+      expect(Object.keys(row!.new_values!).sort()).toEqual(['deleted_at', 'status', 'updated_at']);
+      expect(row!.new_values!.status).toBe('deleted');
+      expect(row!.old_values!.status).toBe('active');
+    });
+
+    it('lets the tenant read its own trail through the repository, newest first', async () => {
+      const trail = await asUser((tx) => tx.auditLogs.list({ tableName: 'projects', rowId: projectId }));
+      expect(trail.map((row) => row.action)).toEqual(['update', 'update', 'insert']);
+      expect(trail.every((row) => row.tenantId === f.tenant.id)).toBe(true);
+    });
+  });
+
+  it('never records a password hash', async () => {
+    const email = `secret-${randomBytes(4).toString('hex')}@example.test`;
+    const user = await svc((tx) =>
+      tx.users.create({ email, name: 'Secret', password: 'first secret value' }),
+    );
+    const { rows } = await auditOf(
+      h,
+      () => svc((tx) => tx.users.setPassword(user.id, 'second secret value')),
+      () => [`users/update/${user.id}`],
+    );
+    // The password change is audited, as a change of updated_at only.
+    expect(Object.keys(rows.get(`users/update/${user.id}`)!.new_values!)).toEqual(['updated_at']);
+    const inserted = (await allAuditRows(h)).find((row) => auditKey(row) === `users/insert/${user.id}`);
+    expect(inserted?.new_values).toMatchObject({ id: user.id, email });
+    const [leaks] = await h.asOwner((c) =>
+      c.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM audit_logs
+          WHERE old_values ? 'password_hash' OR new_values ? 'password_hash'
+             OR old_values::text LIKE '%scrypt$%' OR new_values::text LIKE '%scrypt$%'`,
+      ),
+    );
+    expect(leaks?.n).toBe(0);
+  });
+
+  it('records service work as the service actor and role', async () => {
+    const slug = `svc-${randomBytes(4).toString('hex')}`;
+    const { result, rows } = await auditOf(
+      h,
+      () => h.store.asService({ actor: 'ops-job' }, (tx) => tx.tenants.create({ slug, name: 'Ops' })),
+      (tenant) => [`tenants/insert/${tenant.id}`],
+    );
+    expect(rows.get(`tenants/insert/${result.id}`)).toMatchObject({
+      actor_type: 'service',
+      actor_id: 'ops-job',
+      db_role: 'agentflow_service',
+      tenant_id: result.id,
+    });
+  });
+
+  it('copies the request context into the audit row', async () => {
+    const { result, rows } = await auditOf(
+      h,
+      () =>
+        h.store.withTenant({ ...f.context, request: { requestId: 'r-1', ip: '203.0.113.9' } }, (tx) =>
+          tx.projects.create({ slug: 'with-request', name: 'With request' }),
+        ),
+      (project) => [`projects/insert/${project.id}`, `tenants/update/${f.tenant.id}`],
+    );
+    expect(rows.get(`projects/insert/${result.id}`)?.request_context).toEqual({
+      requestId: 'r-1',
+      ip: '203.0.113.9',
+    });
+    // Without a request, no context; and the previous one did not leak into this transaction.
+    const next = await auditOf(
+      h,
+      () => asUser((tx) => tx.projects.update(result.id, { name: 'No request' })),
+      () => [`projects/update/${result.id}`],
+    );
+    expect(next.rows.get(`projects/update/${result.id}`)?.request_context).toBeNull();
+  });
+
+  it('leaves no audit row for a rolled-back transaction', async () => {
+    const before = await auditCount(h);
+    const error = await caught(
+      asUser(async (tx) => {
+        const project = await tx.projects.create({ slug: 'rolled-back', name: 'Rolled back' });
+        await tx.projectFiles.upsert({ projectId: project.id, path: 'a.txt', content: 'a' });
+        throw new Error('boom');
+      }),
+    );
+    expect((error as Error).message).toBe('boom');
+    expect(await auditCount(h)).toBe(before);
+    const [row] = await h.asOwner((c) =>
+      c.query<{ n: number }>(`SELECT count(*)::int AS n FROM projects WHERE slug = 'rolled-back'`),
+    );
+    expect(row?.n).toBe(0);
+  });
+
+  describe('append-only', () => {
+    const tampering = [
+      ['UPDATE', `UPDATE audit_logs SET actor_id = 'tampered'`],
+      ['DELETE', 'DELETE FROM audit_logs'],
+      ['TRUNCATE', 'TRUNCATE audit_logs'],
+      [
+        'INSERT',
+        `INSERT INTO audit_logs (actor_type, db_role, action, table_name) VALUES ('user', 'x', 'insert', 'forged')`,
+      ],
+    ] as const;
+
+    async function expectUntouched(count: number): Promise<void> {
+      expect(count).toBeGreaterThan(0);
+      expect(await auditCount(h)).toBe(count);
+      const [row] = await h.asOwner((c) =>
+        c.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM audit_logs WHERE actor_id = 'tampered' OR table_name = 'forged'`,
+        ),
+      );
+      expect(row?.n).toBe(0);
+    }
+
+    for (const [verb, text] of tampering) {
+      it(`refuses ${verb} by the app role`, async () => {
+        const before = await auditCount(h);
+        const error = await caught(asUser((tx) => tx.query(text)));
+        expect(error).toBeInstanceOf(ForbiddenError);
+        expect(((error as ForbiddenError).cause as DatabaseError).kind).toBe('insufficient_privilege');
+        await expectUntouched(before);
+      });
+
+      it(`refuses ${verb} by the service role`, async () => {
+        const before = await auditCount(h);
+        const error = await caught(h.store.asService({ actor: 'rogue-job' }, (tx) => tx.query(text)));
+        expect(error).toBeInstanceOf(ForbiddenError);
+        expect(((error as ForbiddenError).cause as DatabaseError).kind).toBe('insufficient_privilege');
+        await expectUntouched(before);
+      });
+    }
+
+    for (const [verb, text] of tampering.filter(([verb]) => verb !== 'INSERT')) {
+      it(`refuses ${verb} even by the owner (append-only trigger)`, async () => {
+        const before = await auditCount(h);
+        const error = await caught(h.asOwner((c: Connection) => c.query(text)));
+        expect(error).toBeInstanceOf(DatabaseError);
+        expect((error as DatabaseError).kind).toBe('insufficient_privilege');
+        expect((error as DatabaseError).message).toContain('append-only');
+        await expectUntouched(before);
+      });
+    }
+  });
+});

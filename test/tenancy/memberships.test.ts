@@ -1,0 +1,158 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { beforeAll, expect, it } from 'vitest';
+import {
+  ConflictError,
+  DatabaseError,
+  type MembershipRole,
+  NotFoundError,
+  type ServiceTx,
+  type User,
+  ValidationError,
+} from '../../src/index.ts';
+import { describeEachEngine, type EngineHarness } from '../harness/engines.ts';
+import { createTenant, type TenantFixture } from '../harness/fixtures.ts';
+
+async function caught(promise: Promise<unknown>): Promise<unknown> {
+  return promise.then(
+    () => undefined,
+    (error: unknown) => error,
+  );
+}
+
+async function membershipRows(
+  h: EngineHarness,
+  tenantId: string,
+  userId: string,
+): Promise<Array<{ role: string }>> {
+  return h.asOwner((c) =>
+    c.query<{ role: string }>('SELECT role FROM memberships WHERE tenant_id = $1 AND user_id = $2', [
+      tenantId,
+      userId,
+    ]),
+  );
+}
+
+describeEachEngine('memberships', (h) => {
+  const svc = <T>(work: (tx: ServiceTx) => Promise<T>) =>
+    h.store.asService({ actor: 'memberships-test' }, work);
+  let f: TenantFixture;
+  const newUser = (name: string): Promise<User> =>
+    svc((tx) => tx.users.create({ email: `${name}-${randomBytes(4).toString('hex')}@example.test`, name }));
+
+  beforeAll(async () => {
+    f = await createTenant(h.store);
+  });
+
+  it('adds a member, lists it with email and name, changes its role and removes it', async () => {
+    const ada = await newUser('Ada');
+    const added = await h.store.withTenant(f.context, (tx) =>
+      tx.memberships.add({ userId: ada.id, role: 'member' }),
+    );
+    expect(added).toMatchObject({ tenantId: f.tenant.id, userId: ada.id, role: 'member' });
+    expect(await membershipRows(h, f.tenant.id, ada.id)).toEqual([{ role: 'member' }]);
+
+    const listed = await h.store.withTenant(f.context, (tx) => tx.memberships.list());
+    // Oldest first: the fixture's owner, then Ada.
+    expect(listed.map((m) => m.userId)).toEqual([f.owner.id, ada.id]);
+    expect(listed[1]).toMatchObject({ userId: ada.id, role: 'member', email: ada.email, name: 'Ada' });
+    expect(listed[0]).toMatchObject({ role: 'owner', email: f.owner.email, name: f.owner.name });
+
+    const changed = await h.store.withTenant(f.context, (tx) => tx.memberships.changeRole(ada.id, 'admin'));
+    expect(changed.role).toBe('admin');
+    expect(await membershipRows(h, f.tenant.id, ada.id)).toEqual([{ role: 'admin' }]);
+
+    await h.store.withTenant(f.context, (tx) => tx.memberships.remove(ada.id));
+    expect(await membershipRows(h, f.tenant.id, ada.id)).toEqual([]);
+    const after = await h.store.withTenant(f.context, (tx) => tx.memberships.list());
+    expect(after.map((m) => m.userId)).toEqual([f.owner.id]);
+    // No longer a member: the user is no longer visible to the tenant.
+    await expect(h.store.withTenant(f.context, (tx) => tx.users.get(ada.id))).rejects.toBeInstanceOf(
+      NotFoundError,
+    );
+  });
+
+  it('makes a new member visible to the tenant', async () => {
+    const bob = await newUser('Bob');
+    await expect(h.store.withTenant(f.context, (tx) => tx.users.get(bob.id))).rejects.toBeInstanceOf(
+      NotFoundError,
+    );
+    await h.store.withTenant(f.context, (tx) => tx.memberships.add({ userId: bob.id, role: 'manager' }));
+    expect((await h.store.withTenant(f.context, (tx) => tx.users.get(bob.id))).email).toBe(bob.email);
+  });
+
+  it('refuses a duplicate membership with a ConflictError and writes nothing', async () => {
+    const cy = await newUser('Cy');
+    await h.store.withTenant(f.context, (tx) => tx.memberships.add({ userId: cy.id, role: 'member' }));
+    const error = await caught(
+      h.store.withTenant(f.context, (tx) => tx.memberships.add({ userId: cy.id, role: 'admin' })),
+    );
+    expect(error).toBeInstanceOf(ConflictError);
+    expect(await membershipRows(h, f.tenant.id, cy.id)).toEqual([{ role: 'member' }]);
+    // The same user may belong to another tenant.
+    const other = await createTenant(h.store);
+    await h.store.withTenant(other.context, (tx) => tx.memberships.add({ userId: cy.id, role: 'admin' }));
+    expect(await membershipRows(h, other.tenant.id, cy.id)).toEqual([{ role: 'admin' }]);
+    expect(await membershipRows(h, f.tenant.id, cy.id)).toEqual([{ role: 'member' }]);
+  });
+
+  it('refuses an invalid role with a ValidationError and writes nothing', async () => {
+    const dee = await newUser('Dee');
+    for (const role of ['superuser', 'OWNER', '', 7]) {
+      const error = await caught(
+        h.store.withTenant(f.context, (tx) =>
+          tx.memberships.add({ userId: dee.id, role: role as MembershipRole }),
+        ),
+      );
+      expect(error, String(role)).toBeInstanceOf(ValidationError);
+      expect(
+        (error as ValidationError).issues.map((i) => i.path),
+        String(role),
+      ).toContain('role');
+    }
+    expect(await membershipRows(h, f.tenant.id, dee.id)).toEqual([]);
+
+    await h.store.withTenant(f.context, (tx) => tx.memberships.add({ userId: dee.id, role: 'member' }));
+    const error = await caught(
+      h.store.withTenant(f.context, (tx) => tx.memberships.changeRole(dee.id, 'root' as MembershipRole)),
+    );
+    expect(error).toBeInstanceOf(ValidationError);
+    expect(await membershipRows(h, f.tenant.id, dee.id)).toEqual([{ role: 'member' }]);
+  });
+
+  it('refuses an unknown user id with a ValidationError from the foreign key', async () => {
+    const ghost = randomUUID();
+    const error = await caught(
+      h.store.withTenant(f.context, (tx) => tx.memberships.add({ userId: ghost, role: 'member' })),
+    );
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as ValidationError).cause).toBeInstanceOf(DatabaseError);
+    expect(((error as ValidationError).cause as DatabaseError).kind).toBe('foreign_key_violation');
+    expect(await membershipRows(h, f.tenant.id, ghost)).toEqual([]);
+  });
+
+  it('reports changing or removing a non-member as not found', async () => {
+    const stranger = await newUser('Stranger');
+    await h.store.withTenant(f.context, async (tx) => {
+      await expect(tx.memberships.changeRole(stranger.id, 'admin')).rejects.toBeInstanceOf(NotFoundError);
+      await expect(tx.memberships.remove(stranger.id)).rejects.toBeInstanceOf(NotFoundError);
+      await expect(tx.memberships.remove(randomUUID())).rejects.toBeInstanceOf(NotFoundError);
+    });
+    expect(await membershipRows(h, f.tenant.id, stranger.id)).toEqual([]);
+  });
+
+  it('lists the memberships of a user across tenants for the service role', async () => {
+    const eve = await newUser('Eve');
+    const other = await createTenant(h.store);
+    await svc(async (tx) => {
+      await tx.memberships.add(f.tenant.id, { userId: eve.id, role: 'member' });
+      await tx.memberships.add(other.tenant.id, { userId: eve.id, role: 'service' });
+    });
+    const memberships = await svc((tx) => tx.memberships.listForUser(eve.id));
+    expect(memberships.map((m) => [m.tenantId, m.role]).sort()).toEqual(
+      [
+        [f.tenant.id, 'member'],
+        [other.tenant.id, 'service'],
+      ].sort(),
+    );
+  });
+});
