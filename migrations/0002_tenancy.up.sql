@@ -22,38 +22,52 @@ SELECT agentflow.track_changes('tenants', 'id');
 GRANT SELECT, UPDATE (name, settings) ON tenants TO agentflow_app;
 GRANT SELECT, INSERT, UPDATE, DELETE ON tenants TO agentflow_service;
 
--- Adds `amount` to a usage counter of `target`, refusing to exceed its quota (SQLSTATE AF001) or to
--- go below zero (AF002). The row lock makes concurrent calls queue, so no increment is lost. It
--- runs as agentflow_service because tenants may not write their own usage, and checks that a
--- tenant only ever counts against itself.
-CREATE FUNCTION agentflow.add_usage(target uuid, counter text, amount bigint) RETURNS bigint
+-- Adds `amount` to a usage counter of `target`, refusing to raise it past its quota (SQLSTATE AF001)
+-- or to take it below zero (AF002); a decrease is never refused by the quota. FOR NO KEY UPDATE
+-- queues concurrent calls without conflicting with the FOR KEY SHARE lock that a foreign-key check
+-- on the tenant row holds (FOR UPDATE would deadlock two concurrent project inserts). Internal:
+-- callable only by its owner, i.e. through add_usage() or the usage triggers. With `missing_ok`, an
+-- absent tenant (one being purged) is not an error.
+CREATE FUNCTION agentflow.apply_usage(target uuid, counter text, amount bigint, missing_ok boolean DEFAULT false)
+  RETURNS bigint
   LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public
   AS $$
 DECLARE
   used bigint;
   quota bigint;
 BEGIN
-  IF target IS DISTINCT FROM agentflow.current_tenant_id()
-     AND current_setting('role', true) IS DISTINCT FROM 'agentflow_service' THEN
-    RAISE EXCEPTION 'usage of tenant % cannot be changed from another tenant', target
-      USING ERRCODE = 'insufficient_privilege';
-  END IF;
   SELECT coalesce((usage ->> counter)::bigint, 0), (quotas ->> counter)::bigint
     INTO used, quota
     FROM tenants WHERE id = target
-     FOR UPDATE;
+     FOR NO KEY UPDATE;
   IF NOT FOUND THEN
+    IF missing_ok THEN RETURN NULL; END IF;
     RAISE EXCEPTION 'tenant % not found', target USING ERRCODE = 'no_data_found';
   END IF;
   IF used + amount < 0 THEN
     RAISE EXCEPTION 'usage counter % cannot go below zero (at %)', counter, used USING ERRCODE = 'AF002';
   END IF;
-  IF quota IS NOT NULL AND used + amount > quota THEN
+  IF amount > 0 AND quota IS NOT NULL AND used + amount > quota THEN
     RAISE EXCEPTION 'quota exceeded for %: % used of %, % more requested', counter, used, quota, amount
       USING ERRCODE = 'AF001';
   END IF;
   UPDATE tenants SET usage = jsonb_set(usage, ARRAY[counter], to_jsonb(used + amount)) WHERE id = target;
   RETURN used + amount;
+END $$;
+ALTER FUNCTION agentflow.apply_usage(uuid, text, bigint, boolean) OWNER TO agentflow_service;
+REVOKE ALL ON FUNCTION agentflow.apply_usage(uuid, text, bigint, boolean) FROM PUBLIC;
+
+-- The entry point for the application: a tenant only ever counts against itself.
+CREATE FUNCTION agentflow.add_usage(target uuid, counter text, amount bigint) RETURNS bigint
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public
+  AS $$
+BEGIN
+  IF target IS DISTINCT FROM agentflow.current_tenant_id()
+     AND current_setting('role', true) IS DISTINCT FROM 'agentflow_service' THEN
+    RAISE EXCEPTION 'usage of tenant % cannot be changed from another tenant', target
+      USING ERRCODE = 'insufficient_privilege';
+  END IF;
+  RETURN agentflow.apply_usage(target, counter, amount);
 END $$;
 ALTER FUNCTION agentflow.add_usage(uuid, text, bigint) OWNER TO agentflow_service;
 REVOKE ALL ON FUNCTION agentflow.add_usage(uuid, text, bigint) FROM PUBLIC;

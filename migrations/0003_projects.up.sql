@@ -24,19 +24,23 @@ CREATE TABLE projects (
 CREATE UNIQUE INDEX projects_slug_live_key ON projects (tenant_id, slug) WHERE deleted_at IS NULL;
 -- Live projects count against the tenant's `projects` usage (and quota) whoever writes them.
 CREATE FUNCTION agentflow.count_live_projects() RETURNS trigger
-  LANGUAGE plpgsql
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public
   AS $$
 DECLARE
   was_live boolean := TG_OP <> 'INSERT' AND OLD.deleted_at IS NULL;
   is_live boolean := TG_OP <> 'DELETE' AND NEW.deleted_at IS NULL;
 BEGIN
+  -- Row-level security already confined the write to the writer's tenant (or the writer is the
+  -- service role or the owner), so the row's own tenant is the one to count against. A DELETE
+  -- cascading from a purged tenant finds no tenant left to count: nothing to do.
   IF is_live AND NOT was_live THEN
-    PERFORM agentflow.add_usage(NEW.tenant_id, 'projects', 1);
+    PERFORM agentflow.apply_usage(NEW.tenant_id, 'projects', 1);
   ELSIF was_live AND NOT is_live THEN
-    PERFORM agentflow.add_usage(OLD.tenant_id, 'projects', -1);
+    PERFORM agentflow.apply_usage(OLD.tenant_id, 'projects', -1, TG_OP = 'DELETE');
   END IF;
   RETURN NULL;
 END $$;
+ALTER FUNCTION agentflow.count_live_projects() OWNER TO agentflow_service;
 CREATE TRIGGER projects_count_usage AFTER INSERT OR DELETE OR UPDATE OF deleted_at ON projects
   FOR EACH ROW EXECUTE FUNCTION agentflow.count_live_projects();
 SELECT agentflow.isolate_by_tenant('projects');

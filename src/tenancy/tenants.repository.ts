@@ -1,6 +1,6 @@
 import { and, asc, eq, gt, inArray, isNull, type SQL, sql } from 'drizzle-orm';
 import { z } from 'zod';
-import { ConflictError, NotFoundError } from '../errors/index.ts';
+import { ConflictError, DatabaseError, NotFoundError } from '../errors/index.ts';
 import { jsonObjectSchema, nameSchema, parseId, parseInput, slugSchema } from '../shared/validation.ts';
 import type { ServiceTx, TenantTx } from '../store/unit-of-work.ts';
 import { TENANT_PLANS, TENANT_STATUSES, type Tenant, type TenantStatus, tenants } from './tenants.schema.ts';
@@ -73,11 +73,18 @@ export const tenantsRepository = {
    */
   async incrementUsage(tx: TenantTx, counter: string, by = 1): Promise<number> {
     const input = parseInput(incrementSchema, { counter, by }, 'usage increment');
-    const [row] = await tx.query<{ value: string }>('SELECT agentflow.add_usage($1, $2, $3) AS value', [
-      tx.tenantId,
-      input.counter,
-      input.by,
-    ]);
+    const [row] = await tx
+      .query<{ value: string }>('SELECT agentflow.add_usage($1, $2, $3) AS value', [
+        tx.tenantId,
+        input.counter,
+        input.by,
+      ])
+      .catch((error: unknown) => {
+        // add_usage raises no_data_found (P0002) when the tenant of the context does not exist.
+        if (error instanceof DatabaseError && error.sqlState === 'P0002')
+          throw new NotFoundError('tenant', tx.tenantId, { cause: error });
+        throw error;
+      });
     return Number(row?.value);
   },
 };
