@@ -112,7 +112,7 @@ export const userAdminRepository = {
           .where(and(eq(users.email, parsedEmail.data), isNull(users.deletedAt)))
       : [];
     const matches = await verifyPassword(String(password), row?.passwordHash ?? (await decoyPasswordHash()));
-    if (!row || !row.passwordHash || !matches) return null;
+    if (!row?.passwordHash || !matches) return null;
     const { passwordHash: _hash, ...user } = row;
     return user;
   },

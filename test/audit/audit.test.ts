@@ -3,14 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { Connection } from '../../src/engine/engine.ts';
 import { type Actor, DatabaseError, ForbiddenError, type ServiceTx, type TenantTx } from '../../src/index.ts';
 import { describeEachEngine, type EngineHarness } from '../harness/engines.ts';
-import { createTenant, type TenantFixture } from '../harness/fixtures.ts';
-
-async function caught(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(
-    () => undefined,
-    (error: unknown) => error,
-  );
-}
+import { caught, createTenant, type TenantFixture } from '../harness/fixtures.ts';
 
 interface AuditRow {
   id: string;

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Actor, Store, Tenant, User } from '../../src/index.ts';
+import type { EngineHarness } from './engines.ts';
 
 export interface TenantFixture {
   tenant: Tenant;
@@ -30,4 +31,20 @@ export async function createTenant(
     const actor: Actor = { type: 'user', id: owner.id };
     return { tenant, owner, actor, context: { tenantId: tenant.id, actor } };
   });
+}
+
+/** The error a promise rejects with, or undefined when it resolves: for asserting on the error's fields. */
+export async function caught(promise: Promise<unknown>): Promise<unknown> {
+  return promise.then(
+    () => undefined,
+    (error: unknown) => error,
+  );
+}
+
+/** Counts rows as the owner (no row-level security): what is really stored, whatever a tenant sees. */
+export async function ownerCount(h: EngineHarness, from: string, params: unknown[] = []): Promise<number> {
+  const [row] = await h.asOwner((c) =>
+    c.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${from}`, params),
+  );
+  return row?.n ?? -1;
 }

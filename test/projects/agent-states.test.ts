@@ -8,14 +8,7 @@ import {
   ValidationError,
 } from '../../src/index.ts';
 import { describeEachEngine, type EngineHarness } from '../harness/engines.ts';
-import { createTenant, type TenantFixture } from '../harness/fixtures.ts';
-
-async function caught(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(
-    () => undefined,
-    (error: unknown) => error,
-  );
-}
+import { caught, createTenant, type TenantFixture } from '../harness/fixtures.ts';
 
 /**
  * Resolves once `parties` callers wait on it. On the server both transactions then hold their read

@@ -2,14 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { beforeAll, expect, it } from 'vitest';
 import { ConflictError, NotFoundError, type TenantTx, ValidationError } from '../../src/index.ts';
 import { describeEachEngine, type EngineHarness } from '../harness/engines.ts';
-import { createTenant, type TenantFixture } from '../harness/fixtures.ts';
-
-async function caught(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(
-    () => undefined,
-    (error: unknown) => error,
-  );
-}
+import { caught, createTenant, type TenantFixture } from '../harness/fixtures.ts';
 
 const sha256 = (content: string) => createHash('sha256').update(content, 'utf8').digest('hex');
 

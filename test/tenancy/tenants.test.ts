@@ -10,7 +10,7 @@ import {
   ValidationError,
 } from '../../src/index.ts';
 import { describeEachEngine, type EngineHarness } from '../harness/engines.ts';
-import { createTenant, type TenantFixture, uniqueSlug } from '../harness/fixtures.ts';
+import { caught, createTenant, ownerCount, type TenantFixture, uniqueSlug } from '../harness/fixtures.ts';
 
 /** The lifecycle the design asks for, written out independently of the implementation's table. */
 const EXPECTED_TRANSITIONS: Record<TenantStatus, TenantStatus[]> = {
@@ -20,13 +20,6 @@ const EXPECTED_TRANSITIONS: Record<TenantStatus, TenantStatus[]> = {
   deleted: [],
 };
 const STATUSES = Object.keys(EXPECTED_TRANSITIONS) as TenantStatus[];
-
-async function caught(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(
-    () => undefined,
-    (error: unknown) => error,
-  );
-}
 
 interface TenantRow {
   slug: string;
@@ -45,13 +38,6 @@ async function tenantRow(h: EngineHarness, id: string): Promise<TenantRow> {
   );
   if (!row) throw new Error(`tenant ${id} has no row`);
   return row;
-}
-
-async function ownerCount(h: EngineHarness, text: string, params: unknown[] = []): Promise<number> {
-  const [row] = await h.asOwner((c) =>
-    c.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${text}`, params),
-  );
-  return row?.n ?? -1;
 }
 
 describeEachEngine('tenants', (h) => {

@@ -9,14 +9,7 @@ import {
   ValidationError,
 } from '../../src/index.ts';
 import { describeEachEngine, type EngineHarness } from '../harness/engines.ts';
-import { createTenant, type TenantFixture } from '../harness/fixtures.ts';
-
-async function caught(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(
-    () => undefined,
-    (error: unknown) => error,
-  );
-}
+import { caught, createTenant, ownerCount, type TenantFixture } from '../harness/fixtures.ts';
 
 function uniqueEmail(prefix = 'user'): string {
   return `${prefix}-${randomBytes(4).toString('hex')}@example.test`;
@@ -28,13 +21,6 @@ async function storedHash(h: EngineHarness, id: string): Promise<string | null> 
   );
   if (!row) throw new Error(`user ${id} has no row`);
   return row.password_hash;
-}
-
-async function ownerCount(h: EngineHarness, text: string, params: unknown[] = []): Promise<number> {
-  const [row] = await h.asOwner((c) =>
-    c.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${text}`, params),
-  );
-  return row?.n ?? -1;
 }
 
 /** Asserts a value handed out by a repository carries no trace of a password hash. */

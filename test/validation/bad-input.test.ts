@@ -9,7 +9,7 @@ import {
   ValidationError,
 } from '../../src/index.ts';
 import { describeEachEngine, type EngineHarness } from '../harness/engines.ts';
-import { createTenant, type TenantFixture } from '../harness/fixtures.ts';
+import { caught, createTenant, type TenantFixture } from '../harness/fixtures.ts';
 
 /** Every table of the schema: a rejected input must leave all of them as they were. */
 const TABLES = ['tenants', 'users', 'memberships', 'projects', 'project_files', 'agent_states', 'audit_logs'];
@@ -31,13 +31,6 @@ async function rowCounts(h: EngineHarness): Promise<Record<string, number>> {
   const select = TABLES.map((table) => `(SELECT count(*)::int FROM ${table}) AS ${table}`).join(', ');
   const [row] = await h.asOwner((c) => c.query<Record<string, number>>(`SELECT ${select}`));
   return row ?? {};
-}
-
-async function caught(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(
-    () => undefined,
-    (error: unknown) => error,
-  );
 }
 
 // Values of the wrong type are the point of this suite; `as never` lets them through the compiler.
