@@ -67,11 +67,13 @@ export interface CacheStore {
   deleteMatching(pattern: string): Promise<number>;
 }
 
-interface Entry {
-  v: unknown;
-  /** tag → version at the time the value was loaded */
-  t?: Record<string, string>;
-}
+/**
+ * An untagged entry is the value's JSON itself, so a hit costs one JSON.parse of the value and
+ * nothing else. A tagged entry is `#` + {tag: version} + newline + the value's JSON: JSON text
+ * never starts with `#`, and JSON.stringify never outputs a raw newline, so both are unambiguous.
+ */
+const TAGGED = '#';
+const TAGGED_CODE = TAGGED.charCodeAt(0);
 
 interface NormalisedTtl {
   ttlMs: number;
@@ -188,14 +190,15 @@ export class CoordinationCache implements Cache {
 
   readonly #decode = (raw: string | null): unknown => {
     if (raw === null) return undefined;
-    let entry: Entry;
     try {
-      entry = JSON.parse(raw) as Entry;
+      if (raw.charCodeAt(0) !== TAGGED_CODE) return JSON.parse(raw);
+      const newline = raw.indexOf('\n');
+      const versions = JSON.parse(raw.slice(1, newline)) as Record<string, string>;
+      const value: unknown = JSON.parse(raw.slice(newline + 1));
+      return this.#isFresh(versions).then((fresh) => (fresh ? value : undefined), this.#missOnFailure);
     } catch (error) {
       return this.#missOnFailure(error);
     }
-    if (entry.t === undefined) return entry.v;
-    return this.#isFresh(entry.t).then((fresh) => (fresh ? entry.v : undefined), this.#missOnFailure);
   };
 
   readonly #missOnFailure = (error: unknown): undefined => {
@@ -221,15 +224,13 @@ export class CoordinationCache implements Cache {
   }
 
   async #write(key: string, json: string, ttlMs: number, tags: readonly string[], versions: string[]) {
-    let entry: string;
-    if (tags.length === 0) {
-      entry = `{"v":${json}}`;
-    } else {
+    let entry = json;
+    if (tags.length > 0) {
       const byTag: Record<string, string> = {};
       tags.forEach((tag, i) => {
         byTag[tag] = versions[i] as string;
       });
-      entry = `{"v":${json},"t":${JSON.stringify(byTag)}}`;
+      entry = `${TAGGED}${JSON.stringify(byTag)}\n${json}`;
     }
     try {
       await this.#store.set(key, entry, ttlMs);

@@ -5,8 +5,9 @@
  * one window ahead of now. That is a sliding window with a burst of `limit`, exact at every
  * instant (no fixed-window boundary letting 2× through), in O(1) state per key.
  *
- * Times are integer microseconds. The Redis adapter runs the same arithmetic in Lua
- * (redis/scripts.ts); this copy serves the memory adapter and the Redis fallback.
+ * Times are integer microseconds. The decision (gcraAdvance) must be atomic with the read and
+ * write of the TAT: the Redis adapter runs it in Lua (redis/scripts.ts), the memory adapter
+ * here. Everything derived from its outcome (gcraDecision) is computed here for both.
  */
 export interface GcraDecision {
   allowed: boolean;
@@ -18,42 +19,44 @@ export interface GcraDecision {
   resetAfterMs: number;
 }
 
-export interface GcraStep {
-  decision: GcraDecision;
-  /** The TAT to store, or undefined when nothing changes (denied, or a cost of 0). */
-  tat: number | undefined;
+export interface GcraOutcome {
+  allowed: boolean;
+  /** How far the key's TAT is ahead of now once decided (µs, ≥ 0). */
+  aheadUs: number;
 }
 
-export function gcraStep(
+function intervalUs(limit: number, windowMs: number): number {
+  return (windowMs * 1000) / limit;
+}
+
+/** The atomic step: the outcome, and the TAT to store (undefined when nothing changes). */
+export function gcraAdvance(
   storedTat: number | undefined,
   nowUs: number,
   cost: number,
   limit: number,
   windowMs: number,
-): GcraStep {
-  const windowUs = windowMs * 1000;
-  const interval = windowUs / limit;
+): { outcome: GcraOutcome; tat: number | undefined } {
   const tat = storedTat !== undefined && storedTat > nowUs ? storedTat : nowUs;
-  const newTat = Math.floor(tat + cost * interval + 0.5);
-  const allowAt = newTat - windowUs;
-  if (nowUs < allowAt) {
-    return {
-      decision: {
-        allowed: false,
-        remaining: Math.floor((nowUs + windowUs - tat) / interval),
-        retryAfterMs: Math.ceil((allowAt - nowUs) / 1000),
-        resetAfterMs: Math.ceil((tat - nowUs) / 1000),
-      },
-      tat: undefined,
-    };
-  }
+  const newTat = Math.floor(tat + cost * intervalUs(limit, windowMs) + 0.5);
+  if (newTat - windowMs * 1000 > nowUs)
+    return { outcome: { allowed: false, aheadUs: tat - nowUs }, tat: undefined };
+  return { outcome: { allowed: true, aheadUs: newTat - nowUs }, tat: newTat > tat ? newTat : undefined };
+}
+
+export function gcraDecision(
+  { allowed, aheadUs }: GcraOutcome,
+  cost: number,
+  limit: number,
+  windowMs: number,
+) {
+  const interval = intervalUs(limit, windowMs);
+  const windowUs = windowMs * 1000;
+  const retryAfterUs = allowed ? 0 : Math.floor(aheadUs + cost * interval + 0.5) - windowUs;
   return {
-    decision: {
-      allowed: true,
-      remaining: Math.floor((nowUs + windowUs - newTat) / interval),
-      retryAfterMs: 0,
-      resetAfterMs: Math.ceil((newTat - nowUs) / 1000),
-    },
-    tat: cost > 0 ? newTat : undefined,
-  };
+    allowed,
+    remaining: Math.floor((windowUs - aheadUs) / interval),
+    retryAfterMs: Math.ceil(retryAfterUs / 1000),
+    resetAfterMs: Math.ceil(aheadUs / 1000),
+  } satisfies GcraDecision;
 }

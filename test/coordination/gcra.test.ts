@@ -1,5 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { gcraStep } from '../../src/coordination/gcra.ts';
+import { gcraAdvance, gcraDecision } from '../../src/coordination/gcra.ts';
+
+/** What a store does: the atomic step, then the derived numbers. */
+function gcraStep(
+  storedTat: number | undefined,
+  nowUs: number,
+  cost: number,
+  limit: number,
+  windowMs: number,
+) {
+  const { outcome, tat } = gcraAdvance(storedTat, nowUs, cost, limit, windowMs);
+  return { decision: gcraDecision(outcome, cost, limit, windowMs), tat };
+}
 
 /** Drives gcraStep like a store would, on a virtual clock (milliseconds). */
 function limiter(limit: number, windowMs: number) {

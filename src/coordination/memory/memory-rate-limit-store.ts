@@ -1,4 +1,4 @@
-import { type GcraDecision, gcraStep } from '../gcra.ts';
+import { type GcraDecision, gcraAdvance, gcraDecision } from '../gcra.ts';
 import type { RateLimitStore } from '../rate-limiter.ts';
 import { ExpiringMap } from './expiring-map.ts';
 
@@ -13,10 +13,9 @@ export class MemoryRateLimitStore implements RateLimitStore {
 
   async consume(key: string, cost: number, limit: number, windowMs: number): Promise<GcraDecision> {
     const now = nowUs();
-    const step = gcraStep(this.#tats.get(key), now, cost, limit, windowMs);
-    if (step.tat !== undefined)
-      this.#tats.set(key, step.tat, Date.now() + Math.ceil((step.tat - now) / 1000));
-    return step.decision;
+    const { outcome, tat } = gcraAdvance(this.#tats.get(key), now, cost, limit, windowMs);
+    if (tat !== undefined) this.#tats.set(key, tat, Date.now() + Math.ceil((tat - now) / 1000));
+    return gcraDecision(outcome, cost, limit, windowMs);
   }
 
   async reset(key: string): Promise<void> {

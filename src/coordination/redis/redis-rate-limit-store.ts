@@ -1,7 +1,6 @@
-import type { GcraDecision } from '../gcra.ts';
+import { type GcraDecision, gcraDecision } from '../gcra.ts';
 import type { RateLimitStore } from '../rate-limiter.ts';
 import type { RedisConnection } from './redis-connection.ts';
-import type { GcraRequest } from './scripts.ts';
 import { rethrowUnavailable, unavailable } from './unavailable.ts';
 
 const unlinkFailed = rethrowUnavailable('UNLINK');
@@ -12,22 +11,31 @@ const unlinkFailed = rethrowUnavailable('UNLINK');
  */
 const MAX_BATCH = 64;
 
-interface PendingConsume extends GcraRequest {
+interface PendingConsume {
+  key: string;
+  cost: number;
   resolve(decision: GcraDecision): void;
   reject(error: unknown): void;
 }
 
+interface Batch {
+  limit: number;
+  windowMs: number;
+  consumes: PendingConsume[];
+}
+
 /**
  * Every consume is decided by the GCRA script, atomically, in one round trip. The consumes
- * issued in the same tick share one EVALSHA (the script loops over them in order): a script
- * call costs Redis several times a GET, so one per consume would make the rate limiter, not
- * the network, the bottleneck under load. Latency is unchanged: node-redis writes once per tick
- * anyway.
+ * issued in the same tick for the same limit and window share one EVALSHA (the script loops
+ * over them in order): a script call costs Redis several times a GET, so one per consume made
+ * the rate limiter, not the network, the bottleneck under load. Latency is unchanged: node-redis
+ * writes once per tick anyway.
  */
 export class RedisRateLimitStore implements RateLimitStore {
   readonly #connection: RedisConnection;
   readonly #prefix: string;
-  #pending: PendingConsume[] = [];
+  /** This tick's consumes, by limit and window. */
+  #batches = new Map<string, Batch>();
 
   constructor(connection: RedisConnection, prefix: string) {
     this.#connection = connection;
@@ -37,9 +45,18 @@ export class RedisRateLimitStore implements RateLimitStore {
   consume(key: string, cost: number, limit: number, windowMs: number): Promise<GcraDecision> {
     return new Promise((resolve, reject) => {
       // nextTick runs once this tick's promise continuations are done: they join the batch.
-      if (this.#pending.length === 0) process.nextTick(this.#flush);
-      this.#pending.push({ key: this.#prefix + key, cost, limit, windowMs, resolve, reject });
-      if (this.#pending.length >= MAX_BATCH) this.#flush();
+      if (this.#batches.size === 0) process.nextTick(this.#flush);
+      const id = `${limit}/${windowMs}`;
+      let batch = this.#batches.get(id);
+      if (!batch) {
+        batch = { limit, windowMs, consumes: [] };
+        this.#batches.set(id, batch);
+      }
+      batch.consumes.push({ key: this.#prefix + key, cost, resolve, reject });
+      if (batch.consumes.length >= MAX_BATCH) {
+        this.#batches.delete(id);
+        this.#send(batch);
+      }
     });
   }
 
@@ -48,19 +65,26 @@ export class RedisRateLimitStore implements RateLimitStore {
   }
 
   readonly #flush = (): void => {
-    const batch = this.#pending;
-    if (batch.length === 0) return;
-    this.#pending = [];
-    this.#connection.client.gcraBatch(batch).then(
-      (decisions) => {
-        batch.forEach((request, i) => {
-          request.resolve(decisions[i] as GcraDecision);
+    const batches = this.#batches;
+    this.#batches = new Map();
+    for (const batch of batches.values()) this.#send(batch);
+  };
+
+  #send({ limit, windowMs, consumes }: Batch): void {
+    const keys = consumes.map((consume) => consume.key);
+    const costs = consumes.map((consume) => String(consume.cost));
+    this.#connection.client.gcraBatch(keys, costs, limit, windowMs).then(
+      (outcomes) => {
+        consumes.forEach((consume, i) => {
+          const outcome = outcomes[i];
+          if (outcome) consume.resolve(gcraDecision(outcome, consume.cost, limit, windowMs));
+          else consume.reject(unavailable('rate limit script', 'missing outcome'));
         });
       },
       (error: unknown) => {
         const failure = unavailable('rate limit script', error);
-        for (const request of batch) request.reject(failure);
+        for (const consume of consumes) consume.reject(failure);
       },
     );
-  };
+  }
 }

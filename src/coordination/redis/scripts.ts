@@ -1,5 +1,5 @@
 import { type CommandParser, defineScript } from 'redis';
-import type { GcraDecision } from '../gcra.ts';
+import type { GcraOutcome } from '../gcra.ts';
 
 /**
  * Every multi-step operation is one Lua script: atomic, and one round trip (node-redis sends
@@ -9,46 +9,30 @@ import type { GcraDecision } from '../gcra.ts';
  * what this adapter supports, but not on Redis Cluster.
  */
 
-export interface GcraRequest {
-  key: string;
-  cost: number;
-  limit: number;
-  windowMs: number;
-}
-
 /** A session hash read as [userId, data, createdAt, expiresAt, ttlMs]. */
 type SessionFields = (string | null)[];
 
 const NOW_MS = `local t = redis.call('TIME')
 local now = t[1] * 1000 + math.floor(t[2] / 1000)`;
 
-// Mirrors gcraStep in ../gcra.ts, in integer microseconds, for a batch of consumes (KEYS[i]
-// with ARGV cost, limit, windowMs as triples), in order, so that repeats of a key see each
-// other. Numbers passed to redis.call are written exactly (Lua's tostring would round them).
+// gcraAdvance of ../gcra.ts for a batch of consumes of one limit and window (ARGV: limit,
+// windowMs, then one cost per key), in order, so that repeats of a key see each other. Each
+// outcome is one integer: TAT - now when allowed, -(TAT - now) - 1 when denied. Numbers
+// passed to redis.call are written exactly (Lua's tostring would round 16-digit values).
 const GCRA_BATCH = `local t = redis.call('TIME')
 local now = t[1] * 1000000 + t[2]
+local window = tonumber(ARGV[2]) * 1000
+local interval = window / tonumber(ARGV[1])
 local out = {}
 for i, key in ipairs(KEYS) do
-  local a = (i - 1) * 3
-  local o = (i - 1) * 4
-  local cost = tonumber(ARGV[a + 1])
-  local window = tonumber(ARGV[a + 3]) * 1000
-  local interval = window / tonumber(ARGV[a + 2])
-  local tat = tonumber(redis.call('GET', key) or now)
+  local tat = tonumber(redis.call('GET', key)) or now
   if tat < now then tat = now end
-  local new_tat = math.floor(tat + cost * interval + 0.5)
-  local allow_at = new_tat - window
-  if now < allow_at then
-    out[o + 1] = 0
-    out[o + 2] = math.floor((now + window - tat) / interval)
-    out[o + 3] = math.ceil((allow_at - now) / 1000)
-    out[o + 4] = math.ceil((tat - now) / 1000)
+  local new_tat = math.floor(tat + ARGV[i + 2] * interval + 0.5)
+  if new_tat - window > now then
+    out[i] = now - tat - 1
   else
-    if cost > 0 then redis.call('SET', key, new_tat, 'PX', math.ceil((new_tat - now) / 1000)) end
-    out[o + 1] = 1
-    out[o + 2] = math.floor((now + window - new_tat) / interval)
-    out[o + 3] = 0
-    out[o + 4] = math.ceil((new_tat - now) / 1000)
+    if new_tat > tat then redis.call('SET', key, new_tat, 'PX', math.ceil((new_tat - now) / 1000)) end
+    out[i] = new_tat - now
   end
 end
 return out`;
@@ -139,23 +123,14 @@ function asIs<T>(reply: unknown): T {
 export const SCRIPTS = {
   gcraBatch: defineScript({
     SCRIPT: GCRA_BATCH,
-    parseCommand(parser: CommandParser, requests: readonly GcraRequest[]) {
-      parser.pushKeysLength(requests.map((request) => request.key));
-      for (const { cost, limit, windowMs } of requests)
-        parser.push(String(cost), String(limit), String(windowMs));
+    parseCommand(parser: CommandParser, keys: string[], costs: string[], limit: number, windowMs: number) {
+      parser.pushKeysLength(keys);
+      parser.push(String(limit), String(windowMs), ...costs);
     },
-    transformReply(reply: unknown): GcraDecision[] {
-      const flat = reply as number[];
-      const decisions: GcraDecision[] = [];
-      for (let i = 0; i < flat.length; i += 4) {
-        decisions.push({
-          allowed: flat[i] === 1,
-          remaining: flat[i + 1] as number,
-          retryAfterMs: flat[i + 2] as number,
-          resetAfterMs: flat[i + 3] as number,
-        });
-      }
-      return decisions;
+    transformReply(reply: unknown): GcraOutcome[] {
+      return (reply as number[]).map((n) =>
+        n >= 0 ? { allowed: true, aheadUs: n } : { allowed: false, aheadUs: -n - 1 },
+      );
     },
   }),
   claimTagVersions: defineScript({
