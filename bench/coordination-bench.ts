@@ -10,8 +10,8 @@
 import { createRedisCoordination } from '../src/coordination/index.ts';
 
 const CALLERS = 100;
-const ROUNDS = 3;
-const ROUND_MS = 1500;
+const ROUNDS = 5;
+const ROUND_MS = 1000;
 const WARMUP_MS = 500;
 const TARGETS = { consume: 0.5, cacheHit: 0.7 } as const;
 
