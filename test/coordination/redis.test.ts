@@ -99,6 +99,25 @@ if (target.url === undefined) {
       }
     });
 
+    it('a rate-limit key outlives its TAT (so no budget comes back early), then expires', async () => {
+      const c = await open();
+      try {
+        const limiter = c.rateLimiter({ name: 'expiry', limit: 5, windowMs: 50 });
+        const key = `${prefix}:rate:expiry:k`;
+        // Faster than the rate: the TAT runs ahead and crosses expiry slots.
+        for (let i = 0; i < 30; i++) {
+          const result = await limiter.consume('k');
+          const ttl = await c.client.pTTL(key);
+          expect(ttl).toBeGreaterThanOrEqual(result.resetAfterMs - 2);
+          expect(ttl).toBeLessThanOrEqual(result.resetAfterMs + 2 * 50 + 2);
+          await new Promise((resolve) => setTimeout(resolve, 5));
+        }
+        await expect.poll(() => c.client.exists(key), { timeout: 1000, interval: 20 }).toBe(0);
+      } finally {
+        await c.close();
+      }
+    });
+
     it('namespaces every key under the prefix: other prefixes see nothing', async () => {
       const otherPrefix = uniquePrefix('other');
       const [mine, other] = await Promise.all([open(), open(otherPrefix)]);

@@ -72,7 +72,10 @@ export class RedisRateLimitStore implements RateLimitStore {
 
   #send({ limit, windowMs, consumes }: Batch): void {
     const keys = consumes.map((consume) => consume.key);
-    const costs = consumes.map((consume) => String(consume.cost));
+    // Costs of 1 (nearly all) are the script's default: no argument to send for them.
+    const costs = consumes.some((consume) => consume.cost !== 1)
+      ? consumes.map((consume) => String(consume.cost))
+      : [];
     this.#connection.client.gcraBatch(keys, costs, limit, windowMs).then(
       (outcomes) => {
         consumes.forEach((consume, i) => {

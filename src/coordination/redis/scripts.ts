@@ -16,27 +16,36 @@ const NOW_MS = `local t = redis.call('TIME')
 local now = t[1] * 1000 + math.floor(t[2] / 1000)`;
 
 // gcraAdvance of ../gcra.ts for a batch of consumes of one limit and window (ARGV: limit,
-// windowMs, then one cost per key), in order. One MGET reads every TAT; a key repeated in the
-// batch sees its earlier update (\`updated\`). Each outcome is one integer: TAT - now when
-// allowed, -(TAT - now) - 1 when denied. Numbers passed to redis.call are written exactly
-// (Lua's tostring would round 16-digit values).
+// windowMs, then one cost per key, or none when all costs are 1), in order. One MGET reads
+// every TAT; a key repeated in the batch sees its earlier update (\`updated\`). Each outcome
+// is one integer: TAT - now when allowed, -(TAT - now) - 1 when denied. Numbers passed to
+// redis.call are written exactly (Lua's tostring would round 16-digit values).
+// A key expires at the end of the window-sized slot after the one its TAT is in: a function of
+// the TAT alone, so it only needs setting when the TAT enters a new slot (once per \`limit\`
+// units); KEEPTTL keeps it otherwise, cheaper than a PX on every write. A key thus outlives its
+// TAT by one to two windows.
 const GCRA_BATCH = `local t = redis.call('TIME')
 local now = t[1] * 1000000 + t[2]
 local window = tonumber(ARGV[2]) * 1000
 local interval = window / tonumber(ARGV[1])
-local floor, ceil, call = math.floor, math.ceil, redis.call
+local floor, call = math.floor, redis.call
 local stored = call('MGET', unpack(KEYS))
 local updated = {}
 local out = {}
 for i, key in ipairs(KEYS) do
-  local tat = updated[key] or tonumber(stored[i]) or now
+  local old = updated[key] or tonumber(stored[i])
+  local tat = old or now
   if tat < now then tat = now end
-  local new_tat = floor(tat + ARGV[i + 2] * interval + 0.5)
+  local new_tat = floor(tat + (ARGV[i + 2] or 1) * interval + 0.5)
   if new_tat - window > now then
     out[i] = now - tat - 1
   else
     if new_tat > tat then
-      call('SET', key, new_tat, 'PX', ceil((new_tat - now) / 1000))
+      if old and floor(new_tat / window) == floor(old / window) then
+        call('SET', key, new_tat, 'KEEPTTL')
+      else
+        call('SET', key, new_tat, 'PXAT', (floor(new_tat / window) + 2) * window / 1000)
+      end
       updated[key] = new_tat
     end
     out[i] = new_tat - now
