@@ -32,9 +32,6 @@ export interface RedisCoordinationOptions extends CommonCoordinationOptions, Red
   url: string;
 }
 
-export type ResolvedCommonOptions = Required<CommonCoordinationOptions>;
-export type ResolvedRedisOptions = Required<RedisCoordinationOptions>;
-
 const positiveMs = z.number().int().positive();
 
 const commonShape = {
