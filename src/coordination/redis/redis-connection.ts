@@ -22,7 +22,7 @@ function createCoordinationClient(settings: RedisConnectionSettings) {
     disableOfflineQueue: true,
     socket: {
       connectTimeout: settings.connectTimeoutMs,
-      // Exponential backoff with full jitter, so a fleet does not reconnect in lockstep.
+      // Exponential backoff (50 ms doubling, capped) with jitter, so a fleet does not reconnect in lockstep.
       reconnectStrategy: (retries: number) =>
         Math.round(Math.min(settings.maxReconnectDelayMs, 50 * 2 ** retries) * (0.5 + Math.random() / 2)),
     },
