@@ -23,3 +23,4 @@ export {
   type VerifyReport,
   verifyDatabase,
 } from './verify/verify-database.ts';
+export * as coordination from './coordination/index.ts';
