@@ -1,6 +1,7 @@
 // The public API of AgentFlow DB. Kept by hand: what is not exported here is internal.
 
 export type { AuditLog } from './audit/audit-logs.schema.ts';
+export * as coordination from './coordination/index.ts';
 export { parseDatabaseUrl, redactUrl } from './engine/database-url.ts';
 export type { Connection, Database, Engine, EngineKind, TransactionOptions } from './engine/engine.ts';
 export * from './errors/index.ts';
@@ -23,4 +24,3 @@ export {
   type VerifyReport,
   verifyDatabase,
 } from './verify/verify-database.ts';
-export * as coordination from './coordination/index.ts';
