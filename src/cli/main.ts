@@ -1,8 +1,6 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { parseDatabaseUrl } from '../engine/database-url.ts';
 import type { Engine } from '../engine/engine.ts';
-import { openPgliteEngine } from '../engine/pglite-engine.ts';
-import { openPostgresEngine } from '../engine/postgres-engine.ts';
+import { openEngine } from '../engine/open-engine.ts';
 import { AgentflowError, ValidationError } from '../errors/index.ts';
 import { Migrator } from '../migrations/migrator.ts';
 import { seedDemo } from '../seed/demo-seed.ts';
@@ -27,11 +25,7 @@ async function withEngine<T>(
   options: GlobalOptions,
   work: (engine: Engine, migrator: Migrator) => Promise<T>,
 ): Promise<T> {
-  const target = parseDatabaseUrl(options.url ?? process.env.DATABASE_URL);
-  const engine =
-    target.kind === 'postgres'
-      ? await openPostgresEngine({ url: target.url, max: 2 })
-      : await openPgliteEngine({ dataDir: target.dataDir });
+  const engine = await openEngine({ url: options.url, postgres: { max: 2 } });
   try {
     return await work(engine, await Migrator.create(engine));
   } finally {

@@ -50,15 +50,12 @@ async function probeIsolation(
     if (foreign > 0)
       return { ok: false, detail: `tenant ${tenant.slug} can see ${foreign} rows of other tenants` };
   }
-  const unscoped = await store.engine.transaction(
-    { text: `SELECT set_config('role', 'agentflow_app', true)` },
-    async (connection) => {
-      const [row] = await connection.query<{ n: number }>(
-        `SELECT (SELECT count(*) FROM tenants) + (SELECT count(*) FROM projects) + (SELECT count(*) FROM users) AS n`,
-      );
-      return Number(row?.n ?? 0);
-    },
-  );
+  const unscoped = await store.asAppWithoutTenant(async (connection) => {
+    const [row] = await connection.query<{ n: number }>(
+      `SELECT (SELECT count(*) FROM tenants) + (SELECT count(*) FROM projects) + (SELECT count(*) FROM users) AS n`,
+    );
+    return Number(row?.n ?? 0);
+  });
   if (unscoped > 0) return { ok: false, detail: `with no tenant set the app role sees ${unscoped} rows` };
   return {
     ok: true,

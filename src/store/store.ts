@@ -1,7 +1,5 @@
-import { parseDatabaseUrl } from '../engine/database-url.ts';
-import type { Engine, QueryListener, TransactionOptions } from '../engine/engine.ts';
-import { openPgliteEngine } from '../engine/pglite-engine.ts';
-import { openPostgresEngine, type PostgresEngineOptions } from '../engine/postgres-engine.ts';
+import type { Connection, Engine, TransactionOptions } from '../engine/engine.ts';
+import { type OpenEngineOptions, openEngine } from '../engine/open-engine.ts';
 import { TenantContextError, translateError, ValidationError } from '../errors/index.ts';
 import { Migrator } from '../migrations/migrator.ts';
 import { parseInput } from '../shared/validation.ts';
@@ -15,18 +13,12 @@ import {
 import { APP_ROLE, SERVICE_ROLE } from './roles.ts';
 import { ServiceTx, TenantTx } from './unit-of-work.ts';
 
-export interface OpenStoreOptions {
-  /** postgres://…, pglite://<dir> or memory://; defaults to DATABASE_URL, then ./.agentflow/. */
-  url?: string;
+export interface OpenStoreOptions extends OpenEngineOptions {
   /**
    * true applies pending migrations (under the migration lock); false (the default) only checks
    * that the schema is the one this code knows and throws SchemaVersionError otherwise.
    */
   migrate?: boolean;
-  /** Server engine only: pool and statement settings. */
-  postgres?: Omit<PostgresEngineOptions, 'url' | 'onQuery'>;
-  /** Called with the text of every statement sent (tests, tracing). */
-  onQuery?: QueryListener;
 }
 
 // Role, tenant, actor and request context in one statement, all transaction-local (is_local = true),
@@ -42,11 +34,7 @@ export class Store {
   ) {}
 
   static async open(options: OpenStoreOptions = {}): Promise<Store> {
-    const target = parseDatabaseUrl(options.url ?? process.env.DATABASE_URL);
-    const engine =
-      target.kind === 'postgres'
-        ? await openPostgresEngine({ ...options.postgres, url: target.url, onQuery: options.onQuery })
-        : await openPgliteEngine({ dataDir: target.dataDir, onQuery: options.onQuery });
+    const engine = await openEngine(options);
     try {
       const migrator = await Migrator.create(engine);
       if (options.migrate) await migrator.migrate();
@@ -120,6 +108,14 @@ export class Store {
     } catch (error) {
       throw translateError(error);
     }
+  }
+
+  /**
+   * Runs raw SQL as agentflow_app with no tenant set: what a forgotten context would see (nothing).
+   * For isolation probes and tests; tenant work belongs in withTenant.
+   */
+  async asAppWithoutTenant<T>(work: (connection: Connection) => Promise<T>): Promise<T> {
+    return this.engine.transaction({ text: `SELECT set_config('role', $1, true)`, params: [APP_ROLE] }, work);
   }
 
   /** Checks the live catalog against the isolation invariants (what `agentflow db verify` prints). */

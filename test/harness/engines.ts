@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, inject } from 'vitest';
 import type { Connection, EngineKind } from '../../src/engine/engine.ts';
-import { APP_ROLE, openStore, type Store } from '../../src/index.ts';
+import { openStore, type Store } from '../../src/index.ts';
 import { createServerDatabase } from './server.ts';
 
 export interface EngineHarness {
@@ -58,10 +58,7 @@ function harnessFor(kind: EngineKind): EngineHarness & { setUp(): Promise<void>;
       return other;
     },
     asAppWithoutTenant(work) {
-      return required(store).engine.transaction(
-        { text: `SELECT set_config('role', $1, true)`, params: [APP_ROLE] },
-        work,
-      );
+      return required(store).asAppWithoutTenant(work);
     },
     asOwner(work) {
       return required(store).engine.transaction(undefined, work);
