@@ -9,14 +9,24 @@ export type BoundRepository<Repository> = {
     : never;
 };
 
+const boundByTx = new WeakMap<object, Map<object, unknown>>();
+
 /**
  * Turns `fn(tx, …args)` repository functions into `tx.repo.fn(…args)` methods, and maps database
  * failures to domain errors (ConflictError, ValidationError…) at this one boundary.
  */
-export function bindRepository<Tx, Repository extends Record<string, RepositoryFunction<Tx>>>(
+export function bindRepository<Tx extends object, Repository extends Record<string, RepositoryFunction<Tx>>>(
   repository: Repository,
   tx: Tx,
 ): BoundRepository<Repository> {
+  // Bound once per unit of work, not on every `tx.projects` access: loops call them many times.
+  let ofTx = boundByTx.get(tx);
+  if (!ofTx) {
+    ofTx = new Map();
+    boundByTx.set(tx, ofTx);
+  }
+  const cached = ofTx.get(repository);
+  if (cached) return cached as BoundRepository<Repository>;
   const bound: Record<string, (...args: unknown[]) => Promise<unknown>> = {};
   for (const [name, fn] of Object.entries(repository)) {
     bound[name] = async (...args: unknown[]) => {
@@ -27,5 +37,6 @@ export function bindRepository<Tx, Repository extends Record<string, RepositoryF
       }
     };
   }
+  ofTx.set(repository, bound);
   return bound as BoundRepository<Repository>;
 }

@@ -11,23 +11,31 @@ import { bindRepository } from './bind-repository.ts';
 
 type Query = <Row = Record<string, unknown>>(text: string, params?: readonly unknown[]) => Promise<Row[]>;
 
+/** What both kinds of unit of work share: the connection's database and raw SQL. */
+abstract class UnitOfWork {
+  readonly db: Database;
+  /** Parameterised raw SQL, for what the query builder cannot say. */
+  readonly query: Query;
+
+  constructor(connection: Connection) {
+    this.db = connection.db;
+    this.query = (text, params) => connection.query(text, params);
+  }
+}
+
 /**
  * A transaction of one tenant, run as agentflow_app: row-level security confines every statement
  * to `tenantId`, whether it comes from a repository, `db` or `query`.
  */
-export class TenantTx {
+export class TenantTx extends UnitOfWork {
   readonly kind = 'tenant';
-  readonly db: Database;
-  /** Parameterised raw SQL, for what the query builder cannot say. */
-  readonly query: Query;
 
   constructor(
     connection: Connection,
     readonly tenantId: string,
     readonly actor: Actor,
   ) {
-    this.db = connection.db;
-    this.query = (text, params) => connection.query(text, params);
+    super(connection);
   }
 
   get tenant() {
@@ -54,17 +62,14 @@ export class TenantTx {
 }
 
 /** A cross-tenant maintenance transaction, run as agentflow_service and audited as `service`. */
-export class ServiceTx {
+export class ServiceTx extends UnitOfWork {
   readonly kind = 'service';
-  readonly db: Database;
-  readonly query: Query;
 
   constructor(
     connection: Connection,
     readonly actorName: string,
   ) {
-    this.db = connection.db;
-    this.query = (text, params) => connection.query(text, params);
+    super(connection);
   }
 
   get tenants() {
