@@ -24,7 +24,8 @@ export interface StatusReport {
   probe: IsolationProbe;
 }
 
-const COUNTED_TABLES = ['memberships', 'projects', 'project_files', 'agent_states', 'audit_logs'] as const;
+/** A catalog name as a quoted identifier. */
+const quoted = (name: string) => `"${name.replaceAll('"', '""')}"`;
 
 /**
  * Looks, as each tenant in turn, for rows of any other tenant, and as the app role with no
@@ -33,14 +34,15 @@ const COUNTED_TABLES = ['memberships', 'projects', 'project_files', 'agent_state
 async function probeIsolation(
   store: Store,
   tenants: Array<{ id: string; slug: string }>,
+  scopedTables: string[],
 ): Promise<IsolationProbe> {
   const probeActor = { type: 'agent' as const, id: '00000000-0000-4000-8000-000000000000' };
   for (const tenant of tenants) {
     const foreign = await store.withTenant({ tenantId: tenant.id, actor: probeActor }, async (tx) => {
       let count = 0;
-      for (const table of COUNTED_TABLES) {
+      for (const table of scopedTables) {
         const [row] = await tx.query<{ n: number }>(
-          `SELECT count(*)::int AS n FROM ${table} WHERE tenant_id IS DISTINCT FROM $1`,
+          `SELECT count(*)::int AS n FROM ${quoted(table)} WHERE tenant_id IS DISTINCT FROM $1`,
           [tenant.id],
         );
         count += row?.n ?? 0;
@@ -51,10 +53,12 @@ async function probeIsolation(
       return { ok: false, detail: `tenant ${tenant.slug} can see ${foreign} rows of other tenants` };
   }
   const unscoped = await store.asAppWithoutTenant(async (connection) => {
-    const [row] = await connection.query<{ n: number }>(
-      `SELECT (SELECT count(*) FROM tenants) + (SELECT count(*) FROM projects) + (SELECT count(*) FROM users) AS n`,
-    );
-    return Number(row?.n ?? 0);
+    let count = 0;
+    for (const table of ['tenants', 'users', ...scopedTables]) {
+      const [row] = await connection.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${quoted(table)}`);
+      count += row?.n ?? 0;
+    }
+    return count;
   });
   if (unscoped > 0) return { ok: false, detail: `with no tenant set the app role sees ${unscoped} rows` };
   return {
@@ -66,39 +70,48 @@ async function probeIsolation(
 export async function buildStatusReport(store: Store): Promise<StatusReport> {
   const status = await store.migrator.status();
   const verify = await store.verify();
-  const { tables, tenants, users } = await store.asService({ actor: 'cli:status' }, async (svc) => {
-    const tableRows = await svc.query<{ name: string }>(
-      `SELECT c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+  const { tables, scopedTables, tenants, users } = await store.asService(
+    { actor: 'cli:status' },
+    async (svc) => {
+      // Every table, and those carrying tenant_id: a table added later is counted and probed too.
+      const tableRows = await svc.query<{ name: string; scoped: boolean }>(
+        `SELECT c.relname AS name,
+              EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'tenant_id'
+                         AND NOT a.attisdropped) AS scoped
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
         WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND NOT c.relispartition ORDER BY 1`,
-    );
-    const tenantRows = await svc.query<{ id: string; slug: string; status: string }>(
-      'SELECT id, slug, status FROM tenants ORDER BY slug',
-    );
-    const counts = new Map<string, Record<string, number>>(tenantRows.map((t) => [t.id, {}]));
-    for (const table of COUNTED_TABLES) {
-      const rows = await svc.query<{ tenant_id: string; n: number }>(
-        `SELECT tenant_id, count(*)::int AS n FROM ${table} WHERE tenant_id IS NOT NULL GROUP BY tenant_id`,
       );
-      for (const row of rows) {
-        const entry = counts.get(row.tenant_id);
-        if (entry) entry[table] = row.n;
+      const scoped = tableRows.filter((t) => t.scoped).map((t) => t.name);
+      const tenantRows = await svc.query<{ id: string; slug: string; status: string }>(
+        'SELECT id, slug, status FROM tenants ORDER BY slug',
+      );
+      const counts = new Map<string, Record<string, number>>(tenantRows.map((t) => [t.id, {}]));
+      for (const table of scoped) {
+        const rows = await svc.query<{ tenant_id: string; n: number }>(
+          `SELECT tenant_id, count(*)::int AS n FROM ${quoted(table)} WHERE tenant_id IS NOT NULL GROUP BY tenant_id`,
+        );
+        for (const row of rows) {
+          const entry = counts.get(row.tenant_id);
+          if (entry) entry[table] = row.n;
+        }
       }
-    }
-    const [userRow] = await svc.query<{ n: number }>(
-      'SELECT count(*)::int AS n FROM users WHERE deleted_at IS NULL',
-    );
-    return {
-      tables: tableRows.map((t) => t.name),
-      tenants: tenantRows.map((t) => ({
-        id: t.id,
-        slug: t.slug,
-        status: t.status,
-        rows: counts.get(t.id) ?? {},
-      })),
-      users: userRow?.n ?? 0,
-    };
-  });
-  const probe = await probeIsolation(store, tenants);
+      const [userRow] = await svc.query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM users WHERE deleted_at IS NULL',
+      );
+      return {
+        tables: tableRows.map((t) => t.name),
+        scopedTables: scoped,
+        tenants: tenantRows.map((t) => ({
+          id: t.id,
+          slug: t.slug,
+          status: t.status,
+          rows: counts.get(t.id) ?? {},
+        })),
+        users: userRow?.n ?? 0,
+      };
+    },
+  );
+  const probe = await probeIsolation(store, tenants, scopedTables);
   return {
     engine: store.engine.kind,
     location: store.engine.location,
@@ -131,7 +144,9 @@ export function formatStatusReport(report: StatusReport): string {
     `tenants         ${report.tenants.length}`,
   ];
   for (const tenant of report.tenants) {
-    const counts = COUNTED_TABLES.map((table) => `${table}=${tenant.rows[table] ?? 0}`).join(' ');
+    const counts = Object.entries(tenant.rows)
+      .map(([table, n]) => `${table}=${n}`)
+      .join(' ');
     lines.push(`  ${tenant.slug.padEnd(24)} ${tenant.status.padEnd(9)} ${counts}`);
   }
   lines.push(`isolation       ${report.verify.ok && report.probe.ok ? 'OK' : 'FAILED'}`);
