@@ -78,7 +78,9 @@ SELECT r.rolname AS role, r.rolsuper AS superuser, r.rolbypassrls AS bypassrls,
  WHERE r.rolname = ANY ($1::text[])`;
 
 const APPEND_ONLY_TRIGGERS_SQL = `
-SELECT c.relname AS table, count(*) FILTER (WHERE p.proname = 'reject_mutation') AS guards
+SELECT c.relname AS table,
+       -- tgtype bits: 1 = FOR EACH ROW, 8 = DELETE, 16 = UPDATE; a TRUNCATE guard alone is not enough.
+       count(*) FILTER (WHERE p.proname = 'reject_mutation' AND t.tgtype & 25 = 25) AS guards
   FROM pg_class c
   JOIN pg_namespace n ON n.oid = c.relnamespace
   LEFT JOIN pg_trigger t ON t.tgrelid = c.oid AND NOT t.tgisinternal

@@ -1,0 +1,93 @@
+import { expect, it } from 'vitest';
+import type { Connection } from '../../src/engine/engine.ts';
+import { type VerifyReport, verifyDatabase } from '../../src/index.ts';
+import { describeEachEngine, type EngineHarness } from '../harness/engines.ts';
+
+class RolledBack extends Error {
+  constructor(readonly report: VerifyReport) {
+    super('rolled back');
+  }
+}
+
+/** Applies `change` as the owner, verifies the catalog inside the same transaction, then rolls it all back. */
+async function verifyAfter(h: EngineHarness, change: string): Promise<string[]> {
+  const status = await h.store.migrator.status();
+  const error = await h
+    .asOwner(async (connection: Connection) => {
+      await connection.exec(change);
+      throw new RolledBack(await verifyDatabase(connection, status));
+    })
+    .catch((e: unknown) => e);
+  if (!(error instanceof RolledBack)) throw error;
+  return error.report.checks.flatMap((check) => check.problems);
+}
+
+describeEachEngine('db verify', (h) => {
+  it('passes on a freshly migrated database', async () => {
+    const report = await h.store.verify();
+    expect(report.checks.flatMap((c) => c.problems)).toEqual([]);
+    expect(report.ok).toBe(true);
+  });
+
+  const breakages: Array<[string, string, RegExp]> = [
+    [
+      'a new tenant table without row-level security',
+      'CREATE TABLE widgets (tenant_id uuid NOT NULL, id uuid NOT NULL, PRIMARY KEY (tenant_id, id)); GRANT SELECT ON widgets TO agentflow_app',
+      /^widgets: row-level security is not enabled$/,
+    ],
+    [
+      'RLS enabled but not forced',
+      'ALTER TABLE projects NO FORCE ROW LEVEL SECURITY',
+      /^projects: .*not forced/,
+    ],
+    [
+      'a missing policy for one command',
+      'DROP POLICY project_files_tenant_delete ON project_files',
+      /^project_files: no tenant-bound DELETE policy/,
+    ],
+    [
+      'an open policy the app role can use',
+      'CREATE POLICY leak ON agent_states FOR SELECT USING (true)',
+      /^agent_states: policy leak lets agentflow_app SELECT rows of any tenant$/,
+    ],
+    [
+      'an index of a tenant table not led by tenant_id',
+      'CREATE INDEX projects_by_name ON projects (name)',
+      /^projects: index projects_by_name starts with name/,
+    ],
+    [
+      'the app role owning a table',
+      'CREATE TABLE owned (id int); ALTER TABLE owned OWNER TO agentflow_app',
+      /^agentflow_app owns .*owned/,
+    ],
+    ['the app role with BYPASSRLS', 'ALTER ROLE agentflow_app BYPASSRLS', /^agentflow_app has BYPASSRLS$/],
+    [
+      'the service role as superuser',
+      'ALTER ROLE agentflow_service SUPERUSER',
+      /^agentflow_service is a superuser$/,
+    ],
+    [
+      'a write grant on an append-only table',
+      'GRANT UPDATE ON audit_logs TO agentflow_app',
+      /^audit_logs is append-only but agentflow_app holds UPDATE$/,
+    ],
+    [
+      'the append-only guard trigger removed',
+      'DROP TRIGGER audit_logs_append_only ON audit_logs',
+      /^audit_logs has no trigger rejecting UPDATE\/DELETE$/,
+    ],
+  ];
+
+  // Role attributes are cluster-wide, but the change is never committed, so no other database sees it.
+  for (const [label, change, expected] of breakages) {
+    it(`fails, naming the object, on ${label}`, async () => {
+      const problems = await verifyAfter(h, change);
+      expect(
+        problems.some((p) => expected.test(p)),
+        problems.join('\n'),
+      ).toBe(true);
+      // The change was rolled back: the database verifies clean again.
+      expect((await h.store.verify()).ok).toBe(true);
+    });
+  }
+});
