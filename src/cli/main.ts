@@ -1,4 +1,4 @@
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import type { Engine } from '../engine/engine.ts';
 import { openEngine } from '../engine/open-engine.ts';
 import { AgentflowError, ValidationError } from '../errors/index.ts';
@@ -64,7 +64,12 @@ async function readStdin(): Promise<string> {
     .replace(/\r?\n$/, '');
 }
 
-export function buildProgram(): Command {
+/** What a command reports back besides its output: a non-zero exit code when a check failed. */
+interface Outcome {
+  exitCode: number;
+}
+
+export function buildProgram(outcome: Outcome = { exitCode: 0 }): Command {
   const program = new Command('agentflow')
     .description('AgentFlow DB: the persistence layer for AI-agent platforms')
     .option(
@@ -72,7 +77,9 @@ export function buildProgram(): Command {
       'database URL (postgres://…, pglite://<dir>, memory://); default DATABASE_URL, else ./.agentflow/',
     )
     .option('--json', 'print machine-readable JSON')
-    .showHelpAfterError();
+    .showHelpAfterError()
+    // Usage errors and --help end main() with their exit code instead of exiting the process.
+    .exitOverride();
 
   program
     .command('start')
@@ -87,7 +94,7 @@ export function buildProgram(): Command {
         }
         const report = await buildStatusReport(store);
         print(options.json ? JSON.stringify(report, null, 2) : formatStatusReport(report));
-        if (!report.verify.ok || !report.probe.ok) process.exitCode = 1;
+        if (!report.verify.ok || !report.probe.ok) outcome.exitCode = 1;
       });
     });
 
@@ -162,7 +169,7 @@ export function buildProgram(): Command {
       await withStore(options, async (store) => {
         const report = await store.verify();
         print(options.json ? JSON.stringify(report, null, 2) : formatVerifyReport(report));
-        if (!report.ok) process.exitCode = 1;
+        if (!report.ok) outcome.exitCode = 1;
       });
     });
 
@@ -259,13 +266,15 @@ function printSeed(result: Awaited<ReturnType<typeof seedDemo>>): void {
 
 export async function main(argv: string[]): Promise<number> {
   try {
-    await buildProgram().parseAsync(argv);
-    return Number(process.exitCode ?? 0);
+    const outcome = { exitCode: 0 };
+    await buildProgram(outcome).parseAsync(argv);
+    return outcome.exitCode;
   } catch (error) {
     if (error instanceof AgentflowError) {
       process.stderr.write(`agentflow: ${error.message} [${error.code}]\n`);
       return 2;
     }
+    if (error instanceof CommanderError) return error.exitCode;
     throw error;
   }
 }

@@ -1,0 +1,131 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { main } from '../../src/cli/main.ts';
+import { openStore } from '../../src/index.ts';
+
+interface Run {
+  code: number;
+  out: string;
+  err: string;
+}
+
+/** Runs the CLI in-process, as `agentflow --url <url> …args`, capturing what it prints. */
+async function agentflow(url: string, ...args: string[]): Promise<Run> {
+  let out = '';
+  let err = '';
+  const stdout = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+    out += String(chunk);
+    return true;
+  });
+  const stderr = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+    err += String(chunk);
+    return true;
+  });
+  try {
+    const code = await main(['node', 'agentflow', '--url', url, ...args]);
+    return { code, out, err };
+  } finally {
+    stdout.mockRestore();
+    stderr.mockRestore();
+  }
+}
+
+// The CLI on the embedded engine, stored in a folder as `npm start` uses it.
+describe('agentflow command line [pglite folder]', () => {
+  let dir: string;
+  let url: string;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'agentflow-cli-'));
+    url = `pglite://${dir}`;
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  it('refuses to work on an unmigrated database, naming the fix', async () => {
+    const run = await agentflow(url, 'db', 'verify');
+    expect(run.code).toBe(2);
+    expect(run.err).toMatch(
+      /version 0, this code needs \d+: run `agentflow db migrate`.*\[schema_version_mismatch\]/,
+    );
+  });
+
+  it('shows pending migrations, applies them, then has nothing to apply', async () => {
+    const before = await agentflow(url, 'db', 'status');
+    expect(before.out).toMatch(/version\s+0 of 3/);
+    expect(before.out).toContain('pending  1_foundation');
+    const migrate = await agentflow(url, 'db', 'migrate');
+    expect(migrate.code).toBe(0);
+    expect(migrate.out).toContain('applied 1_foundation, 2_tenancy, 3_projects; now at version 3');
+    expect((await agentflow(url, 'db', 'migrate')).out).toContain('already up to date at version 3');
+  });
+
+  it('verifies the live catalog', async () => {
+    const run = await agentflow(url, '--json', 'db', 'verify');
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.out)).toMatchObject({ ok: true });
+  });
+
+  it('seeds the demo once, and says so the second time', async () => {
+    const first = await agentflow(url, 'db', 'seed', '--demo');
+    expect(first.out).toContain('seeded demo tenants: acme-robotics, globex');
+    expect(first.out).toMatch(/ceo@acme-robotics\.example {2}\S{8,}/);
+    expect((await agentflow(url, 'db', 'seed', '--demo')).out).toContain('demo data already present');
+    const nothing = await agentflow(url, 'db', 'seed');
+    expect(nothing.code).toBe(2);
+    expect(nothing.err).toContain('say what to seed: --demo');
+  });
+
+  it('start prints the status report with row counts per tenant and the isolation result', async () => {
+    const run = await agentflow(url, 'start');
+    expect(run.code).toBe(0);
+    expect(run.out).not.toContain('seeded');
+    expect(run.out).toMatch(/schema version\s+3 of 3/);
+    expect(run.out).toMatch(/acme-robotics\s+active\s+.*projects=2/);
+    expect(run.out).toMatch(/globex\s+active\s+.*projects=1/);
+    expect(run.out).toMatch(/isolation\s+OK/);
+    expect(run.out).toContain('live probe: 2 tenant(s) each saw 0 rows of the others');
+  });
+
+  it('creates a tenant, and refuses a duplicate or a bad slug with a typed error', async () => {
+    const tenant = await agentflow(url, 'tenant', 'create', '--slug', 'initech', '--name', 'Initech');
+    expect(tenant.out).toMatch(/created tenant initech/);
+    const duplicate = await agentflow(url, 'tenant', 'create', '--slug', 'initech', '--name', 'Again');
+    expect(duplicate.code).toBe(2);
+    expect(duplicate.err).toContain('[conflict]');
+    const bad = await agentflow(url, 'tenant', 'create', '--slug', 'Not A Slug', '--name', 'x');
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/slug.*\[validation_failed\]/);
+  });
+
+  it('start fails (exit 1) when the live probe finds a leak', async () => {
+    // Plant an open policy as the owner: a tenant could now read every tenant's projects.
+    const store = await openStore({ url });
+    await store.engine.transaction(undefined, (c) =>
+      c.exec('CREATE POLICY leak ON projects FOR SELECT USING (true)'),
+    );
+    await store.withTenant(
+      {
+        tenantId: (await store.asService({ actor: 'test' }, (svc) => svc.tenants.getBySlug('globex'))).id,
+        actor: { type: 'agent', id: '00000000-0000-4000-8000-000000000001' },
+      },
+      async (tx) => expect((await tx.projects.list()).length).toBeGreaterThan(1),
+    );
+    await store.close();
+    const run = await agentflow(url, 'start');
+    expect(run.code).toBe(1);
+    expect(run.out).toMatch(/isolation\s+FAILED/);
+    expect(run.out).toContain('policy leak lets agentflow_app SELECT rows of any tenant');
+    expect(run.out).toMatch(/FAIL {2}live probe: tenant \S+ can see \d+ rows of other tenants/);
+  });
+  // Last: the rollback drops the projects the tests above rely on.
+  it('rolls back to a version and refuses a version it does not have', async () => {
+    expect((await agentflow(url, 'db', 'rollback', '--to', '9')).err).toContain(
+      'cannot roll back to version 9',
+    );
+    const run = await agentflow(url, 'db', 'rollback', '--to', '2');
+    expect(run.out).toContain('rolled back 3_projects; now at version 2');
+    expect((await agentflow(url, 'db', 'migrate')).out).toContain('now at version 3');
+  });
+});
