@@ -1,8 +1,7 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdir } from 'node:fs/promises';
 import { PGlite, type Transaction } from '@electric-sql/pglite';
 import { drizzle } from 'drizzle-orm/pglite';
-import { ConfigurationError, toDatabaseError } from '../errors/index.ts';
+import { toDatabaseError } from '../errors/index.ts';
 import type { Connection, Engine, QueryListener, SqlStatement, TransactionOptions } from './engine.ts';
 
 export interface PgliteEngineOptions {
@@ -16,8 +15,6 @@ export async function openPgliteEngine(options: PgliteEngineOptions): Promise<En
   if (options.dataDir) await mkdir(options.dataDir, { recursive: true });
   const pglite = new PGlite(options.dataDir);
   await pglite.waitReady;
-  // PGlite has one connection: a transaction opened inside another would wait for it forever.
-  const insideTransaction = new AsyncLocalStorage<true>();
   const logger = options.onQuery ? { logQuery: (text: string) => options.onQuery?.(text) } : false;
 
   function connectionFor(tx: Transaction): Connection {
@@ -51,19 +48,13 @@ export async function openPgliteEngine(options: PgliteEngineOptions): Promise<En
       work: (connection: Connection) => Promise<T>,
       transactionOptions: TransactionOptions = {},
     ) {
-      if (insideTransaction.getStore()) {
-        throw new ConfigurationError(
-          'a transaction was opened inside another on the embedded engine, which has a single connection: use the outer transaction',
-        );
-      }
-      return pglite.transaction((tx) =>
-        insideTransaction.run(true, async () => {
-          const connection = connectionFor(tx);
-          if (transactionOptions.readOnly) await connection.query('SET TRANSACTION READ ONLY');
-          if (setup) await connection.query(setup.text, setup.params);
-          return work(connection);
-        }),
-      );
+      // One connection: a transaction opened inside another would wait forever (Store refuses it).
+      return pglite.transaction(async (tx) => {
+        const connection = connectionFor(tx);
+        if (transactionOptions.readOnly) await connection.query('SET TRANSACTION READ ONLY');
+        if (setup) await connection.query(setup.text, setup.params);
+        return work(connection);
+      });
     },
     async close() {
       if (!pglite.closed) await pglite.close();

@@ -58,3 +58,8 @@ export class MigrationError extends AgentflowError {
 export class ConfigurationError extends AgentflowError {
   readonly code = 'invalid_configuration';
 }
+
+/** The library was called in a way it does not support, such as a unit of work inside another. */
+export class UsageError extends AgentflowError {
+  readonly code = 'invalid_usage';
+}

@@ -8,6 +8,7 @@ export {
   NotFoundError,
   SchemaVersionError,
   TenantContextError,
+  UsageError,
   ValidationError,
   type ValidationIssue,
 } from './domain-errors.ts';

@@ -1,6 +1,7 @@
-import type { Connection, Engine, TransactionOptions } from '../engine/engine.ts';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Connection, Engine, SqlStatement, TransactionOptions } from '../engine/engine.ts';
 import { type OpenEngineOptions, openEngine } from '../engine/open-engine.ts';
-import { TenantContextError, translateError, ValidationError } from '../errors/index.ts';
+import { TenantContextError, translateError, UsageError, ValidationError } from '../errors/index.ts';
 import { Migrator } from '../migrations/migrator.ts';
 import { parseInput } from '../shared/validation.ts';
 import { type VerifyReport, verifyDatabase } from '../verify/verify-database.ts';
@@ -28,6 +29,9 @@ const SET_CONTEXT = `SELECT set_config('role', $1, true), set_config('agentflow.
   set_config('agentflow.request_context', $5, true)`;
 
 export class Store {
+  // Marks the async context of a running unit of work, to refuse opening another inside it.
+  private readonly insideUnitOfWork = new AsyncLocalStorage<true>();
+
   private constructor(
     readonly engine: Engine,
     readonly migrator: Migrator,
@@ -78,7 +82,7 @@ export class Store {
       ],
     };
     try {
-      return await this.engine.transaction(
+      return await this.transaction(
         setup,
         (connection) => work(new TenantTx(connection, parsed.tenantId, parsed.actor)),
         options,
@@ -102,9 +106,7 @@ export class Store {
       ],
     };
     try {
-      return await this.engine.transaction(setup, (connection) =>
-        work(new ServiceTx(connection, parsed.actor)),
-      );
+      return await this.transaction(setup, (connection) => work(new ServiceTx(connection, parsed.actor)));
     } catch (error) {
       throw translateError(error);
     }
@@ -115,13 +117,30 @@ export class Store {
    * For isolation probes and tests; tenant work belongs in withTenant.
    */
   async asAppWithoutTenant<T>(work: (connection: Connection) => Promise<T>): Promise<T> {
-    return this.engine.transaction({ text: `SELECT set_config('role', $1, true)`, params: [APP_ROLE] }, work);
+    return this.transaction({ text: `SELECT set_config('role', $1, true)`, params: [APP_ROLE] }, work);
   }
 
   /** Checks the live catalog against the isolation invariants (what `agentflow db verify` prints). */
   async verify(): Promise<VerifyReport> {
     const status = await this.migrator.status();
-    return this.engine.transaction(undefined, (connection) => verifyDatabase(connection, status));
+    return this.transaction(undefined, (connection) => verifyDatabase(connection, status));
+  }
+
+  /**
+   * Every unit of work goes through here. One inside another is refused on every engine: on PGlite's
+   * single connection it would wait forever, and on a pool it would commit apart from its caller.
+   */
+  private transaction<T>(
+    setup: SqlStatement | undefined,
+    work: (connection: Connection) => Promise<T>,
+    options?: TransactionOptions,
+  ): Promise<T> {
+    if (this.insideUnitOfWork.getStore()) {
+      return Promise.reject(
+        new UsageError('a unit of work was opened inside another: use the outer transaction (tx) instead'),
+      );
+    }
+    return this.insideUnitOfWork.run(true, () => this.engine.transaction(setup, work, options));
   }
 
   async close(): Promise<void> {

@@ -119,6 +119,7 @@ describe('agentflow command line [pglite folder]', () => {
     expect(run.out).toContain('policy leak lets agentflow_app SELECT rows of any tenant');
     expect(run.out).toMatch(/FAIL {2}live probe: tenant \S+ can see \d+ rows of other tenants/);
   });
+
   // Last: the rollback drops the projects the tests above rely on.
   it('rolls back to a version and refuses a version it does not have', async () => {
     expect((await agentflow(url, 'db', 'rollback', '--to', '9')).err).toContain(

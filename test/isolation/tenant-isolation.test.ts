@@ -4,6 +4,7 @@ import {
   ForbiddenError,
   NotFoundError,
   type TenantTx,
+  UsageError,
   ValidationError,
 } from '../../src/index.ts';
 import { describeEachEngine } from '../harness/engines.ts';
@@ -205,6 +206,20 @@ describeEachEngine('tenant isolation', (h) => {
         (error as DatabaseError).kind,
       );
     }
+  });
+
+  it('refuses a unit of work opened inside another, and rolls the outer one back', async () => {
+    const nested = h.store.withTenant(a.context, async (tx) => {
+      await tx.projects.create({ slug: 'outer', name: 'Outer' });
+      await h.store.withTenant(b.context, (inner) => inner.projects.create({ slug: 'inner', name: 'Inner' }));
+    });
+    await expect(nested).rejects.toBeInstanceOf(UsageError);
+    await expect(
+      h.store.withTenant(a.context, (tx) => tx.projects.getBySlug('outer')),
+    ).rejects.toBeInstanceOf(NotFoundError);
+    await expect(
+      h.store.withTenant(b.context, (tx) => tx.projects.getBySlug('inner')),
+    ).rejects.toBeInstanceOf(NotFoundError);
   });
 
   it('keeps the tenant context inside its transaction', async () => {
