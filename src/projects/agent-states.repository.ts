@@ -1,6 +1,7 @@
-import { and, eq } from 'drizzle-orm';
+import { and, eq, getTableColumns, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { ConflictError, NotFoundError } from '../errors/index.ts';
+import { compileStatement } from '../shared/compiled-statement.ts';
 import { jsonObjectSchema, parseId, parseInput, uuidSchema } from '../shared/validation.ts';
 import type { TenantTx } from '../store/unit-of-work.ts';
 import { type AgentState, agentStates } from './agent-states.schema.ts';
@@ -14,11 +15,30 @@ const saveStateSchema = z.strictObject({
 });
 export type SaveAgentStateInput = z.input<typeof saveStateSchema>;
 
+const columns = getTableColumns(agentStates);
+const selectState = compileStatement(columns, ['projectId'], (db, p) =>
+  db.select().from(agentStates).where(eq(agentStates.projectId, p.projectId)),
+);
+const insertState = compileStatement(columns, ['tenantId', 'projectId', 'state'], (db, p) =>
+  db
+    .insert(agentStates)
+    .values({ tenantId: p.tenantId, projectId: p.projectId, state: p.state })
+    .onConflictDoNothing({ target: [agentStates.tenantId, agentStates.projectId] })
+    .returning(),
+);
+const updateState = compileStatement(columns, ['projectId', 'state', 'expectedVersion'], (db, p) =>
+  db
+    .update(agentStates)
+    .set({ state: sql`${sql.param(p.state, agentStates.state)}`, version: sql`${agentStates.version} + 1` })
+    .where(and(eq(agentStates.projectId, p.projectId), eq(agentStates.version, p.expectedVersion)))
+    .returning(),
+);
+
 /** The durable agent state of each project, written with optimistic concurrency. */
 export const agentStatesRepository = {
   async get(tx: TenantTx, projectId: string): Promise<AgentState> {
     const project = parseId(projectId, 'project');
-    const [row] = await tx.db.select().from(agentStates).where(eq(agentStates.projectId, project));
+    const [row] = await selectState.run(tx.db, { projectId: project });
     if (!row) throw new NotFoundError('agent state', project);
     return row;
   },
@@ -31,27 +51,17 @@ export const agentStatesRepository = {
   async save(tx: TenantTx, input: SaveAgentStateInput): Promise<AgentState> {
     const { projectId, state, expectedVersion } = parseInput(saveStateSchema, input, 'agent state');
     if (expectedVersion === null) {
-      const [created] = await tx.db
-        .insert(agentStates)
-        .values({ tenantId: tx.tenantId, projectId, state })
-        .onConflictDoNothing({ target: [agentStates.tenantId, agentStates.projectId] })
-        .returning()
+      const [created] = await insertState
+        .run(tx.db, { tenantId: tx.tenantId, projectId, state })
         .catch((error: unknown) => {
           throw projectNotFound(error, projectId);
         });
       if (created) return created;
     } else {
-      const [updated] = await tx.db
-        .update(agentStates)
-        .set({ state, version: expectedVersion + 1 })
-        .where(and(eq(agentStates.projectId, projectId), eq(agentStates.version, expectedVersion)))
-        .returning();
+      const [updated] = await updateState.run(tx.db, { projectId, state, expectedVersion });
       if (updated) return updated;
     }
-    const [current] = await tx.db
-      .select({ version: agentStates.version })
-      .from(agentStates)
-      .where(eq(agentStates.projectId, projectId));
+    const [current] = await selectState.run(tx.db, { projectId });
     if (!current) throw new NotFoundError('agent state', projectId);
     throw new ConflictError(
       `agent state of project ${projectId} is at version ${current.version}, not ${expectedVersion ?? 'absent'}: read it again and retry`,

@@ -1,6 +1,7 @@
-import { and, asc, eq, getTableColumns, like } from 'drizzle-orm';
+import { and, asc, eq, getTableColumns, like, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { NotFoundError } from '../errors/index.ts';
+import { compileStatement } from '../shared/compiled-statement.ts';
 import { parseId, parseInput, uuidSchema } from '../shared/validation.ts';
 import type { TenantTx } from '../store/unit-of-work.ts';
 import { type ProjectFile, projectFiles } from './project-files.schema.ts';
@@ -31,21 +32,39 @@ export type UpsertFileInput = z.input<typeof upsertFileSchema>;
 
 export type ProjectFileSummary = Omit<ProjectFile, 'content'>;
 
-const { content: _content, ...summaryColumns } = getTableColumns(projectFiles);
+const columns = getTableColumns(projectFiles);
+const { content: _content, ...summaryColumns } = columns;
+
+const upsertFile = compileStatement(columns, ['tenantId', 'projectId', 'path', 'content'], (db, p) =>
+  db
+    .insert(projectFiles)
+    .values({ tenantId: p.tenantId, projectId: p.projectId, path: p.path, content: p.content })
+    .onConflictDoUpdate({
+      target: [projectFiles.tenantId, projectFiles.projectId, projectFiles.path],
+      // excluded.content rather than the value again: a file of 10 MiB is sent once.
+      set: { content: sql.raw('excluded.content') },
+    })
+    .returning(),
+);
+const selectFile = compileStatement(columns, ['projectId', 'path'], (db, p) =>
+  db
+    .select()
+    .from(projectFiles)
+    .where(and(eq(projectFiles.projectId, p.projectId), eq(projectFiles.path, p.path))),
+);
+const deleteFile = compileStatement({ id: projectFiles.id }, ['projectId', 'path'], (db, p) =>
+  db
+    .delete(projectFiles)
+    .where(and(eq(projectFiles.projectId, p.projectId), eq(projectFiles.path, p.path)))
+    .returning({ id: projectFiles.id }),
+);
 
 /** Files of a project, unique by path: writing a path again replaces its content. */
 export const projectFilesRepository = {
   async upsert(tx: TenantTx, input: UpsertFileInput): Promise<ProjectFile> {
     const values = parseInput(upsertFileSchema, input, 'project file');
     try {
-      const [row] = await tx.db
-        .insert(projectFiles)
-        .values({ ...values, tenantId: tx.tenantId })
-        .onConflictDoUpdate({
-          target: [projectFiles.tenantId, projectFiles.projectId, projectFiles.path],
-          set: { content: values.content },
-        })
-        .returning();
+      const [row] = await upsertFile.run(tx.db, { ...values, tenantId: tx.tenantId });
       return row!;
     } catch (error) {
       throw projectNotFound(error, values.projectId);
@@ -55,10 +74,7 @@ export const projectFilesRepository = {
   async get(tx: TenantTx, projectId: string, path: string): Promise<ProjectFile> {
     const project = parseId(projectId, 'project');
     const filePath = parseInput(pathSchema, path, 'file path');
-    const [row] = await tx.db
-      .select()
-      .from(projectFiles)
-      .where(and(eq(projectFiles.projectId, project), eq(projectFiles.path, filePath)));
+    const [row] = await selectFile.run(tx.db, { projectId: project, path: filePath });
     if (!row) throw new NotFoundError('project file', `${project}:${filePath}`);
     return row;
   },
@@ -83,10 +99,7 @@ export const projectFilesRepository = {
   async delete(tx: TenantTx, projectId: string, path: string): Promise<void> {
     const project = parseId(projectId, 'project');
     const filePath = parseInput(pathSchema, path, 'file path');
-    const removed = await tx.db
-      .delete(projectFiles)
-      .where(and(eq(projectFiles.projectId, project), eq(projectFiles.path, filePath)))
-      .returning({ id: projectFiles.id });
+    const removed = await deleteFile.run(tx.db, { projectId: project, path: filePath });
     if (removed.length === 0) throw new NotFoundError('project file', `${project}:${filePath}`);
   },
 };

@@ -1,6 +1,7 @@
-import { and, asc, eq, gt, isNull, type SQL, sql } from 'drizzle-orm';
+import { and, asc, eq, getTableColumns, gt, isNull, type SQL, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { ConflictError, NotFoundError } from '../errors/index.ts';
+import { compileStatement } from '../shared/compiled-statement.ts';
 import { jsonObjectSchema, nameSchema, parseId, parseInput, slugSchema } from '../shared/validation.ts';
 import type { TenantTx } from '../store/unit-of-work.ts';
 import { type Project, projects } from './projects.schema.ts';
@@ -32,6 +33,40 @@ const listProjectsSchema = z.strictObject({
 export type ListProjectsInput = z.input<typeof listProjectsSchema>;
 
 const live = isNull(projects.deletedAt);
+const columns = getTableColumns(projects);
+const selectById = compileStatement(columns, ['id'], (db, p) =>
+  db
+    .select()
+    .from(projects)
+    .where(and(eq(projects.id, p.id), live)),
+);
+const selectBySlug = compileStatement(columns, ['slug'], (db, p) =>
+  db
+    .select()
+    .from(projects)
+    .where(and(eq(projects.slug, p.slug), live)),
+);
+const archive = compileStatement(columns, ['id'], (db, p) =>
+  db
+    .update(projects)
+    .set({ status: 'archived', archivedAt: sql`now()` })
+    .where(and(eq(projects.id, p.id), eq(projects.status, 'active')))
+    .returning(),
+);
+const unarchive = compileStatement(columns, ['id'], (db, p) =>
+  db
+    .update(projects)
+    .set({ status: 'active', archivedAt: null })
+    .where(and(eq(projects.id, p.id), eq(projects.status, 'archived')))
+    .returning(),
+);
+const softDelete = compileStatement({ id: projects.id }, ['id'], (db, p) =>
+  db
+    .update(projects)
+    .set({ status: 'deleted', deletedAt: sql`now()` })
+    .where(and(eq(projects.id, p.id), live))
+    .returning({ id: projects.id }),
+);
 
 /** Projects of the current tenant. Deleted projects are invisible here; their slugs are free again. */
 export const projectsRepository = {
@@ -47,20 +82,14 @@ export const projectsRepository = {
 
   async get(tx: TenantTx, id: string): Promise<Project> {
     const projectId = parseId(id, 'project');
-    const [row] = await tx.db
-      .select()
-      .from(projects)
-      .where(and(eq(projects.id, projectId), live));
+    const [row] = await selectById.run(tx.db, { id: projectId });
     if (!row) throw new NotFoundError('project', projectId);
     return row;
   },
 
   async getBySlug(tx: TenantTx, slug: string): Promise<Project> {
     const value = parseInput(slugSchema, slug, 'project slug');
-    const [row] = await tx.db
-      .select()
-      .from(projects)
-      .where(and(eq(projects.slug, value), live));
+    const [row] = await selectBySlug.run(tx.db, { slug: value });
     if (!row) throw new NotFoundError('project', value);
     return row;
   },
@@ -103,11 +132,7 @@ export const projectsRepository = {
   /** Soft delete: the row stays for the audit trail and stops counting against the quota. */
   async softDelete(tx: TenantTx, id: string): Promise<void> {
     const projectId = parseId(id, 'project');
-    const [row] = await tx.db
-      .update(projects)
-      .set({ status: 'deleted', deletedAt: sql`now()` })
-      .where(and(eq(projects.id, projectId), live))
-      .returning({ id: projects.id });
+    const [row] = await softDelete.run(tx.db, { id: projectId });
     if (!row) throw new NotFoundError('project', projectId);
   },
 };
@@ -115,11 +140,7 @@ export const projectsRepository = {
 async function setArchived(tx: TenantTx, id: string, archived: boolean): Promise<Project> {
   const projectId = parseId(id, 'project');
   const from = archived ? 'active' : 'archived';
-  const [row] = await tx.db
-    .update(projects)
-    .set(archived ? { status: 'archived', archivedAt: sql`now()` } : { status: 'active', archivedAt: null })
-    .where(and(eq(projects.id, projectId), eq(projects.status, from)))
-    .returning();
+  const [row] = await (archived ? archive : unarchive).run(tx.db, { id: projectId });
   if (row) return row;
   const current = await projectsRepository.get(tx, projectId);
   throw new ConflictError(`project ${projectId} is ${current.status}, not ${from}`);

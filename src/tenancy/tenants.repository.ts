@@ -1,6 +1,7 @@
-import { and, asc, eq, gt, inArray, isNull, type SQL, sql } from 'drizzle-orm';
+import { and, asc, eq, getTableColumns, gt, inArray, isNull, type SQL, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { ConflictError, DatabaseError, NotFoundError } from '../errors/index.ts';
+import { compileStatement } from '../shared/compiled-statement.ts';
 import { jsonObjectSchema, nameSchema, parseId, parseInput, slugSchema } from '../shared/validation.ts';
 import type { ServiceTx, TenantTx } from '../store/unit-of-work.ts';
 import { TENANT_PLANS, TENANT_STATUSES, type Tenant, type TenantStatus, tenants } from './tenants.schema.ts';
@@ -41,8 +42,12 @@ const incrementSchema = z.strictObject({
     .refine((n) => n !== 0, 'must not be zero'),
 });
 
+const selectTenant = compileStatement(getTableColumns(tenants), ['id'], (db, p) =>
+  db.select().from(tenants).where(eq(tenants.id, p.id)),
+);
+
 async function findTenant(tx: TenantTx | ServiceTx, id: string): Promise<Tenant> {
-  const [row] = await tx.db.select().from(tenants).where(eq(tenants.id, id));
+  const [row] = await selectTenant.run(tx.db, { id });
   if (!row) throw new NotFoundError('tenant', id);
   return row;
 }

@@ -1,6 +1,7 @@
 import { and, eq, getTableColumns, isNull } from 'drizzle-orm';
 import { z } from 'zod';
 import { NotFoundError } from '../errors/index.ts';
+import { compileStatement } from '../shared/compiled-statement.ts';
 import { nameSchema, parseId, parseInput } from '../shared/validation.ts';
 import type { ServiceTx, TenantTx } from '../store/unit-of-work.ts';
 import { decoyPasswordHash, hashPassword, verifyPassword } from './password-hash.ts';
@@ -34,11 +35,15 @@ const updateUserSchema = z.strictObject({
 });
 export type UpdateUserInput = z.input<typeof updateUserSchema>;
 
-async function liveUser(tx: TenantTx | ServiceTx, id: string): Promise<User> {
-  const [row] = await tx.db
+const selectLiveUser = compileStatement(publicColumns, ['id'], (db, p) =>
+  db
     .select(publicColumns)
     .from(users)
-    .where(and(eq(users.id, id), isNull(users.deletedAt)));
+    .where(and(eq(users.id, p.id), isNull(users.deletedAt))),
+);
+
+async function liveUser(tx: TenantTx | ServiceTx, id: string): Promise<User> {
+  const [row] = await selectLiveUser.run(tx.db, { id });
   if (!row) throw new NotFoundError('user', id);
   return row;
 }
