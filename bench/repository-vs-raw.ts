@@ -15,10 +15,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import postgres from 'postgres';
-import { openStore, type Store } from '../src/index.ts';
+import { APP_ROLE, openStore, type Store } from '../src/index.ts';
 import { createServerDatabase, startTestServer } from '../test/harness/server.ts';
 
-const ROUNDS = 5;
+const ROUNDS = 7;
 const SEQUENTIAL_OPS = 1500;
 const CONCURRENT_OPS = 4000;
 const CONCURRENCY = 16;
@@ -149,6 +149,29 @@ async function main(): Promise<void> {
               for (let i = 0; i < BATCH; i++) await tx.projects.get(pick(i));
             }),
           ),
+      ),
+    );
+    // The same protocol steps as a read-only unit, by hand on raw postgres.js: what the driver
+    // itself costs, so the row above shows how much of its ratio is this library's own.
+    const setContext = `select set_config('role', $1, true), set_config('agentflow.tenant_id', $2, true),
+      set_config('agentflow.actor_type', $3, true), set_config('agentflow.actor_id', $4, true)`;
+    const floorRead = async (i: number) => {
+      const reserved = await rawSql.reserve();
+      reserved.unsafe('begin read only').execute();
+      reserved.unsafe(setContext, [APP_ROLE, tenantId, actor.type, actor.id], { prepare: true }).execute();
+      const rows = await reserved.unsafe(readSql, [pick(i)], { prepare: true });
+      reserved
+        .unsafe('commit')
+        .catch(() => {})
+        .finally(() => reserved.release());
+      return rows;
+    };
+    results.push(
+      await compare(
+        'driver floor: BEGIN READ ONLY + set_config + read pipelined by hand, one caller',
+        undefined,
+        () => timeIt(SEQUENTIAL_OPS, 1, rawRead),
+        () => timeIt(SEQUENTIAL_OPS, 1, floorRead),
       ),
     );
     results.push(

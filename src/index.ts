@@ -11,6 +11,7 @@ export type { AgentState } from './projects/agent-states.schema.ts';
 export type { ProjectFile } from './projects/project-files.schema.ts';
 export type { Project } from './projects/projects.schema.ts';
 export * as schema from './schema.ts';
+export { CompiledStatement, compileStatement } from './shared/compiled-statement.ts';
 export type { Actor, RequestContext, ServiceContext, TenantContext } from './store/actor.ts';
 export { APP_ROLE, SERVICE_ROLE } from './store/roles.ts';
 export { type OpenStoreOptions, openStore, Store } from './store/store.ts';

@@ -1,8 +1,8 @@
 import { eq, getTableColumns, sql } from 'drizzle-orm';
 import { beforeAll, expect, it } from 'vitest';
+import { compileStatement } from '../../src/index.ts';
 import { agentStates } from '../../src/projects/agent-states.schema.ts';
 import { projects } from '../../src/projects/projects.schema.ts';
-import { compileStatement } from '../../src/shared/compiled-statement.ts';
 import type { TenantTx } from '../../src/store/unit-of-work.ts';
 import { users } from '../../src/tenancy/users.schema.ts';
 import { describeEachEngine } from '../harness/engines.ts';
