@@ -37,8 +37,14 @@ export class CompiledStatement<Name extends string, Row> {
     ) as Placeholders<Name>;
     const keys = Object.keys(columns);
     const decoders = Object.values(columns);
-    this.decodeRows = (rows) =>
-      rows.map((row) => {
+    this.decodeRows = (rows) => {
+      // Catches a `columns` record that is not what the statement selects (an order mismatch of
+      // equally many columns is for the statement's tests to catch).
+      if (rows[0] && rows[0].length !== keys.length)
+        throw new Error(
+          `compiled statement returns ${rows[0].length} columns but declares ${keys.length}: ${keys.join(', ')}`,
+        );
+      return rows.map((row) => {
         const decoded: Record<string, unknown> = {};
         for (let i = 0; i < keys.length; i++) {
           const value = row[i];
@@ -47,6 +53,7 @@ export class CompiledStatement<Name extends string, Row> {
         }
         return decoded as Row;
       });
+    };
   }
 
   /** The SQL and its parameter slots; the dialect is the same on every engine, so any `db` builds it. */

@@ -53,6 +53,16 @@ describeEachEngine('compiled statements', (h) => {
     });
   });
 
+  it('refuse rows whose columns are not the ones declared', async () => {
+    const { id, name } = getTableColumns(users);
+    const declaredTooFew = compileStatement({ id }, ['id'], (db, p) =>
+      db.select({ id, name }).from(users).where(eq(users.id, p.id)),
+    );
+    await expect(inTenant((tx) => declaredTooFew.run(tx.db, { id: f.owner.id }))).rejects.toThrow(
+      /returns 2 columns but declares 1/,
+    );
+  });
+
   it('build the SQL once and bind each call its own values', async () => {
     let builds = 0;
     const bySlug = compileStatement(getTableColumns(projects), ['slug'], (db, p) => {
