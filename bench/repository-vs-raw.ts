@@ -16,6 +16,7 @@
 import { randomUUID } from 'node:crypto';
 import postgres from 'postgres';
 import { APP_ROLE, openStore, type Store } from '../src/index.ts';
+import { SET_CONTEXT } from '../src/store/store.ts';
 import { createServerDatabase, startTestServer } from '../test/harness/server.ts';
 
 const ROUNDS = 7;
@@ -153,12 +154,12 @@ async function main(): Promise<void> {
     );
     // The same protocol steps as a read-only unit, by hand on raw postgres.js: what the driver
     // itself costs, so the row above shows how much of its ratio is this library's own.
-    const setContext = `select set_config('role', $1, true), set_config('agentflow.tenant_id', $2, true),
-      set_config('agentflow.actor_type', $3, true), set_config('agentflow.actor_id', $4, true)`;
     const floorRead = async (i: number) => {
       const reserved = await rawSql.reserve();
       reserved.unsafe('begin read only').execute();
-      reserved.unsafe(setContext, [APP_ROLE, tenantId, actor.type, actor.id], { prepare: true }).execute();
+      reserved
+        .unsafe(SET_CONTEXT, [APP_ROLE, tenantId, actor.type, actor.id, ''], { prepare: true })
+        .execute();
       const rows = await reserved.unsafe(readSql, [pick(i)], { prepare: true });
       reserved
         .unsafe('commit')

@@ -19,6 +19,9 @@ const columns = getTableColumns(agentStates);
 const selectState = compileStatement(columns, ['projectId'], (db, p) =>
   db.select().from(agentStates).where(eq(agentStates.projectId, p.projectId)),
 );
+const selectVersion = compileStatement({ version: agentStates.version }, ['projectId'], (db, p) =>
+  db.select({ version: agentStates.version }).from(agentStates).where(eq(agentStates.projectId, p.projectId)),
+);
 const insertState = compileStatement(columns, ['tenantId', 'projectId', 'state'], (db, p) =>
   db
     .insert(agentStates)
@@ -61,7 +64,7 @@ export const agentStatesRepository = {
       const [updated] = await updateState.run(tx.db, { projectId, state, expectedVersion });
       if (updated) return updated;
     }
-    const [current] = await selectState.run(tx.db, { projectId });
+    const [current] = await selectVersion.run(tx.db, { projectId });
     if (!current) throw new NotFoundError('agent state', projectId);
     throw new ConflictError(
       `agent state of project ${projectId} is at version ${current.version}, not ${expectedVersion ?? 'absent'}: read it again and retry`,

@@ -22,9 +22,11 @@ export interface OpenStoreOptions extends OpenEngineOptions {
   migrate?: boolean;
 }
 
-// Role, tenant, actor and request context in one statement, all transaction-local (is_local = true),
-// so they vanish at COMMIT/ROLLBACK and cannot leak through a pooled connection.
-const SET_CONTEXT = `SELECT set_config('role', $1, true), set_config('agentflow.tenant_id', $2, true),
+/**
+ * Role, tenant, actor and request context in one statement, all transaction-local (is_local = true),
+ * so they vanish at COMMIT/ROLLBACK and cannot leak through a pooled connection.
+ */
+export const SET_CONTEXT = `SELECT set_config('role', $1, true), set_config('agentflow.tenant_id', $2, true),
   set_config('agentflow.actor_type', $3, true), set_config('agentflow.actor_id', $4, true),
   set_config('agentflow.request_context', $5, true)`;
 
