@@ -5,11 +5,12 @@
  * in one unit of work against 100 raw reads, and the statements a startup on an up-to-date
  * database sends.
  *
- * The targets are latencies of one caller, the cost the issue states in round trips. A read uses
- * a read-only unit (the result does not wait for COMMIT). Rows without a target are context: a
- * read in a read-write unit waits for COMMIT, one more round trip by design, and with 16 callers
- * a unit holds its connection for all of its statements while raw autocommit statements share
- * connections, so throughput there measures the pool, not the set-up.
+ * The targets are latencies of one caller, the cost the issue states in round trips, through the
+ * unit of work made for one statement (`singleStatement`: COMMIT travels behind the statement; a
+ * read is also `readOnly`). Rows without a target are context: the same work in general units
+ * (a read-write unit waits for a COMMIT round trip of its own), and 16 callers, where a unit holds
+ * its connection for all of its statements while raw autocommit statements share connections, so
+ * throughput there measures the pool, not the set-up.
  *
  *   npm run bench            # DATABASE_URL=postgres://… to use your server, else an embedded one
  */
@@ -104,6 +105,14 @@ async function main(): Promise<void> {
     const repoRead = (i: number) => repo.withTenant(context, (tx) => tx.projects.get(pick(i)));
     const repoReadOnly = (i: number) =>
       repo.withTenant(context, (tx) => tx.projects.get(pick(i)), { readOnly: true });
+    const repoReadSingle = (i: number) =>
+      repo.withTenant(context, (tx) => tx.projects.get(pick(i)), { readOnly: true, singleStatement: true });
+    const repoInsertSingle = () =>
+      repo.withTenant(
+        context,
+        (tx) => tx.projectFiles.upsert({ projectId, path: `repo/${randomUUID()}`, content: 'x' }),
+        { singleStatement: true },
+      );
     const rawInsert = () => {
       const path = `raw/${randomUUID()}`;
       return rawSql.unsafe(insertSql, [tenantId, projectId, path, 'x', 'x'], { prepare: true });
@@ -122,8 +131,24 @@ async function main(): Promise<void> {
 
     results.push(
       await compare(
-        'point read (read-only unit), one caller',
+        'point read (single-statement read-only unit), one caller',
         1.5,
+        () => timeIt(SEQUENTIAL_OPS, 1, rawRead),
+        () => timeIt(SEQUENTIAL_OPS, 1, repoReadSingle),
+      ),
+    );
+    results.push(
+      await compare(
+        'single-row insert (single-statement unit), one caller',
+        1.5,
+        () => timeIt(SEQUENTIAL_OPS / 2, 1, rawInsert),
+        () => timeIt(SEQUENTIAL_OPS / 2, 1, repoInsertSingle),
+      ),
+    );
+    results.push(
+      await compare(
+        'point read (read-only unit), one caller',
+        undefined,
         () => timeIt(SEQUENTIAL_OPS, 1, rawRead),
         () => timeIt(SEQUENTIAL_OPS, 1, repoReadOnly),
       ),
@@ -131,7 +156,7 @@ async function main(): Promise<void> {
     results.push(
       await compare(
         'single-row insert, one caller',
-        1.5,
+        undefined,
         () => timeIt(SEQUENTIAL_OPS / 2, 1, rawInsert),
         () => timeIt(SEQUENTIAL_OPS / 2, 1, repoInsert),
       ),

@@ -24,6 +24,12 @@ export type QueryListener = (text: string) => void;
 export interface TransactionOptions {
   /** The database refuses every write; the caller need not wait for COMMIT to use the result. */
   readOnly?: boolean;
+  /**
+   * The work runs exactly one statement, and COMMIT is sent right behind it, so set-up, statement
+   * and COMMIT share one round trip. A second statement is refused with UsageError. The
+   * statement's outcome is final: an error the work throws after it succeeded does not undo it.
+   */
+  singleStatement?: boolean;
 }
 
 export interface Engine {

@@ -3,6 +3,7 @@ import { PGlite, type Transaction } from '@electric-sql/pglite';
 import { drizzle } from 'drizzle-orm/pglite';
 import { toDatabaseError } from '../errors/index.ts';
 import type { Connection, Engine, QueryListener, SqlStatement, TransactionOptions } from './engine.ts';
+import { singleStatementClient } from './single-statement.ts';
 
 export interface PgliteEngineOptions {
   /** A folder to keep the database in; undefined keeps it in memory. */
@@ -48,13 +49,34 @@ export async function openPgliteEngine(options: PgliteEngineOptions): Promise<En
       work: (connection: Connection) => Promise<T>,
       transactionOptions: TransactionOptions = {},
     ) {
+      // An error thrown after a single-statement unit's statement succeeded leaves it committed,
+      // as on the server, where COMMIT has already been sent behind it.
+      let statementSucceeded = false;
+      let thrownAfterStatement: { error: unknown } | undefined;
       // One connection: a transaction opened inside another would wait forever (Store refuses it).
-      return pglite.transaction(async (tx) => {
-        const connection = connectionFor(tx);
-        if (transactionOptions.readOnly) await connection.query('SET TRANSACTION READ ONLY');
-        if (setup) await connection.query(setup.text, setup.params);
-        return work(connection);
+      const result = await pglite.transaction(async (tx) => {
+        const setupConnection = connectionFor(tx);
+        if (transactionOptions.readOnly) await setupConnection.query('SET TRANSACTION READ ONLY');
+        if (setup) await setupConnection.query(setup.text, setup.params);
+        if (!transactionOptions.singleStatement) return work(setupConnection);
+        const single = singleStatementClient(tx, ['query', 'exec'], (statement) => {
+          (statement as Promise<unknown>).then(
+            () => {
+              statementSucceeded = true;
+            },
+            () => {},
+          );
+        });
+        try {
+          return await work(connectionFor(single));
+        } catch (error) {
+          if (!statementSucceeded) throw error;
+          thrownAfterStatement = { error };
+          return undefined;
+        }
       });
+      if (thrownAfterStatement) throw thrownAfterStatement.error;
+      return result as T;
     },
     async close() {
       if (!pglite.closed) await pglite.close();

@@ -5,6 +5,7 @@ import postgres from 'postgres';
 import { toDatabaseError } from '../errors/index.ts';
 import { redactUrl } from './database-url.ts';
 import type { Connection, Engine, QueryListener, SqlStatement, TransactionOptions } from './engine.ts';
+import { singleStatementClient } from './single-statement.ts';
 
 export interface PostgresEngineOptions {
   url: string;
@@ -67,6 +68,19 @@ export async function openPostgresEngine(options: PostgresEngineOptions): Promis
   // directly; one dialect serves every transaction.
   const dialect = new PgDialect();
 
+  async function query<Row>(reserved: ReservedSql, text: string, params: readonly unknown[] = []) {
+    options.onQuery?.(text);
+    try {
+      // execute() queues it now: statements reach the server in the order they were called, which
+      // the set-up relies on (postgres.js would otherwise queue it only when awaited).
+      return (await reserved
+        .unsafe(text, params as postgres.ParameterOrJSON<never>[], { prepare })
+        .execute()) as unknown as Row[];
+    } catch (error) {
+      throw toDatabaseError(error, text, params);
+    }
+  }
+
   function connectionFor(reserved: ReservedSql): Connection {
     return {
       db: new PostgresJsDatabase(
@@ -76,16 +90,7 @@ export async function openPostgresEngine(options: PostgresEngineOptions): Promis
           : new PostgresJsSession(reserved, dialect, undefined, { logger }),
         undefined,
       ),
-      async query<Row>(text: string, params: readonly unknown[] = []) {
-        options.onQuery?.(text);
-        try {
-          return (await reserved.unsafe(text, params as postgres.ParameterOrJSON<never>[], {
-            prepare,
-          })) as unknown as Row[];
-        } catch (error) {
-          throw toDatabaseError(error, text, params);
-        }
-      },
+      query: (text, params) => query(reserved, text, params),
       async exec(script: string) {
         options.onQuery?.(script);
         try {
@@ -106,12 +111,22 @@ export async function openPostgresEngine(options: PostgresEngineOptions): Promis
       transactionOptions: TransactionOptions = {},
     ) {
       const reserved = await sql.reserve();
-      const connection = connectionFor(reserved);
+      // In a single-statement unit, COMMIT is queued right behind the statement, in the same write.
+      let commit: Promise<unknown> | undefined;
+      const client = transactionOptions.singleStatement
+        ? singleStatementClient(reserved, ['unsafe'], (statement) => {
+            (statement as postgres.PendingQuery<postgres.Row[]>).execute();
+            commit = reserved.unsafe('commit').execute();
+            commit.catch(() => {});
+          })
+        : reserved;
+      const connection = connectionFor(client);
       let releaseNow = true;
       try {
         // BEGIN and the setup are written without waiting, so they travel with work's first statement.
         const begin = reserved.unsafe(transactionOptions.readOnly ? 'begin read only' : 'begin').execute();
-        const ready: Promise<unknown> = setup ? connection.query(setup.text, setup.params) : begin;
+        // Sent on the reserved connection itself: a single-statement unit's one statement is the work's.
+        const ready: Promise<unknown> = setup ? query(reserved, setup.text, setup.params) : begin;
         // Avoids an unhandled rejection while work runs; the error is rethrown below.
         begin.catch(() => {});
         ready.catch(() => {});
@@ -120,7 +135,8 @@ export async function openPostgresEngine(options: PostgresEngineOptions): Promis
           result = await work(connection);
           await ready;
         } catch (error) {
-          await reserved.unsafe('rollback').catch(() => {});
+          // After a pipelined COMMIT there is nothing left to roll back (a failed statement made it a ROLLBACK).
+          await (commit ?? reserved.unsafe('rollback')).catch(() => {});
           // A failed BEGIN or setup aborts everything after it: report its error, not the ones it caused.
           await begin.catch((beginError: unknown) => {
             throw toDatabaseError(beginError, 'begin');
@@ -133,14 +149,11 @@ export async function openPostgresEngine(options: PostgresEngineOptions): Promis
           // without waiting for it. The connection goes back to the pool once COMMIT completes,
           // so the next transaction on it cannot start before this one has ended.
           releaseNow = false;
-          reserved
-            .unsafe('commit')
-            .catch(() => {})
-            .finally(() => reserved.release());
+          (commit ?? reserved.unsafe('commit')).catch(() => {}).finally(() => reserved.release());
           return result;
         }
         try {
-          await reserved.unsafe('commit');
+          await (commit ?? reserved.unsafe('commit'));
         } catch (error) {
           throw toDatabaseError(error, 'commit');
         }

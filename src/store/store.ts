@@ -56,7 +56,9 @@ export class Store {
    * Runs `work` in one transaction as agentflow_app, with the tenant and actor set for this
    * transaction only. Commits when `work` resolves, rolls back when it throws. With
    * `{ readOnly: true }` the database refuses writes (ForbiddenError) and the result is returned
-   * without waiting for the COMMIT round trip.
+   * without waiting for the COMMIT round trip. With `{ singleStatement: true }` the work runs one
+   * statement with COMMIT sent right behind it (one round trip in all); a second statement is refused
+   * with UsageError, and the statement stands even if the work throws after it succeeded.
    */
   async withTenant<T>(
     context: TenantContext,
