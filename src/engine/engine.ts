@@ -15,6 +15,11 @@ export interface Connection {
   readonly db: Database;
   /** Runs one parameterised statement and returns its rows as objects. */
   query<Row = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<Row[]>;
+  /**
+   * Runs one parameterised statement and returns each row as an array of column values, in the
+   * form Drizzle's column decoders take (dates and timestamps as text).
+   */
+  queryArrays(text: string, params?: readonly unknown[]): Promise<unknown[][]>;
   /** Runs a script of several statements without parameters (migrations). */
   exec(script: string): Promise<void>;
 }

@@ -1,5 +1,5 @@
 import { mkdir } from 'node:fs/promises';
-import { PGlite, type Transaction } from '@electric-sql/pglite';
+import { PGlite, type QueryOptions, type Transaction, types } from '@electric-sql/pglite';
 import { drizzle } from 'drizzle-orm/pglite';
 import { toDatabaseError } from '../errors/index.ts';
 import type { Connection, Engine, QueryListener, SqlStatement, TransactionOptions } from './engine.ts';
@@ -11,6 +11,24 @@ export interface PgliteEngineOptions {
   onQuery?: QueryListener;
 }
 
+const keepAsText = (value: string) => value;
+
+/** Array rows with date and time values left as text, for Drizzle's decoders, as its PGlite driver does. */
+const ARRAY_ROWS: QueryOptions = {
+  rowMode: 'array',
+  parsers: {
+    [types.TIMESTAMP]: keepAsText,
+    [types.TIMESTAMPTZ]: keepAsText,
+    [types.INTERVAL]: keepAsText,
+    [types.DATE]: keepAsText,
+    1231: keepAsText, // numeric[]
+    1115: keepAsText, // timestamp[]
+    1185: keepAsText, // timestamptz[]
+    1187: keepAsText, // interval[]
+    1182: keepAsText, // date[]
+  },
+};
+
 /** The embedded engine: one PGlite instance, whose single connection serialises transactions. */
 export async function openPgliteEngine(options: PgliteEngineOptions): Promise<Engine> {
   if (options.dataDir) await mkdir(options.dataDir, { recursive: true });
@@ -18,18 +36,31 @@ export async function openPgliteEngine(options: PgliteEngineOptions): Promise<En
   await pglite.waitReady;
   const logger = options.onQuery ? { logQuery: (text: string) => options.onQuery?.(text) } : false;
 
+  async function query<Row>(
+    tx: Transaction,
+    text: string,
+    params: readonly unknown[] = [],
+    queryOptions?: QueryOptions,
+  ) {
+    options.onQuery?.(text);
+    try {
+      const result = await tx.query<Row>(text, params as unknown[], queryOptions);
+      return result.rows;
+    } catch (error) {
+      throw toDatabaseError(error, text, params);
+    }
+  }
+
   function connectionFor(tx: Transaction): Connection {
+    let db: Connection['db'] | undefined;
     return {
-      db: drizzle(tx as unknown as PGlite, { logger }),
-      async query<Row>(text: string, params: readonly unknown[] = []) {
-        options.onQuery?.(text);
-        try {
-          const result = await tx.query<Row>(text, params as unknown[]);
-          return result.rows;
-        } catch (error) {
-          throw toDatabaseError(error, text, params);
-        }
+      // Built on first use: hot paths run compiled statements through queryArrays and never need it.
+      get db() {
+        db ??= drizzle(tx as unknown as PGlite, { logger });
+        return db;
       },
+      query: (text, params) => query(tx, text, params),
+      queryArrays: (text, params) => query<unknown[]>(tx, text, params, ARRAY_ROWS),
       async exec(script: string) {
         options.onQuery?.(script);
         try {

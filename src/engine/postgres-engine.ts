@@ -68,29 +68,39 @@ export async function openPostgresEngine(options: PostgresEngineOptions): Promis
   // directly; one dialect serves every transaction.
   const dialect = new PgDialect();
 
-  async function query<Row>(reserved: ReservedSql, text: string, params: readonly unknown[] = []) {
+  async function query<Row>(
+    reserved: ReservedSql,
+    text: string,
+    params: readonly unknown[] = [],
+    arrays = false,
+  ) {
     options.onQuery?.(text);
     try {
+      const pending = reserved.unsafe(text, params as postgres.ParameterOrJSON<never>[], { prepare });
       // execute() queues it now: statements reach the server in the order they were called, which
       // the set-up relies on (postgres.js would otherwise queue it only when awaited).
-      return (await reserved
-        .unsafe(text, params as postgres.ParameterOrJSON<never>[], { prepare })
-        .execute()) as unknown as Row[];
+      return (await (arrays ? pending.values() : pending).execute()) as unknown as Row[];
     } catch (error) {
       throw toDatabaseError(error, text, params);
     }
   }
 
   function connectionFor(reserved: ReservedSql): Connection {
+    let db: PostgresJsDatabase<Record<string, never>> | undefined;
     return {
-      db: new PostgresJsDatabase(
-        dialect,
-        prepare
-          ? new PreparingSession(reserved, dialect, undefined, { logger })
-          : new PostgresJsSession(reserved, dialect, undefined, { logger }),
-        undefined,
-      ),
+      // Built on first use: hot paths run compiled statements through queryArrays and never need it.
+      get db() {
+        db ??= new PostgresJsDatabase(
+          dialect,
+          prepare
+            ? new PreparingSession(reserved, dialect, undefined, { logger })
+            : new PostgresJsSession(reserved, dialect, undefined, { logger }),
+          undefined,
+        );
+        return db;
+      },
       query: (text, params) => query(reserved, text, params),
+      queryArrays: (text, params) => query<unknown[]>(reserved, text, params, true),
       async exec(script: string) {
         options.onQuery?.(script);
         try {

@@ -41,7 +41,7 @@ const updateState = compileStatement(columns, ['projectId', 'state', 'expectedVe
 export const agentStatesRepository = {
   async get(tx: TenantTx, projectId: string): Promise<AgentState> {
     const project = parseId(projectId, 'project');
-    const [row] = await selectState.run(tx.db, { projectId: project });
+    const [row] = await selectState.run(tx, { projectId: project });
     if (!row) throw new NotFoundError('agent state', project);
     return row;
   },
@@ -55,16 +55,16 @@ export const agentStatesRepository = {
     const { projectId, state, expectedVersion } = parseInput(saveStateSchema, input, 'agent state');
     if (expectedVersion === null) {
       const [created] = await insertState
-        .run(tx.db, { tenantId: tx.tenantId, projectId, state })
+        .run(tx, { tenantId: tx.tenantId, projectId, state })
         .catch((error: unknown) => {
           throw projectNotFound(error, projectId);
         });
       if (created) return created;
     } else {
-      const [updated] = await updateState.run(tx.db, { projectId, state, expectedVersion });
+      const [updated] = await updateState.run(tx, { projectId, state, expectedVersion });
       if (updated) return updated;
     }
-    const [current] = await selectVersion.run(tx.db, { projectId });
+    const [current] = await selectVersion.run(tx, { projectId });
     if (!current) throw new NotFoundError('agent state', projectId);
     throw new ConflictError(
       `agent state of project ${projectId} is at version ${current.version}, not ${expectedVersion ?? 'absent'}: read it again and retry`,

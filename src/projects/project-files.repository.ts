@@ -64,7 +64,7 @@ export const projectFilesRepository = {
   async upsert(tx: TenantTx, input: UpsertFileInput): Promise<ProjectFile> {
     const values = parseInput(upsertFileSchema, input, 'project file');
     try {
-      const [row] = await upsertFile.run(tx.db, { ...values, tenantId: tx.tenantId });
+      const [row] = await upsertFile.run(tx, { ...values, tenantId: tx.tenantId });
       return row!;
     } catch (error) {
       throw projectNotFound(error, values.projectId);
@@ -74,7 +74,7 @@ export const projectFilesRepository = {
   async get(tx: TenantTx, projectId: string, path: string): Promise<ProjectFile> {
     const project = parseId(projectId, 'project');
     const filePath = parseInput(pathSchema, path, 'file path');
-    const [row] = await selectFile.run(tx.db, { projectId: project, path: filePath });
+    const [row] = await selectFile.run(tx, { projectId: project, path: filePath });
     if (!row) throw new NotFoundError('project file', `${project}:${filePath}`);
     return row;
   },
@@ -99,7 +99,7 @@ export const projectFilesRepository = {
   async delete(tx: TenantTx, projectId: string, path: string): Promise<void> {
     const project = parseId(projectId, 'project');
     const filePath = parseInput(pathSchema, path, 'file path');
-    const removed = await deleteFile.run(tx.db, { projectId: project, path: filePath });
+    const removed = await deleteFile.run(tx, { projectId: project, path: filePath });
     if (removed.length === 0) throw new NotFoundError('project file', `${project}:${filePath}`);
   },
 };

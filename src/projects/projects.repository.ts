@@ -82,14 +82,14 @@ export const projectsRepository = {
 
   async get(tx: TenantTx, id: string): Promise<Project> {
     const projectId = parseId(id, 'project');
-    const [row] = await selectById.run(tx.db, { id: projectId });
+    const [row] = await selectById.run(tx, { id: projectId });
     if (!row) throw new NotFoundError('project', projectId);
     return row;
   },
 
   async getBySlug(tx: TenantTx, slug: string): Promise<Project> {
     const value = parseInput(slugSchema, slug, 'project slug');
-    const [row] = await selectBySlug.run(tx.db, { slug: value });
+    const [row] = await selectBySlug.run(tx, { slug: value });
     if (!row) throw new NotFoundError('project', value);
     return row;
   },
@@ -132,7 +132,7 @@ export const projectsRepository = {
   /** Soft delete: the row stays for the audit trail and stops counting against the quota. */
   async softDelete(tx: TenantTx, id: string): Promise<void> {
     const projectId = parseId(id, 'project');
-    const [row] = await softDelete.run(tx.db, { id: projectId });
+    const [row] = await softDelete.run(tx, { id: projectId });
     if (!row) throw new NotFoundError('project', projectId);
   },
 };
@@ -140,7 +140,7 @@ export const projectsRepository = {
 async function setArchived(tx: TenantTx, id: string, archived: boolean): Promise<Project> {
   const projectId = parseId(id, 'project');
   const from = archived ? 'active' : 'archived';
-  const [row] = await (archived ? archive : unarchive).run(tx.db, { id: projectId });
+  const [row] = await (archived ? archive : unarchive).run(tx, { id: projectId });
   if (row) return row;
   const current = await projectsRepository.get(tx, projectId);
   throw new ConflictError(`project ${projectId} is ${current.status}, not ${from}`);

@@ -1,6 +1,6 @@
-import { type Placeholder, type Query, sql } from 'drizzle-orm';
+import { fillPlaceholders, type Placeholder, type Query, sql } from 'drizzle-orm';
 import type { PgColumn } from 'drizzle-orm/pg-core';
-import type { Database } from '../engine/engine.ts';
+import type { Connection, Database } from '../engine/engine.ts';
 
 type Placeholders<Name extends string> = { readonly [Key in Name]: Placeholder<Key> };
 
@@ -9,11 +9,15 @@ interface BuiltStatement<Row> extends PromiseLike<Row[]> {
   toSQL(): Query;
 }
 
+/** Where a compiled statement runs: a unit of work (`tx`) or a connection. */
+export type StatementRunner = Pick<Connection, 'db' | 'queryArrays'>;
+
 /**
  * A hot-path statement whose SQL Drizzle builds once, on first use, instead of on every call:
  * building and decoding through the query builder costs the client more than a point read's
  * round trip. Values travel as `sql.placeholder`s, so the text, and with it the server-side
- * prepared statement, never changes.
+ * prepared statement, never changes. It runs on the connection directly, not through Drizzle's
+ * session, whose per-call wrappers cost a point read a fifth of its time.
  *
  * `columns` must be the statement's result columns in the order the builder selects them: pass
  * the record given to `select(…)` / `returning(…)`, or `getTableColumns(table)` for `select()` /
@@ -62,17 +66,10 @@ export class CompiledStatement<Name extends string, Row> {
     return this.query;
   }
 
-  /** Runs the statement in `db`'s transaction with a value for each placeholder. */
-  run(db: Database, values: Readonly<Record<Name, unknown>>): Promise<Row[]> {
-    return db._.session
-      .prepareQuery<{ execute: Row[]; all: unknown; values: unknown }>(
-        this.toSQL(db),
-        undefined,
-        undefined,
-        true,
-        this.decodeRows,
-      )
-      .execute(values);
+  /** Runs the statement in the unit of work `tx` with a value for each placeholder. */
+  async run(tx: StatementRunner, values: Readonly<Record<Name, unknown>>): Promise<Row[]> {
+    const query = this.query ?? this.toSQL(tx.db);
+    return this.decodeRows(await tx.queryArrays(query.sql, fillPlaceholders(query.params, values)));
   }
 }
 

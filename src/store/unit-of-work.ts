@@ -13,13 +13,19 @@ type Query = <Row = Record<string, unknown>>(text: string, params?: readonly unk
 
 /** What both kinds of unit of work share: the connection's database and raw SQL. */
 abstract class UnitOfWork {
-  readonly db: Database;
   /** Parameterised raw SQL, for what the query builder cannot say. */
   readonly query: Query;
+  /** Parameterised raw SQL returning rows as arrays of column values (what compiled statements run). */
+  readonly queryArrays: Connection['queryArrays'];
 
-  constructor(connection: Connection) {
-    this.db = connection.db;
+  constructor(private readonly connection: Connection) {
     this.query = (text, params) => connection.query(text, params);
+    this.queryArrays = (text, params) => connection.queryArrays(text, params);
+  }
+
+  /** The Drizzle query builder, bound to this transaction. */
+  get db(): Database {
+    return this.connection.db;
   }
 }
 

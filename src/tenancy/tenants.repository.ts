@@ -47,7 +47,7 @@ const selectTenant = compileStatement(getTableColumns(tenants), ['id'], (db, p) 
 );
 
 async function findTenant(tx: TenantTx | ServiceTx, id: string): Promise<Tenant> {
-  const [row] = await selectTenant.run(tx.db, { id });
+  const [row] = await selectTenant.run(tx, { id });
   if (!row) throw new NotFoundError('tenant', id);
   return row;
 }

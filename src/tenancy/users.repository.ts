@@ -43,7 +43,7 @@ const selectLiveUser = compileStatement(publicColumns, ['id'], (db, p) =>
 );
 
 async function liveUser(tx: TenantTx | ServiceTx, id: string): Promise<User> {
-  const [row] = await selectLiveUser.run(tx.db, { id });
+  const [row] = await selectLiveUser.run(tx, { id });
   if (!row) throw new NotFoundError('user', id);
   return row;
 }

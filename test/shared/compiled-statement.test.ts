@@ -30,7 +30,7 @@ describeEachEngine('compiled statements', (h) => {
         githubInstallationId: 42,
       });
       await tx.projects.archive(created.id);
-      const [compiled] = await byId.run(tx.db, { id: created.id });
+      const [compiled] = await byId.run(tx, { id: created.id });
       const [built] = await tx.db.select().from(projects).where(eq(projects.id, created.id));
       expect(compiled).toEqual(built);
       expect(compiled?.createdAt).toBeInstanceOf(Date);
@@ -48,7 +48,7 @@ describeEachEngine('compiled statements', (h) => {
       db.select(columns).from(users).where(eq(users.id, p.id)),
     );
     await inTenant(async (tx) => {
-      const [row] = await someUser.run(tx.db, { id: f.owner.id });
+      const [row] = await someUser.run(tx, { id: f.owner.id });
       expect(row).toEqual({ name: f.owner.name, email: f.owner.email, id: f.owner.id });
     });
   });
@@ -58,7 +58,7 @@ describeEachEngine('compiled statements', (h) => {
     const declaredTooFew = compileStatement({ id }, ['id'], (db, p) =>
       db.select({ id, name }).from(users).where(eq(users.id, p.id)),
     );
-    await expect(inTenant((tx) => declaredTooFew.run(tx.db, { id: f.owner.id }))).rejects.toThrow(
+    await expect(inTenant((tx) => declaredTooFew.run(tx, { id: f.owner.id }))).rejects.toThrow(
       /returns 2 columns but declares 1/,
     );
   });
@@ -73,7 +73,7 @@ describeEachEngine('compiled statements', (h) => {
     await inTenant((tx) => tx.projects.create({ slug: 'compiled-once-b', name: 'B' }));
     const names = [];
     for (const slug of ['compiled-once-a', 'compiled-once-b', 'compiled-once-a'])
-      names.push(await inTenant(async (tx) => (await bySlug.run(tx.db, { slug }))[0]?.name));
+      names.push(await inTenant(async (tx) => (await bySlug.run(tx, { slug }))[0]?.name));
     expect(names).toEqual(['A', 'B', 'A']);
     expect(builds).toBe(1);
     const { sql: text, params } = await inTenant(async (tx) => bySlug.toSQL(tx.db));
@@ -109,13 +109,11 @@ describeEachEngine('compiled statements', (h) => {
         ),
       );
     const [inserted] = await inTenant((tx) =>
-      insert.run(tx.db, { tenantId: f.tenant.id, projectId: project.id, state }),
+      insert.run(tx, { tenantId: f.tenant.id, projectId: project.id, state }),
     );
     expect(inserted?.state).toEqual(state);
     expect(await kinds()).toEqual([{ kind: 'object' }]);
-    const [updated] = await inTenant((tx) =>
-      update.run(tx.db, { projectId: project.id, state: { step: 2 } }),
-    );
+    const [updated] = await inTenant((tx) => update.run(tx, { projectId: project.id, state: { step: 2 } }));
     expect(updated?.state).toEqual({ step: 2 });
     expect(await kinds()).toEqual([{ kind: 'object' }]);
   });
@@ -128,9 +126,7 @@ describeEachEngine('compiled statements', (h) => {
     const byId = compileStatement(getTableColumns(projects), ['id'], (db, p) =>
       db.select().from(projects).where(eq(projects.id, p.id)),
     );
-    expect(await inTenant((tx) => byId.run(tx.db, { id: foreign.id }))).toEqual([]);
-    expect(await h.store.withTenant(other.context, (tx) => byId.run(tx.db, { id: foreign.id }))).toHaveLength(
-      1,
-    );
+    expect(await inTenant((tx) => byId.run(tx, { id: foreign.id }))).toEqual([]);
+    expect(await h.store.withTenant(other.context, (tx) => byId.run(tx, { id: foreign.id }))).toHaveLength(1);
   });
 });
