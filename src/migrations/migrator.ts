@@ -1,5 +1,5 @@
 import type { Connection, Engine } from '../engine/engine.ts';
-import { MigrationError, SchemaVersionError } from '../errors/index.ts';
+import { DatabaseError, MigrationError, SchemaVersionError } from '../errors/index.ts';
 import { loadMigrations, type Migration } from './migration-files.ts';
 
 export interface AppliedMigration {
@@ -36,18 +36,37 @@ async function readApplied(connection: Connection): Promise<AppliedMigration[]> 
     `SELECT to_regclass('public.schema_migrations') IS NOT NULL AS present`,
   );
   if (!exists?.present) return [];
-  const rows = await connection.query<{
-    version: number;
-    name: string;
-    checksum: string;
-    applied_at: Date | string;
-  }>('SELECT version, name, checksum, applied_at FROM schema_migrations ORDER BY version');
+  let rows: { version: number; name: string; checksum: string; applied_at: Date | string }[];
+  try {
+    rows = await connection.query(
+      'SELECT version, name, checksum, applied_at FROM schema_migrations ORDER BY version',
+    );
+  } catch (error) {
+    // A login role meets a schema older than migration 4, which lets every role read the history.
+    if (error instanceof DatabaseError && error.kind === 'insufficient_privilege')
+      throw new SchemaVersionError(
+        'the connecting role may not read schema_migrations: run `agentflow db migrate` as the schema owner first',
+        { cause: error },
+      );
+    throw error;
+  }
   return rows.map((row) => ({
     version: Number(row.version),
     name: row.name,
     checksum: row.checksum,
     appliedAt: new Date(row.applied_at),
   }));
+}
+
+/** Refuses, before any DDL, a connection that cannot create the schema (an application login role). */
+async function assertMayMigrate(connection: Connection): Promise<void> {
+  const [role] = await connection.query<{ name: string; may_create: boolean }>(
+    `SELECT current_user AS name, has_schema_privilege('public', 'CREATE') AS may_create`,
+  );
+  if (!role?.may_create)
+    throw new MigrationError(
+      `the connecting role ${role?.name ?? '(unknown)'} may not create objects in schema public: run migrations as the schema owner`,
+    );
 }
 
 function statusOf(applied: AppliedMigration[], known: Migration[]): MigrationStatus {
@@ -122,6 +141,7 @@ export class Migrator {
     assertCompatible(before);
     if (before.pending.length === 0) return [];
     return this.engine.transaction(undefined, async (connection) => {
+      await assertMayMigrate(connection);
       await connection.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
       await connection.exec(CREATE_HISTORY);
       // Another process may have migrated while this one waited for the lock.
@@ -141,6 +161,7 @@ export class Migrator {
   /** Rolls back to `targetVersion` (default: one step back), newest first, in one transaction. */
   async rollback(targetVersion?: number): Promise<Migration[]> {
     return this.engine.transaction(undefined, async (connection) => {
+      await assertMayMigrate(connection);
       await connection.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
       const status = statusOf(await readApplied(connection), this.migrations);
       assertCompatible(status);

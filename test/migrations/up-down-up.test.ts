@@ -4,9 +4,9 @@ import { loadMigrations, type Migration, SchemaVersionError } from '../../src/in
 import { describeEachEngine } from '../harness/engines.ts';
 import { createTenant, type TenantFixture } from '../harness/fixtures.ts';
 
-/** The tables the last migration (0003_projects) creates, and drops again on the way down. */
+/** The tables 0003_projects creates, and drops again on the way down. */
 const PROJECT_TABLES = ['projects', 'project_files', 'agent_states'];
-/** Tables of earlier migrations: their rows must outlive a rollback of the last one. */
+/** Tables of earlier migrations: their rows must outlive a rollback of 0003. */
 const KEPT_TABLES = ['tenants', 'users', 'memberships', 'audit_logs'];
 
 /**
@@ -42,16 +42,18 @@ async function existingTables(connection: Connection, tables: string[]): Promise
   return rows.map((r) => r.name);
 }
 
-describeEachEngine('rolling back and re-applying the last migration on a populated database', (h) => {
-  let migrations: Migration[];
-  let last: Migration;
+describeEachEngine('rolling back and re-applying 0003_projects and later on a populated database', (h) => {
+  let projectsMigration: Migration;
+  /** 0003 and every migration after it, oldest first: what a rollback to version 2 undoes. */
+  let undoneByRollback: Migration[];
   let a: TenantFixture;
   let b: TenantFixture;
   let before: Record<string, string[]>;
 
   beforeAll(async () => {
-    migrations = await loadMigrations();
-    last = migrations[migrations.length - 1]!;
+    const migrations = await loadMigrations();
+    projectsMigration = migrations.find((m) => m.name === 'projects')!;
+    undoneByRollback = migrations.filter((m) => m.version >= projectsMigration.version);
     a = await createTenant(h.store, { quotas: { projects: 10 } });
     b = await createTenant(h.store);
     await h.store.asService({ actor: 'up-down-up' }, async (svc) => {
@@ -90,7 +92,7 @@ describeEachEngine('rolling back and re-applying the last migration on a populat
   });
 
   it('starts from a populated database with an audit trail of every table', async () => {
-    expect(last.name).toBe('projects');
+    expect(projectsMigration.version).toBe(3);
     expect(before.tenants).toHaveLength(2);
     expect(before.users).toHaveLength(3);
     expect(before.memberships).toHaveLength(4);
@@ -110,10 +112,10 @@ describeEachEngine('rolling back and re-applying the last migration on a populat
     expect(await h.asOwner((c) => existingTables(c, PROJECT_TABLES))).toEqual([...PROJECT_TABLES].sort());
   });
 
-  it('rolls back the last migration: its tables go, every older row stays byte for byte', async () => {
-    const undone = await h.store.migrator.rollback();
-    expect(undone.map((m) => `${m.version}_${m.name}`)).toEqual([`${last.version}_${last.name}`]);
-    expect((await h.store.migrator.status()).current).toBe(last.version - 1);
+  it('rolls back to version 2: the tables of 0003 go, every older row stays byte for byte', async () => {
+    const undone = await h.store.migrator.rollback(projectsMigration.version - 1);
+    expect(undone.map((m) => m.version)).toEqual(undoneByRollback.map((m) => m.version).reverse());
+    expect((await h.store.migrator.status()).current).toBe(projectsMigration.version - 1);
     await expect(h.store.migrator.assertUpToDate()).rejects.toBeInstanceOf(SchemaVersionError);
     expect(await h.asOwner((c) => existingTables(c, PROJECT_TABLES))).toEqual([]);
     // The audit trail, created by 0001, keeps the rows that recorded the dropped tables' history.
@@ -127,8 +129,10 @@ describeEachEngine('rolling back and re-applying the last migration on a populat
 
   it('migrates up again: older rows intact, the audit trail kept, the store works again', async () => {
     const applied = await h.store.migrator.migrate();
-    expect(applied.map((m) => m.version)).toEqual([last.version]);
-    await expect(h.store.migrator.assertUpToDate()).resolves.toMatchObject({ current: last.version });
+    expect(applied.map((m) => m.version)).toEqual(undoneByRollback.map((m) => m.version));
+    await expect(h.store.migrator.assertUpToDate()).resolves.toMatchObject({
+      current: h.store.migrator.latestVersion,
+    });
     expect(await h.asOwner((c) => existingTables(c, PROJECT_TABLES))).toEqual([...PROJECT_TABLES].sort());
     const reapplied = await h.asOwner(keptRows);
     for (const table of ['tenants', 'users', 'memberships'])

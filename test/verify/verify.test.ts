@@ -72,6 +72,11 @@ describeEachEngine('db verify', (h) => {
       /^audit_logs is append-only but agentflow_app holds UPDATE$/,
     ],
     [
+      'a write grant on the migration history, which every role may only read',
+      'GRANT INSERT ON schema_migrations TO PUBLIC',
+      /^schema_migrations: app role has INSERT on a table without forced RLS$/,
+    ],
+    [
       'the append-only guard trigger removed',
       'DROP TRIGGER audit_logs_append_only ON audit_logs',
       /^audit_logs has no trigger rejecting UPDATE\/DELETE$/,

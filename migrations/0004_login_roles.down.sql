@@ -1,0 +1,1 @@
+REVOKE SELECT ON schema_migrations FROM PUBLIC;
