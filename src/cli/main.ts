@@ -1,3 +1,5 @@
+import { realpathSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import type { Engine } from '../engine/engine.ts';
 import { openEngine } from '../engine/open-engine.ts';
@@ -279,6 +281,19 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+/**
+ * Whether `moduleUrl` is the script Node was started with. Compared as URLs of real paths: a
+ * checkout under a folder with a space or non-ASCII name is percent-encoded in `import.meta.url`.
+ */
+export function isEntryPoint(moduleUrl: string, scriptPath: string | undefined): boolean {
+  if (!scriptPath) return false;
+  try {
+    return moduleUrl === pathToFileURL(realpathSync(scriptPath)).href;
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint(import.meta.url, process.argv[1])) {
   process.exitCode = await main(process.argv);
 }
