@@ -1,9 +1,10 @@
 /**
  * Server engine: a tenant-scoped point read and a single-row insert through the repositories
  * (unit of work: role + tenant + actor set per transaction, RLS on) against the same statements
- * through raw postgres.js with no tenant context, measured in one run. Also a batch of 100 reads
- * in one unit of work against 100 raw reads, and the statements a startup on an up-to-date
- * database sends.
+ * through raw postgres.js with no tenant context, measured in one run. Both sides use the same
+ * postgres.js, loaded with the compacting connection queue (src/engine/postgres-driver.ts). Also
+ * a batch of 100 reads in one unit of work against 100 raw reads, and the statements a startup on
+ * an up-to-date database sends.
  *
  * The targets are latencies of one caller, the cost the issue states in round trips, through the
  * unit of work suited to each: a read in a read-only unit (its result does not wait for COMMIT),
@@ -16,7 +17,8 @@
  *   npm run bench            # DATABASE_URL=postgres://… to use your server, else an embedded one
  */
 import { randomUUID } from 'node:crypto';
-import postgres from 'postgres';
+import type Postgres from 'postgres';
+import { postgres } from '../src/engine/postgres-driver.ts';
 import { APP_ROLE, openStore, type Store } from '../src/index.ts';
 import { SET_CONTEXT } from '../src/store/store.ts';
 import { createServerDatabase, startTestServer } from '../test/harness/server.ts';
@@ -73,7 +75,7 @@ async function main(): Promise<void> {
   const server = await startTestServer();
   const database = await createServerDatabase(server.adminUrl);
   let store: Store | undefined;
-  let sql: postgres.Sql | undefined;
+  let sql: Postgres.Sql | undefined;
   try {
     store = await openStore({ url: database.url, migrate: true, postgres: { max: POOL } });
     sql = postgres(database.url, { max: POOL, onnotice: () => {} });

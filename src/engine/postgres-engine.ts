@@ -1,10 +1,11 @@
 import type { Logger } from 'drizzle-orm';
 import { PgDialect } from 'drizzle-orm/pg-core';
 import { drizzle, PostgresJsDatabase, PostgresJsSession } from 'drizzle-orm/postgres-js';
-import postgres from 'postgres';
+import type Postgres from 'postgres';
 import { toDatabaseError } from '../errors/index.ts';
 import { redactUrl } from './database-url.ts';
 import type { Connection, Engine, QueryListener, SqlStatement, TransactionOptions } from './engine.ts';
+import { postgres } from './postgres-driver.ts';
 import { singleStatementClient } from './single-statement.ts';
 
 export interface PostgresEngineOptions {
@@ -22,8 +23,8 @@ export interface PostgresEngineOptions {
   onQuery?: QueryListener;
 }
 
-type Sql = postgres.Sql;
-type ReservedSql = postgres.ReservedSql;
+type Sql = Postgres.Sql;
+type ReservedSql = Postgres.ReservedSql;
 
 /**
  * Drizzle sends a statement unnamed unless it was `.prepare()`d by name, which makes postgres.js
@@ -76,7 +77,7 @@ export async function openPostgresEngine(options: PostgresEngineOptions): Promis
   ) {
     options.onQuery?.(text);
     try {
-      const pending = reserved.unsafe(text, params as postgres.ParameterOrJSON<never>[], { prepare });
+      const pending = reserved.unsafe(text, params as Postgres.ParameterOrJSON<never>[], { prepare });
       // execute() queues it now: statements reach the server in the order they were called, which
       // the set-up relies on (postgres.js would otherwise queue it only when awaited).
       return (await (arrays ? pending.values() : pending).execute()) as unknown as Row[];
@@ -125,7 +126,7 @@ export async function openPostgresEngine(options: PostgresEngineOptions): Promis
       let commit: Promise<unknown> | undefined;
       const client = transactionOptions.singleStatement
         ? singleStatementClient(reserved, ['unsafe'], (statement) => {
-            (statement as postgres.PendingQuery<postgres.Row[]>).execute();
+            (statement as Postgres.PendingQuery<Postgres.Row[]>).execute();
             commit = reserved.unsafe('commit').execute();
             commit.catch(() => {});
           })
