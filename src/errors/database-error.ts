@@ -19,6 +19,7 @@ export type SqlStateKind =
   | 'read_only_transaction'
   | 'quota_exceeded'
   | 'usage_underflow'
+  | 'tenant_unavailable'
   | 'other';
 
 const KIND_BY_SQLSTATE: Readonly<Record<string, SqlStateKind>> = {
@@ -43,6 +44,8 @@ const KIND_BY_SQLSTATE: Readonly<Record<string, SqlStateKind>> = {
   // Raised by agentflow.add_usage().
   AF001: 'quota_exceeded',
   AF002: 'usage_underflow',
+  // Raised by agentflow.require_usable_tenant() in a unit of work's set-up.
+  AF003: 'tenant_unavailable',
 };
 
 export function sqlStateKind(sqlState: string | undefined): SqlStateKind {

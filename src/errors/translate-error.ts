@@ -75,7 +75,9 @@ export function translateError(error: unknown): unknown {
       return new ConflictError(`already exists${where}`, { cause: dbError });
     case 'foreign_key_violation':
       // On delete the referencing rows are the problem; on insert/update the referenced row is missing.
-      return /still referenced/.test(dbError.message)
+      // PostgreSQL says "still referenced" only in the DETAIL; the message names the delete side.
+      return /still referenced/.test(dbError.detail ?? '') ||
+        dbError.message.startsWith('update or delete on table')
         ? new ConflictError(`still referenced by other rows${where}`, { cause: dbError })
         : new ValidationError(`references a row that does not exist in this tenant${where}`, [], {
             cause: dbError,
@@ -90,6 +92,7 @@ export function translateError(error: unknown): unknown {
     case 'insufficient_privilege':
     case 'read_only_transaction':
     case 'quota_exceeded':
+    case 'tenant_unavailable':
       return new ForbiddenError(dbError.message, { cause: dbError });
     case 'usage_underflow':
       return new ConflictError(dbError.message, { cause: dbError });

@@ -7,18 +7,117 @@ import {
   UsageError,
   ValidationError,
 } from '../../src/index.ts';
-import { describeEachEngine } from '../harness/engines.ts';
+import { describeEachEngine, type EngineHarness } from '../harness/engines.ts';
 import { createTenant, type TenantFixture } from '../harness/fixtures.ts';
 
-/** Every table a tenant can reach, with the column that names the tenant. */
-const TENANT_TABLES = ['tenants', 'memberships', 'projects', 'project_files', 'agent_states', 'audit_logs'];
+/** A table a tenant can reach, as the catalog describes it to the app role. */
+interface TenantTable {
+  table: string;
+  /** The column that names the tenant: `id` for tenants, `tenant_id` elsewhere. */
+  column: string;
+  /** The columns an INSERT may name (generated and always-identity columns take no value). */
+  insertable: string[];
+  /** A column agentflow_app may UPDATE, or null when it may update none. */
+  updatable: string | null;
+  deletable: boolean;
+}
+
+// Read from the catalog rather than listed, so a table added by a later migration is covered too.
+const TENANT_TABLES_SQL = `
+SELECT c.relname AS table, CASE WHEN c.relname = 'tenants' THEN 'id' ELSE 'tenant_id' END AS column,
+       ARRAY(SELECT a.attname::text FROM pg_attribute a
+              WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+                AND a.attgenerated = '' AND a.attidentity <> 'a'
+              ORDER BY a.attnum) AS insertable,
+       (SELECT a.attname::text FROM pg_attribute a
+         WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
+           AND has_column_privilege('agentflow_app', c.oid, a.attnum, 'UPDATE')
+         ORDER BY a.attnum LIMIT 1) AS updatable,
+       has_table_privilege('agentflow_app', c.oid, 'DELETE') AS deletable
+  FROM pg_class c
+  JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND NOT c.relispartition
+   AND (c.relname = 'tenants' OR EXISTS (SELECT 1 FROM pg_attribute a
+                                          WHERE a.attrelid = c.oid AND a.attname = 'tenant_id' AND NOT a.attisdropped))
+ ORDER BY c.relname`;
+
+/**
+ * One raw write per command. None has RETURNING, and with `scope` 'every row' UPDATE/DELETE have no
+ * WHERE: either clause makes PostgreSQL apply the SELECT policies as well, which would hide an open
+ * INSERT, UPDATE or DELETE policy ('tenant' scope needs the WHERE, so it tests the policies together).
+ * The INSERT re-submits a stored row of `tenantId`, so only row-level security or a missing grant can
+ * refuse it.
+ */
+async function rawWrites(
+  h: EngineHarness,
+  t: TenantTable,
+  tenantId: string,
+  scope: 'tenant' | 'every row',
+): Promise<Array<{ command: string; text: string; params: unknown[]; privileged: boolean }>> {
+  const [stored] = await h.asOwner((c) =>
+    c.query<{ row: string }>(
+      `SELECT to_jsonb(t)::text AS row FROM ${t.table} t WHERE ${t.column} = $1 LIMIT 1`,
+      [tenantId],
+    ),
+  );
+  if (!stored) throw new Error(`${t.table} holds no row of tenant ${tenantId} to copy`);
+  const columns = t.insertable.join(', ');
+  const where = scope === 'tenant' ? ` WHERE ${t.column} = $1` : '';
+  const params = scope === 'tenant' ? [tenantId] : [];
+  // With no updatable column the statement names the tenant column, and the privilege check refuses it.
+  const set = t.updatable ?? t.column;
+  return [
+    {
+      command: 'INSERT',
+      text: `INSERT INTO ${t.table} (${columns}) SELECT ${columns} FROM jsonb_populate_record(NULL::${t.table}, $1::jsonb)`,
+      params: [stored.row],
+      privileged: false,
+    },
+    // DEFAULT reads nothing of the row; any row it reaches changes (or fails a constraint).
+    {
+      command: 'UPDATE',
+      text: `UPDATE ${t.table} SET ${set} = DEFAULT${where}`,
+      params,
+      privileged: t.updatable !== null,
+    },
+    { command: 'DELETE', text: `DELETE FROM ${t.table}${where}`, params, privileged: t.deletable },
+  ];
+}
+
+/** Whether a statement ran or the database denied it; any other failure is rethrown. */
+async function outcome(attempt: Promise<unknown>): Promise<'ran' | 'refused'> {
+  try {
+    await attempt;
+    return 'ran';
+  } catch (error) {
+    // Through withTenant the DatabaseError arrives wrapped in a ForbiddenError.
+    const dbError = error instanceof ForbiddenError ? error.cause : error;
+    if (dbError instanceof DatabaseError && dbError.kind === 'insufficient_privilege') return 'refused';
+    throw error;
+  }
+}
+
+/** The stored rows of a table (of one tenant, or all), read as the owner: changes whenever any of them does. */
+async function fingerprint(h: EngineHarness, t: TenantTable, tenantId: string | null): Promise<string> {
+  const where = tenantId === null ? '' : ` WHERE ${t.column} = $1`;
+  const [row] = await h.asOwner((c) =>
+    c.query<{ rows: string }>(
+      `SELECT count(*) || ':' || md5(coalesce(string_agg(x::text, '|' ORDER BY x::text), '')) AS rows
+         FROM ${t.table} x${where}`,
+      tenantId === null ? [] : [tenantId],
+    ),
+  );
+  return row?.rows ?? '';
+}
 
 describeEachEngine('tenant isolation', (h) => {
   let a: TenantFixture;
   let b: TenantFixture;
   let projectOfB: string;
+  let tenantTables: TenantTable[];
 
   beforeAll(async () => {
+    tenantTables = await h.asOwner((c) => c.query<TenantTable>(TENANT_TABLES_SQL));
     a = await createTenant(h.store);
     b = await createTenant(h.store);
     await h.store.withTenant(a.context, async (tx) => {
@@ -81,10 +180,23 @@ describeEachEngine('tenant isolation', (h) => {
     });
   });
 
+  it('finds every tenant table in the catalog', () => {
+    // Guards the catalog query itself: the tests below prove nothing about a table it misses.
+    expect(tenantTables.map((t) => t.table)).toEqual(
+      expect.arrayContaining([
+        'tenants',
+        'memberships',
+        'projects',
+        'project_files',
+        'agent_states',
+        'audit_logs',
+      ]),
+    );
+  });
+
   it('confines raw SQL of the app role to its tenant', async () => {
     await h.store.withTenant(a.context, async (tx) => {
-      for (const table of TENANT_TABLES) {
-        const column = table === 'tenants' ? 'id' : 'tenant_id';
+      for (const { table, column } of tenantTables) {
         const rows = await tx.query<{ tenant: string }>(
           `SELECT DISTINCT ${column}::text AS tenant FROM ${table}`,
         );
@@ -177,9 +289,35 @@ describeEachEngine('tenant isolation', (h) => {
     await expect(asService).rejects.toMatchObject({ cause: { kind: 'foreign_key_violation' } });
   });
 
+  it('refuses raw writes to the other tenant on every tenant table', async () => {
+    for (const t of tenantTables) {
+      const before = await fingerprint(h, t, b.tenant.id);
+      for (const write of await rawWrites(h, t, b.tenant.id, 'tenant')) {
+        // Each attempt in its own unit of work: a refused statement ends the transaction it ran in.
+        const result = await outcome(
+          h.store.withTenant(a.context, (tx) => tx.query(write.text, write.params)),
+        );
+        expect(result, `${write.command} ${t.table}`).toBe(write.privileged ? 'ran' : 'refused');
+      }
+      expect(await fingerprint(h, t, b.tenant.id), t.table).toBe(before);
+    }
+  });
+
+  it('refuses raw writes to every tenant table when no tenant is set', async () => {
+    for (const t of tenantTables) {
+      const before = await fingerprint(h, t, null);
+      for (const write of await rawWrites(h, t, a.tenant.id, 'every row')) {
+        const result = await outcome(h.asAppWithoutTenant((c) => c.query(write.text, write.params)));
+        expect(result, `${write.command} ${t.table}`).toBe(write.privileged ? 'ran' : 'refused');
+      }
+      // An UPDATE or DELETE that ran reached no row at all.
+      expect(await fingerprint(h, t, null), t.table).toBe(before);
+    }
+  });
+
   it('shows no rows and accepts no insert when no tenant is set', async () => {
     await h.asAppWithoutTenant(async (connection) => {
-      for (const table of [...TENANT_TABLES, 'users']) {
+      for (const table of [...tenantTables.map((t) => t.table), 'users']) {
         const [row] = await connection.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table}`);
         expect(row?.n, table).toBe(0);
       }
