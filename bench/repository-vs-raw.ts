@@ -20,7 +20,7 @@ import { randomUUID } from 'node:crypto';
 import type Postgres from 'postgres';
 import { postgres } from '../src/engine/postgres-driver.ts';
 import { APP_ROLE, openStore, type Store } from '../src/index.ts';
-import { SET_CONTEXT } from '../src/store/store.ts';
+import { SET_TENANT_CONTEXT } from '../src/store/store.ts';
 import { createServerDatabase, startTestServer } from '../test/harness/server.ts';
 
 const ROUNDS = 7;
@@ -176,7 +176,7 @@ async function main(): Promise<void> {
       const reserved = await rawSql.reserve();
       reserved.unsafe('begin read only').execute();
       reserved
-        .unsafe(SET_CONTEXT, [APP_ROLE, tenantId, actor.type, actor.id, ''], { prepare: true })
+        .unsafe(SET_TENANT_CONTEXT, [APP_ROLE, tenantId, actor.type, actor.id, ''], { prepare: true })
         .execute();
       const rows = await reserved.unsafe(readSql, [pick(i)], { prepare: true });
       reserved

@@ -5,6 +5,7 @@ import { compileStatement } from '../shared/compiled-statement.ts';
 import { jsonObjectSchema, parseId, parseInput, uuidSchema } from '../shared/validation.ts';
 import type { TenantTx } from '../store/unit-of-work.ts';
 import { type AgentState, agentStates } from './agent-states.schema.ts';
+import { belongsToLiveProject } from './live-project.ts';
 import { projectNotFound } from './project-not-found.ts';
 
 const saveStateSchema = z.strictObject({
@@ -17,7 +18,15 @@ export type SaveAgentStateInput = z.input<typeof saveStateSchema>;
 
 const columns = getTableColumns(agentStates);
 const selectState = compileStatement(columns, ['projectId'], (db, p) =>
-  db.select().from(agentStates).where(eq(agentStates.projectId, p.projectId)),
+  db
+    .select()
+    .from(agentStates)
+    .where(
+      and(
+        eq(agentStates.projectId, p.projectId),
+        belongsToLiveProject(db, agentStates.tenantId, agentStates.projectId),
+      ),
+    ),
 );
 const selectVersion = compileStatement({ version: agentStates.version }, ['projectId'], (db, p) =>
   db.select({ version: agentStates.version }).from(agentStates).where(eq(agentStates.projectId, p.projectId)),
@@ -61,7 +70,11 @@ export const agentStatesRepository = {
         });
       if (created) return created;
     } else {
-      const [updated] = await updateState.run(tx, { projectId, state, expectedVersion });
+      const [updated] = await updateState
+        .run(tx, { projectId, state, expectedVersion })
+        .catch((error: unknown) => {
+          throw projectNotFound(error, projectId);
+        });
       if (updated) return updated;
     }
     const [current] = await selectVersion.run(tx, { projectId });

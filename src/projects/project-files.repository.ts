@@ -4,6 +4,7 @@ import { NotFoundError } from '../errors/index.ts';
 import { compileStatement } from '../shared/compiled-statement.ts';
 import { parseId, parseInput, uuidSchema } from '../shared/validation.ts';
 import type { TenantTx } from '../store/unit-of-work.ts';
+import { belongsToLiveProject } from './live-project.ts';
 import { type ProjectFile, projectFiles } from './project-files.schema.ts';
 import { projectNotFound } from './project-not-found.ts';
 
@@ -50,12 +51,24 @@ const selectFile = compileStatement(columns, ['projectId', 'path'], (db, p) =>
   db
     .select()
     .from(projectFiles)
-    .where(and(eq(projectFiles.projectId, p.projectId), eq(projectFiles.path, p.path))),
+    .where(
+      and(
+        eq(projectFiles.projectId, p.projectId),
+        eq(projectFiles.path, p.path),
+        belongsToLiveProject(db, projectFiles.tenantId, projectFiles.projectId),
+      ),
+    ),
 );
 const deleteFile = compileStatement({ id: projectFiles.id }, ['projectId', 'path'], (db, p) =>
   db
     .delete(projectFiles)
-    .where(and(eq(projectFiles.projectId, p.projectId), eq(projectFiles.path, p.path)))
+    .where(
+      and(
+        eq(projectFiles.projectId, p.projectId),
+        eq(projectFiles.path, p.path),
+        belongsToLiveProject(db, projectFiles.tenantId, projectFiles.projectId),
+      ),
+    )
     .returning({ id: projectFiles.id }),
 );
 
@@ -87,7 +100,10 @@ export const projectFilesRepository = {
   ): Promise<ProjectFileSummary[]> {
     const project = parseId(projectId, 'project');
     const under = options.under === undefined ? undefined : parseInput(pathSchema, options.under, 'folder');
-    const conditions = [eq(projectFiles.projectId, project)];
+    const conditions = [
+      eq(projectFiles.projectId, project),
+      belongsToLiveProject(tx.db, projectFiles.tenantId, projectFiles.projectId),
+    ];
     if (under) conditions.push(like(projectFiles.path, `${under.replace(/[\\%_]/g, '\\$&')}/%`));
     return tx.db
       .select(summaryColumns)

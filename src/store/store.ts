@@ -30,6 +30,9 @@ export const SET_CONTEXT = `SELECT set_config('role', $1, true), set_config('age
   set_config('agentflow.actor_type', $3, true), set_config('agentflow.actor_id', $4, true),
   set_config('agentflow.request_context', $5, true)`;
 
+/** SET_CONTEXT for tenant work, which also refuses a tenant that is missing, suspended or deleted. */
+export const SET_TENANT_CONTEXT = `${SET_CONTEXT}, agentflow.require_usable_tenant($2::uuid)`;
+
 export class Store {
   // Marks the async context of a running unit of work, to refuse opening another inside it.
   private readonly insideUnitOfWork = new AsyncLocalStorage<true>();
@@ -76,7 +79,7 @@ export class Store {
       );
     }
     const setup = {
-      text: SET_CONTEXT,
+      text: SET_TENANT_CONTEXT,
       params: [
         APP_ROLE,
         parsed.tenantId,

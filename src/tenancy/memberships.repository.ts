@@ -14,17 +14,11 @@ export interface Member extends Membership {
   name: string;
 }
 
-/** Membership of users in the current tenant. */
+/**
+ * Membership of users in the current tenant. A tenant cannot add members: it could name any user
+ * and then read their email and name, so adding is for the service role (membershipAdminRepository).
+ */
 export const membershipsRepository = {
-  async add(tx: TenantTx, input: AddMemberInput): Promise<Membership> {
-    const values = parseInput(addMemberSchema, input, 'membership');
-    const [row] = await tx.db
-      .insert(memberships)
-      .values({ ...values, tenantId: tx.tenantId })
-      .returning();
-    return row!;
-  },
-
   async changeRole(tx: TenantTx, userId: string, role: MembershipRole): Promise<Membership> {
     const id = parseId(userId, 'user');
     const value = parseInput(z.enum(MEMBERSHIP_ROLES), role, 'membership role');
@@ -65,7 +59,7 @@ export const membershipsRepository = {
   },
 };
 
-/** The service role adds the first owner of a new tenant, before anyone can act inside it. */
+/** The service role adds every member, the first owner of a new tenant included. */
 export const membershipAdminRepository = {
   async add(tx: ServiceTx, tenantId: string, input: AddMemberInput): Promise<Membership> {
     const tenant = parseId(tenantId, 'tenant');

@@ -34,12 +34,11 @@ const listTenantsSchema = z.strictObject({
 });
 export type ListTenantsInput = z.input<typeof listTenantsSchema>;
 
+// A tenant only ever adds usage, and never to `projects`, which the database counts from live
+// projects; add_usage() enforces the same for raw SQL, this reports it before the round trip.
 const incrementSchema = z.strictObject({
-  counter: counterSchema,
-  by: z
-    .number()
-    .int()
-    .refine((n) => n !== 0, 'must not be zero'),
+  counter: counterSchema.refine((c) => c !== 'projects', 'is counted by the database from live projects'),
+  by: z.number().int().positive(),
 });
 
 const selectTenant = compileStatement(getTableColumns(tenants), ['id'], (db, p) =>
@@ -72,9 +71,10 @@ export const tenantsRepository = {
   },
 
   /**
-   * Adds `by` to a usage counter of this tenant; concurrent increments queue on the tenant row, so
-   * none is lost. Exceeding a quota of the same name is a ForbiddenError, going below zero a
-   * ConflictError; either way nothing changes. Returns the new value.
+   * Adds `by` (a positive integer) to a usage counter of this tenant; concurrent increments queue on
+   * the tenant row, so none is lost. Exceeding a quota of the same name is a ForbiddenError and
+   * changes nothing. Lowering a counter is for the service role; `projects` is counted by the
+   * database. Returns the new value.
    */
   async incrementUsage(tx: TenantTx, counter: string, by = 1): Promise<number> {
     const input = parseInput(incrementSchema, { counter, by }, 'usage increment');

@@ -41,14 +41,20 @@ interface PolicyRow {
 
 const COMMANDS = { r: 'SELECT', a: 'INSERT', w: 'UPDATE', d: 'DELETE' } as const;
 type Command = keyof typeof COMMANDS;
-const TENANT_PREDICATE = /agentflow\.current_tenant_id\(\)/;
+// The tenant read once per statement, as pg_get_expr prints `(SELECT agentflow.current_tenant_id())`
+// (PostgreSQL and PGlite alike); a bare call would be evaluated once per row.
+const TENANT_SUBSELECT = '( SELECT agentflow.current_tenant_id() AS current_tenant_id)';
+// Any other way of reading the tenant setting.
+const TENANT_READ = /current_tenant_id\(|current_setting\(/;
 
 // Every ordinary or partitioned table of the public schema (partitions inherit the parent's checks).
 const TABLES_SQL = `
 SELECT c.relname AS table, c.relrowsecurity AS rls, c.relforcerowsecurity AS forced,
        tc.attname AS tenant_column, coalesce(tc.attnotnull, false) AS tenant_not_null,
+       -- A grant on some columns (tenants: UPDATE (name, settings)) opens the command as much as a table grant.
        ARRAY(SELECT p FROM unnest(ARRAY['SELECT','INSERT','UPDATE','DELETE','TRUNCATE']) AS p
-              WHERE has_table_privilege($1, c.oid, p)) AS app_privileges
+              WHERE CASE WHEN p IN ('SELECT', 'INSERT', 'UPDATE') THEN has_any_column_privilege($1, c.oid, p)
+                         ELSE has_table_privilege($1, c.oid, p) END) AS app_privileges
   FROM pg_class c
   JOIN pg_namespace n ON n.oid = c.relnamespace
   LEFT JOIN pg_attribute tc ON tc.attrelid = c.oid AND NOT tc.attisdropped
@@ -58,7 +64,8 @@ SELECT c.relname AS table, c.relrowsecurity AS rls, c.relforcerowsecurity AS for
 
 const POLICIES_SQL = `
 SELECT c.relname AS table, p.polname AS name, p.polcmd AS command,
-       (p.polroles = '{0}' OR (SELECT oid FROM pg_roles WHERE rolname = $1) = ANY (p.polroles)) AS applies_to_app,
+       -- A policy for a role the app role belongs to (0 is PUBLIC) applies to it as well.
+       EXISTS (SELECT 1 FROM unnest(p.polroles) AS r WHERE r = 0 OR pg_has_role($1, r, 'MEMBER')) AS applies_to_app,
        pg_get_expr(p.polqual, p.polrelid) AS using_expr, pg_get_expr(p.polwithcheck, p.polrelid) AS check_expr
   FROM pg_policy p
   JOIN pg_class c ON c.oid = p.polrelid
@@ -76,8 +83,12 @@ SELECT c.relname AS table, i.relname AS index, a.attname AS first_column
 
 const ROLES_SQL = `
 SELECT r.rolname AS role, r.rolsuper AS superuser, r.rolbypassrls AS bypassrls,
+       -- Tables and functions: the owner of a function may drop it, and with it a trigger it runs.
        ARRAY(SELECT c.relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-              WHERE n.nspname IN ('public', 'agentflow') AND pg_has_role(r.oid, c.relowner, 'USAGE')) AS owns,
+              WHERE n.nspname IN ('public', 'agentflow') AND pg_has_role(r.oid, c.relowner, 'USAGE')
+             UNION ALL
+             SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+              WHERE n.nspname IN ('public', 'agentflow') AND pg_has_role(r.oid, p.proowner, 'USAGE')) AS owns,
        ARRAY(SELECT o.rolname::text FROM pg_roles o
               WHERE o.oid <> r.oid AND (o.rolsuper OR o.rolbypassrls) AND pg_has_role(r.oid, o.oid, 'MEMBER')) AS powerful_memberships
   FROM pg_roles r
@@ -98,18 +109,35 @@ function commandsOf(policy: PolicyRow): Command[] {
   return policy.command === '*' ? ['r', 'a', 'w', 'd'] : [policy.command];
 }
 
-/** A policy expression is tenant-bound when every expression it has names the tenant setting. */
-function isTenantBound(policy: PolicyRow): boolean {
+/** The only expression a tenant policy may have: the tenant column equals the statement's tenant. */
+function tenantPredicate(tenantColumn: string): string {
+  return `(${tenantColumn} = ${TENANT_SUBSELECT})`;
+}
+
+/**
+ * A policy is tenant-bound when every expression it has is exactly the tenant predicate. Anything
+ * more (`… OR true`, an extra condition) is ORed with the other permissive policies, so matching
+ * the text exactly is the only way to know the policy admits no other tenant's rows.
+ */
+function isTenantBound(policy: PolicyRow, tenantColumn: string): boolean {
   const expressions = [policy.using_expr, policy.check_expr].filter((e): e is string => e !== null);
-  return expressions.length > 0 && expressions.every((e) => TENANT_PREDICATE.test(e));
+  const predicate = tenantPredicate(tenantColumn);
+  return expressions.length > 0 && expressions.every((e) => e.replace(/\s+/g, ' ') === predicate);
+}
+
+/** True when an expression reads the tenant other than through the once-per-statement sub-select. */
+function readsTenantPerRow(policy: PolicyRow): boolean {
+  return [policy.using_expr, policy.check_expr].some(
+    (e) => e !== null && TENANT_READ.test(e.replace(/\s+/g, ' ').replaceAll(TENANT_SUBSELECT, '')),
+  );
 }
 
 function checkTables(tables: TableRow[], policies: PolicyRow[]): VerifyCheck {
   const problems: string[] = [];
   const appendOnly = new Set<string>(APPEND_ONLY_TABLES);
   for (const table of tables) {
-    const isTenantTable = table.tenant_column !== null;
-    if (!isTenantTable) {
+    const tenantColumn = table.tenant_column;
+    if (tenantColumn === null) {
       // A global table (users) is either behind RLS or closed to the app role.
       const privileges = READABLE_BY_EVERY_ROLE.has(table.table)
         ? table.app_privileges.filter((privilege) => privilege !== 'SELECT')
@@ -125,15 +153,20 @@ function checkTables(tables: TableRow[], policies: PolicyRow[]): VerifyCheck {
     const own = policies.filter((p) => p.table === table.table && p.applies_to_app);
     const needed: Command[] = appendOnly.has(table.table) ? ['r'] : ['r', 'a', 'w', 'd'];
     for (const command of needed) {
-      const bound = own.some((p) => commandsOf(p).includes(command) && isTenantBound(p));
+      const bound = own.some((p) => commandsOf(p).includes(command) && isTenantBound(p, tenantColumn));
       if (!bound)
         problems.push(`${table.table}: no tenant-bound ${COMMANDS[command]} policy for ${APP_ROLE}`);
     }
     for (const policy of own) {
-      if (isTenantBound(policy)) continue;
-      // An open policy is harmless only for commands the app role holds no privilege for.
+      if (isTenantBound(policy, tenantColumn)) continue;
+      // Any other policy is harmless only for commands the app role holds no privilege for.
       const opened = commandsOf(policy).filter((c) => table.app_privileges.includes(COMMANDS[c]));
-      if (opened.length > 0) {
+      if (opened.length === 0) continue;
+      if (readsTenantPerRow(policy)) {
+        problems.push(
+          `${table.table}: policy ${policy.name} is not exactly ${tenantPredicate(tenantColumn)}: it reads the tenant other than once per statement`,
+        );
+      } else {
         problems.push(
           `${table.table}: policy ${policy.name} lets ${APP_ROLE} ${opened.map((c) => COMMANDS[c]).join('/')} rows of any tenant`,
         );

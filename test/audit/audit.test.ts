@@ -166,18 +166,30 @@ describeEachEngine('audit trail', (h) => {
       expect(row?.new_values).toMatchObject({ state: { step: 2 }, version: 2 });
     });
 
-    it('add a member', async () => {
+    it('add a member (service work) and change its role (tenant work)', async () => {
       const user = await svc((tx) =>
         tx.users.create({ email: `member-${randomBytes(4).toString('hex')}@example.test`, name: 'Member' }),
       );
-      const { result, rows } = await auditOf(
+      const added = await auditOf(
         h,
-        () => asUser((tx) => tx.memberships.add({ userId: user.id, role: 'member' })),
+        () => svc((tx) => tx.memberships.add(f.tenant.id, { userId: user.id, role: 'member' })),
         (membership) => [`memberships/insert/${membership.id}`],
       );
-      const row = rows.get(`memberships/insert/${result.id}`);
+      expect(added.rows.get(`memberships/insert/${added.result.id}`)).toMatchObject({
+        actor_type: 'service',
+        actor_id: 'audit-test',
+        db_role: 'agentflow_service',
+        tenant_id: f.tenant.id,
+        new_values: { user_id: user.id, role: 'member' },
+      });
+      const changed = await auditOf(
+        h,
+        () => asUser((tx) => tx.memberships.changeRole(user.id, 'manager')),
+        (membership) => [`memberships/update/${membership.id}`],
+      );
+      const row = changed.rows.get(`memberships/update/${changed.result.id}`);
       expectActor(row, f.actor, f.tenant.id);
-      expect(row?.new_values).toMatchObject({ user_id: user.id, role: 'member' });
+      expect(row?.new_values).toEqual({ role: 'manager', updated_at: expect.any(String) });
     });
 
     it('soft delete the project (plus the usage counter)', async () => {

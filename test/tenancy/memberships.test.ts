@@ -1,11 +1,13 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { beforeAll, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   ConflictError,
   DatabaseError,
+  ForbiddenError,
   type MembershipRole,
   NotFoundError,
   type ServiceTx,
+  schema,
   type User,
   ValidationError,
 } from '../../src/index.ts';
@@ -36,11 +38,9 @@ describeEachEngine('memberships', (h) => {
     f = await createTenant(h.store);
   });
 
-  it('adds a member, lists it with email and name, changes its role and removes it', async () => {
+  it('lists a member the service role added with email and name; the tenant changes its role and removes it', async () => {
     const ada = await newUser('Ada');
-    const added = await h.store.withTenant(f.context, (tx) =>
-      tx.memberships.add({ userId: ada.id, role: 'member' }),
-    );
+    const added = await svc((tx) => tx.memberships.add(f.tenant.id, { userId: ada.id, role: 'member' }));
     expect(added).toMatchObject({ tenantId: f.tenant.id, userId: ada.id, role: 'member' });
     expect(await membershipRows(h, f.tenant.id, ada.id)).toEqual([{ role: 'member' }]);
 
@@ -69,21 +69,21 @@ describeEachEngine('memberships', (h) => {
     await expect(h.store.withTenant(f.context, (tx) => tx.users.get(bob.id))).rejects.toBeInstanceOf(
       NotFoundError,
     );
-    await h.store.withTenant(f.context, (tx) => tx.memberships.add({ userId: bob.id, role: 'manager' }));
+    await svc((tx) => tx.memberships.add(f.tenant.id, { userId: bob.id, role: 'manager' }));
     expect((await h.store.withTenant(f.context, (tx) => tx.users.get(bob.id))).email).toBe(bob.email);
   });
 
   it('refuses a duplicate membership with a ConflictError and writes nothing', async () => {
     const cy = await newUser('Cy');
-    await h.store.withTenant(f.context, (tx) => tx.memberships.add({ userId: cy.id, role: 'member' }));
+    await svc((tx) => tx.memberships.add(f.tenant.id, { userId: cy.id, role: 'member' }));
     const error = await caught(
-      h.store.withTenant(f.context, (tx) => tx.memberships.add({ userId: cy.id, role: 'admin' })),
+      svc((tx) => tx.memberships.add(f.tenant.id, { userId: cy.id, role: 'admin' })),
     );
     expect(error).toBeInstanceOf(ConflictError);
     expect(await membershipRows(h, f.tenant.id, cy.id)).toEqual([{ role: 'member' }]);
     // The same user may belong to another tenant.
     const other = await createTenant(h.store);
-    await h.store.withTenant(other.context, (tx) => tx.memberships.add({ userId: cy.id, role: 'admin' }));
+    await svc((tx) => tx.memberships.add(other.tenant.id, { userId: cy.id, role: 'admin' }));
     expect(await membershipRows(h, other.tenant.id, cy.id)).toEqual([{ role: 'admin' }]);
     expect(await membershipRows(h, f.tenant.id, cy.id)).toEqual([{ role: 'member' }]);
   });
@@ -92,9 +92,7 @@ describeEachEngine('memberships', (h) => {
     const dee = await newUser('Dee');
     for (const role of ['superuser', 'OWNER', '', 7]) {
       const error = await caught(
-        h.store.withTenant(f.context, (tx) =>
-          tx.memberships.add({ userId: dee.id, role: role as MembershipRole }),
-        ),
+        svc((tx) => tx.memberships.add(f.tenant.id, { userId: dee.id, role: role as MembershipRole })),
       );
       expect(error, String(role)).toBeInstanceOf(ValidationError);
       expect(
@@ -104,7 +102,7 @@ describeEachEngine('memberships', (h) => {
     }
     expect(await membershipRows(h, f.tenant.id, dee.id)).toEqual([]);
 
-    await h.store.withTenant(f.context, (tx) => tx.memberships.add({ userId: dee.id, role: 'member' }));
+    await svc((tx) => tx.memberships.add(f.tenant.id, { userId: dee.id, role: 'member' }));
     const error = await caught(
       h.store.withTenant(f.context, (tx) => tx.memberships.changeRole(dee.id, 'root' as MembershipRole)),
     );
@@ -115,7 +113,7 @@ describeEachEngine('memberships', (h) => {
   it('refuses an unknown user id with a ValidationError from the foreign key', async () => {
     const ghost = randomUUID();
     const error = await caught(
-      h.store.withTenant(f.context, (tx) => tx.memberships.add({ userId: ghost, role: 'member' })),
+      svc((tx) => tx.memberships.add(f.tenant.id, { userId: ghost, role: 'member' })),
     );
     expect(error).toBeInstanceOf(ValidationError);
     expect((error as ValidationError).cause).toBeInstanceOf(DatabaseError);
@@ -147,5 +145,75 @@ describeEachEngine('memberships', (h) => {
         [other.tenant.id, 'service'],
       ].sort(),
     );
+  });
+
+  describe('a tenant cannot add users to itself', () => {
+    let a: TenantFixture;
+    let b: TenantFixture;
+    let userOfB: User;
+    beforeAll(async () => {
+      a = await createTenant(h.store);
+      b = await createTenant(h.store);
+      userOfB = await newUser('B');
+      await svc((tx) => tx.memberships.add(b.tenant.id, { userId: userOfB.id, role: 'member' }));
+    });
+
+    const expectRefused = (error: unknown, label: string) => {
+      expect(error, label).toBeInstanceOf(ForbiddenError);
+      expect((error as ForbiddenError).cause, label).toBeInstanceOf(DatabaseError);
+      expect(((error as ForbiddenError).cause as DatabaseError).kind, label).toBe('insufficient_privilege');
+    };
+
+    it('has no tenant-side add', async () => {
+      await h.store.withTenant(a.context, async (tx) => expect('add' in tx.memberships).toBe(false));
+    });
+
+    it("refuses to add B's user to A, through the query builder or raw SQL, with a ForbiddenError", async () => {
+      for (const role of ['owner', 'member'] as const) {
+        expectRefused(
+          await caught(
+            h.store.withTenant(a.context, (tx) =>
+              tx.db.insert(schema.memberships).values({ tenantId: a.tenant.id, userId: userOfB.id, role }),
+            ),
+          ),
+          `query builder ${role}`,
+        );
+        expectRefused(
+          await caught(
+            h.store.withTenant(a.context, (tx) =>
+              tx.query('INSERT INTO memberships (user_id, role) VALUES ($1, $2)', [userOfB.id, role]),
+            ),
+          ),
+          `raw ${role}`,
+        );
+      }
+      expect(await membershipRows(h, a.tenant.id, userOfB.id)).toEqual([]);
+    });
+
+    it('refuses to move a membership onto another user or tenant (only the role may change)', async () => {
+      for (const [column, value] of [
+        ['user_id', userOfB.id],
+        ['tenant_id', b.tenant.id],
+      ] as const) {
+        expectRefused(
+          await caught(
+            h.store.withTenant(a.context, (tx) =>
+              tx.query(`UPDATE memberships SET ${column} = $1 WHERE user_id = $2`, [value, a.owner.id]),
+            ),
+          ),
+          column,
+        );
+      }
+      expect(await membershipRows(h, a.tenant.id, a.owner.id)).toEqual([{ role: 'owner' }]);
+      expect(await membershipRows(h, a.tenant.id, userOfB.id)).toEqual([]);
+    });
+
+    it("cannot see B's user", async () => {
+      await h.store.withTenant(a.context, async (tx) => {
+        await expect(tx.users.get(userOfB.id)).rejects.toBeInstanceOf(NotFoundError);
+        expect((await tx.memberships.list()).map((m) => m.userId)).toEqual([a.owner.id]);
+        expect(await tx.query('SELECT email, name FROM users WHERE id = $1', [userOfB.id])).toEqual([]);
+      });
+    });
   });
 });

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   ConflictError,
+  DatabaseError,
   ForbiddenError,
   NotFoundError,
   type ServiceTx,
@@ -42,6 +43,16 @@ async function tenantRow(h: EngineHarness, id: string): Promise<TenantRow> {
 
 describeEachEngine('tenants', (h) => {
   const svc = <T>(work: (tx: ServiceTx) => Promise<T>) => h.store.asService({ actor: 'tenants-test' }, work);
+  /** Raw add_usage() as the service role: the only caller that may lower a counter or touch `projects`. */
+  const adjustUsage = (tenantId: string, counter: string, amount: number) =>
+    svc(async (tx) => {
+      const [row] = await tx.query<{ value: string }>('SELECT agentflow.add_usage($1, $2, $3) AS value', [
+        tenantId,
+        counter,
+        amount,
+      ]);
+      return Number(row?.value);
+    });
 
   /** A tenant brought to `status` along the lifecycle. */
   async function tenantIn(status: TenantStatus): Promise<Tenant> {
@@ -276,10 +287,10 @@ describeEachEngine('tenants', (h) => {
       const values = await h.store.withTenant(f.context, async (tx) => [
         await tx.tenant.incrementUsage('tokens'),
         await tx.tenant.incrementUsage('tokens', 4),
-        await tx.tenant.incrementUsage('tokens', -2),
+        await tx.tenant.incrementUsage('tokens', 2),
       ]);
-      expect(values).toEqual([1, 5, 3]);
-      expect((await tenantRow(h, f.tenant.id)).usage.tokens).toBe(3);
+      expect(values).toEqual([1, 5, 7]);
+      expect((await tenantRow(h, f.tenant.id)).usage.tokens).toBe(7);
     });
 
     it('refuses to go below zero with a ConflictError and changes nothing', async () => {
@@ -288,9 +299,7 @@ describeEachEngine('tenants', (h) => {
         ['credits', -3],
         ['never_used', -1],
       ] as const) {
-        const error = await caught(
-          h.store.withTenant(f.context, (tx) => tx.tenant.incrementUsage(counter, by)),
-        );
+        const error = await caught(adjustUsage(f.tenant.id, counter, by));
         expect(error, counter).toBeInstanceOf(ConflictError);
         expect((error as Error).message, counter).toContain(counter);
       }
@@ -309,14 +318,16 @@ describeEachEngine('tenants', (h) => {
         expect((error as Error).message, `+${by}`).toContain('seats');
       }
       expect((await tenantRow(h, f.tenant.id)).usage.seats).toBe(3);
-      // Freeing one makes room for one again.
-      await h.store.withTenant(f.context, (tx) => tx.tenant.incrementUsage('seats', -1));
+      // Freeing one (the service role's call) makes room for one again.
+      await adjustUsage(f.tenant.id, 'seats', -1);
       expect(await h.store.withTenant(f.context, (tx) => tx.tenant.incrementUsage('seats'))).toBe(3);
     });
 
-    it('refuses a zero or malformed increment', async () => {
+    it('refuses a zero, negative or malformed increment, and one of projects', async () => {
       for (const [counter, by] of [
         ['seats', 0],
+        ['seats', -1],
+        ['projects', 1],
         ['Seats', 1],
         ['', 1],
         ['seats', 1.5],
@@ -329,11 +340,11 @@ describeEachEngine('tenants', (h) => {
       expect((await tenantRow(h, f.tenant.id)).usage.seats).toBe(3);
     });
 
-    it('never refuses a decrement because of a quota (a tenant over a lowered quota can still free usage)', async () => {
+    it('never refuses a decrement because of a quota (usage over a lowered quota can still be freed)', async () => {
       const g = await createTenant(h.store);
       await h.store.withTenant(g.context, (tx) => tx.tenant.incrementUsage('seats', 3));
       await svc((tx) => tx.tenants.setQuotas(g.tenant.id, { seats: 0 }));
-      const value = await h.store.withTenant(g.context, (tx) => tx.tenant.incrementUsage('seats', -1));
+      const value = await adjustUsage(g.tenant.id, 'seats', -1);
       expect(value).toBe(2);
       expect((await tenantRow(h, g.tenant.id)).usage.seats).toBe(2);
     });
@@ -362,6 +373,82 @@ describeEachEngine('tenants', (h) => {
       expect(rejected).toHaveLength(20);
       for (const r of rejected) expect(r.reason).toBeInstanceOf(ForbiddenError);
       expect((await tenantRow(h, g.tenant.id)).usage.slots).toBe(10);
+    });
+  });
+
+  describe('a tenant cannot lower its usage to get around a quota', () => {
+    let g: TenantFixture;
+    const usageOf = async () => (await tenantRow(h, g.tenant.id)).usage;
+    beforeAll(async () => {
+      g = await createTenant(h.store, { quotas: { projects: 1, tokens: 5 } });
+      await h.store.withTenant(g.context, async (tx) => {
+        await tx.projects.create({ slug: 'only', name: 'Only' });
+        await tx.tenant.incrementUsage('tokens', 5);
+      });
+    });
+
+    it('refuses a decrement or any change of projects through the repository with a ValidationError', async () => {
+      for (const [counter, by] of [
+        ['tokens', -1],
+        ['tokens', -5],
+        ['projects', -1],
+        ['projects', 1],
+      ] as const) {
+        const error = await caught(
+          h.store.withTenant(g.context, (tx) => tx.tenant.incrementUsage(counter, by)),
+        );
+        expect(error, `${counter} ${by}`).toBeInstanceOf(ValidationError);
+      }
+      expect(await usageOf()).toEqual({ projects: 1, tokens: 5 });
+    });
+
+    it('refuses the same with raw SQL as the app role (ForbiddenError), so the quotas still hold', async () => {
+      for (const [counter, amount] of [
+        ['tokens', -1],
+        ['tokens', 0],
+        ['tokens', null],
+        ['projects', -1],
+        ['projects', 1],
+        ['projects', 0],
+      ] as const) {
+        const label = `${counter} ${amount}`;
+        const error = await caught(
+          h.store.withTenant(g.context, (tx) =>
+            tx.query('SELECT agentflow.add_usage($1, $2, $3)', [g.tenant.id, counter, amount]),
+          ),
+        );
+        expect(error, label).toBeInstanceOf(ForbiddenError);
+        expect((error as ForbiddenError).cause, label).toBeInstanceOf(DatabaseError);
+        expect(((error as ForbiddenError).cause as DatabaseError).kind, label).toBe('insufficient_privilege');
+        expect((error as Error).message, label).toContain(counter);
+      }
+      expect(await usageOf()).toEqual({ projects: 1, tokens: 5 });
+      // The whole bypass in one unit of work: lower, then create. The lowering fails, and so does
+      // the unit of work, so nothing is written.
+      const bypass = await caught(
+        h.store.withTenant(g.context, async (tx) => {
+          await tx.query(`SELECT agentflow.add_usage($1, 'projects', -1)`, [g.tenant.id]);
+          return tx.projects.create({ slug: 'second', name: 'Second' });
+        }),
+      );
+      expect(bypass).toBeInstanceOf(ForbiddenError);
+      await expect(
+        h.store.withTenant(g.context, (tx) => tx.projects.create({ slug: 'second', name: 'Second' })),
+      ).rejects.toBeInstanceOf(ForbiddenError);
+      await expect(
+        h.store.withTenant(g.context, (tx) => tx.tenant.incrementUsage('tokens')),
+      ).rejects.toBeInstanceOf(ForbiddenError);
+      expect(await usageOf()).toEqual({ projects: 1, tokens: 5 });
+      expect(await ownerCount(h, 'projects WHERE tenant_id = $1', [g.tenant.id])).toBe(1);
+    });
+
+    it('lets the service role lower or correct any counter, projects included', async () => {
+      expect(await adjustUsage(g.tenant.id, 'tokens', -2)).toBe(3);
+      expect(await adjustUsage(g.tenant.id, 'projects', -1)).toBe(0);
+      expect(await adjustUsage(g.tenant.id, 'projects', 1)).toBe(1);
+      expect(await usageOf()).toEqual({ projects: 1, tokens: 3 });
+      // Room freed by the operator is room the tenant can use again.
+      expect(await h.store.withTenant(g.context, (tx) => tx.tenant.incrementUsage('tokens', 2))).toBe(5);
     });
   });
 
@@ -431,26 +518,23 @@ describeEachEngine('tenants', (h) => {
 
     // Server only: PGlite runs one transaction at a time, so there is nothing to interleave.
     it.runIf(h.kind === 'postgres')(
-      'does not deadlock units of work that each add a member, then create a project, concurrently',
+      'does not deadlock units of work that each hold a foreign-key lock on the tenant, then create a project, concurrently',
       async () => {
         const f = await createTenant(h.store);
-        const newcomers = await svc(async (tx) => [
-          await tx.users.create({ email: `${uniqueSlug('n1')}@example.test`, name: 'N1' }),
-          await tx.users.create({ email: `${uniqueSlug('n2')}@example.test`, name: 'N2' }),
-        ]);
-        // Both transactions hold their membership insert (and its foreign-key lock on the tenant
-        // row) before either creates its project.
+        const units = 2;
+        // Both transactions hold the FOR KEY SHARE lock that a foreign-key check on the tenant row
+        // takes (inserting any row that references the tenant does) before either creates its project.
         let arrived = 0;
         let release: () => void = () => {};
-        const bothAdded = new Promise<void>((resolve) => {
+        const bothLocked = new Promise<void>((resolve) => {
           release = resolve;
         });
         const outcomes = await Promise.allSettled(
-          newcomers.map((user, i) =>
+          Array.from({ length: units }, (_, i) =>
             h.store.withTenant(f.context, async (tx) => {
-              await tx.memberships.add({ userId: user.id, role: 'member' });
-              if (++arrived === newcomers.length) release();
-              await bothAdded;
+              await tx.query('SELECT 1 FROM tenants WHERE id = $1 FOR KEY SHARE', [tx.tenantId]);
+              if (++arrived === units) release();
+              await bothLocked;
               return tx.projects.create({ slug: `onboard-${i}`, name: `Onboard ${i}` });
             }),
           ),

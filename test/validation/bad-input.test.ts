@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   type AgentflowError,
+  ForbiddenError,
   NotFoundError,
   type ServiceTx,
   TenantContextError,
@@ -131,7 +132,7 @@ describeEachEngine('bad input', (h) => {
     },
     {
       name: 'membership without role',
-      run: t((tx) => tx.memberships.add(anyValue({ userId }))),
+      run: s((tx) => tx.memberships.add(f.tenant.id, anyValue({ userId }))),
       error: ValidationError,
       field: 'role',
     },
@@ -257,7 +258,7 @@ describeEachEngine('bad input', (h) => {
     },
     {
       name: 'number for a role',
-      run: t((tx) => tx.memberships.add(anyValue({ userId, role: 1 }))),
+      run: s((tx) => tx.memberships.add(f.tenant.id, anyValue({ userId, role: 1 }))),
       error: ValidationError,
       field: 'role',
     },
@@ -383,7 +384,9 @@ describeEachEngine('bad input', (h) => {
     },
     {
       name: 'tenantId on membership add',
-      run: t((tx) => tx.memberships.add(anyValue({ userId, role: 'member', tenantId: randomUUID() }))),
+      run: s((tx) =>
+        tx.memberships.add(f.tenant.id, anyValue({ userId, role: 'member', tenantId: randomUUID() })),
+      ),
       error: ValidationError,
       field: 'tenantId',
     },
@@ -495,7 +498,7 @@ describeEachEngine('bad input', (h) => {
       },
       {
         name: "membership add with userId 'not-a-uuid'",
-        run: t((tx) => tx.memberships.add({ userId: 'not-a-uuid', role: 'member' })),
+        run: s((tx) => tx.memberships.add(f.tenant.id, { userId: 'not-a-uuid', role: 'member' })),
         error: ValidationError,
         field: 'userId',
       },
@@ -612,14 +615,18 @@ describeEachEngine('bad input', (h) => {
         'tenant user get',
         t((tx) => tx.users.get(id)),
       ),
-      notFound('current tenant of an unknown tenant id', () =>
-        h.store.withTenant({ tenantId: id, actor: f.actor }, (tx) => tx.tenant.current()),
-      ),
-      notFound('settings of an unknown tenant id', () =>
-        h.store.withTenant({ tenantId: id, actor: f.actor }, (tx) => tx.tenant.updateSettings({ a: 1 })),
-      ),
-      notFound('usage increment of an unknown tenant id', () =>
-        h.store.withTenant({ tenantId: id, actor: f.actor }, (tx) => tx.tenant.incrementUsage('tokens')),
+      // The set-up statement refuses a tenant that does not exist before any work runs.
+      ...[
+        (tx: TenantTx): Promise<unknown> => tx.tenant.current(),
+        (tx: TenantTx) => tx.tenant.updateSettings({ a: 1 }),
+        (tx: TenantTx) => tx.tenant.incrementUsage('tokens'),
+      ].map(
+        (work, i): Case => ({
+          name: `tenant work ${i + 1} of 3 for an unknown tenant id`,
+          run: () => h.store.withTenant({ tenantId: id, actor: f.actor }, work),
+          error: ForbiddenError,
+          field: id,
+        }),
       ),
       notFound(
         'service tenant get',

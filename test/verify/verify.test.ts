@@ -51,6 +51,31 @@ describeEachEngine('db verify', (h) => {
       /^agent_states: policy leak lets agentflow_app SELECT rows of any tenant$/,
     ],
     [
+      'an open policy for a role the app role belongs to',
+      'CREATE ROLE agentflow_verify_group; GRANT agentflow_verify_group TO agentflow_app; CREATE POLICY leak ON projects FOR SELECT TO agentflow_verify_group USING (true)',
+      /^projects: policy leak lets agentflow_app SELECT rows of any tenant$/,
+    ],
+    [
+      'a tenant policy widened with OR true',
+      'CREATE POLICY leak ON projects FOR SELECT USING (tenant_id = (SELECT agentflow.current_tenant_id()) OR true)',
+      /^projects: policy leak lets agentflow_app SELECT rows of any tenant$/,
+    ],
+    [
+      'a tenant policy with an extra condition on its WITH CHECK',
+      'DROP POLICY tenants_tenant_update ON tenants; CREATE POLICY tenants_tenant_update ON tenants FOR UPDATE USING (id = (SELECT agentflow.current_tenant_id())) WITH CHECK (id = (SELECT agentflow.current_tenant_id()) OR name IS NOT NULL)',
+      /^tenants: policy tenants_tenant_update lets agentflow_app UPDATE rows of any tenant$/,
+    ],
+    [
+      'a tenant policy reading the setting per row, without the sub-select',
+      "CREATE POLICY per_row ON memberships FOR SELECT USING (tenant_id = current_setting('agentflow.tenant_id')::uuid)",
+      /^memberships: policy per_row is not exactly \(tenant_id = \( SELECT agentflow\.current_tenant_id\(\) AS current_tenant_id\)\): it reads the tenant other than once per statement$/,
+    ],
+    [
+      'a tenant policy calling current_tenant_id() per row',
+      'DROP POLICY project_files_tenant_select ON project_files; CREATE POLICY project_files_tenant_select ON project_files FOR SELECT USING (tenant_id = agentflow.current_tenant_id())',
+      /^project_files: no tenant-bound SELECT policy for agentflow_app$/,
+    ],
+    [
       'an index of a tenant table not led by tenant_id',
       'CREATE INDEX projects_by_name ON projects (name)',
       /^projects: index projects_by_name starts with name/,
@@ -59,6 +84,11 @@ describeEachEngine('db verify', (h) => {
       'the app role owning a table',
       'CREATE TABLE owned (id int); ALTER TABLE owned OWNER TO agentflow_app',
       /^agentflow_app owns .*owned/,
+    ],
+    [
+      'the service role owning a function (it could drop it, and the trigger that runs it)',
+      'ALTER FUNCTION agentflow.count_live_projects() OWNER TO agentflow_service',
+      /^agentflow_service owns .*agentflow\.count_live_projects\(\)/,
     ],
     ['the app role with BYPASSRLS', 'ALTER ROLE agentflow_app BYPASSRLS', /^agentflow_app has BYPASSRLS$/],
     [
