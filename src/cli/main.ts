@@ -159,6 +159,8 @@ export function buildProgram(outcome: Outcome = { exitCode: 0 }): Command {
         for (const m of status.pending) print(`  pending  ${m.version}_${m.name}`);
         for (const m of status.modified)
           print(`  EDITED   ${m.version}_${m.name} (file differs from what was applied)`);
+        for (const m of status.modifiedDown)
+          print(`  EDITED   ${m.version}_${m.name} down step (rollback refuses it)`);
       });
     });
 

@@ -1,11 +1,13 @@
 import type { Connection, Engine } from '../engine/engine.ts';
 import { DatabaseError, MigrationError, SchemaVersionError } from '../errors/index.ts';
-import { loadMigrations, type Migration } from './migration-files.ts';
+import { checksumOf, loadMigrations, type Migration } from './migration-files.ts';
 
 export interface AppliedMigration {
   version: number;
   name: string;
   checksum: string;
+  /** Checksum of the down step as recorded (migration 7 on); null where none was recorded. */
+  downChecksum: string | null;
   appliedAt: Date;
 }
 
@@ -18,6 +20,8 @@ export interface MigrationStatus {
   pending: Migration[];
   /** Applied migrations whose file no longer matches what was applied. */
   modified: AppliedMigration[];
+  /** Applied migrations whose down step differs from the one recorded: rollback refuses them. */
+  modifiedDown: AppliedMigration[];
 }
 
 // One key for every process migrating this database; pg_advisory_xact_lock frees it at commit.
@@ -36,10 +40,18 @@ async function readApplied(connection: Connection): Promise<AppliedMigration[]> 
     `SELECT to_regclass('public.schema_migrations') IS NOT NULL AS present`,
   );
   if (!exists?.present) return [];
-  let rows: { version: number; name: string; checksum: string; applied_at: Date | string }[];
+  let rows: {
+    version: number;
+    name: string;
+    checksum: string;
+    down_checksum: string | null;
+    applied_at: Date | string;
+  }[];
   try {
+    // Through to_jsonb, so that a history from before migration 7 (no down_checksum) reads the same.
     rows = await connection.query(
-      'SELECT version, name, checksum, applied_at FROM schema_migrations ORDER BY version',
+      `SELECT version, name, checksum, to_jsonb(m) ->> 'down_checksum' AS down_checksum, applied_at
+         FROM schema_migrations m ORDER BY version`,
     );
   } catch (error) {
     // A login role meets a schema older than migration 4, which lets every role read the history.
@@ -54,8 +66,27 @@ async function readApplied(connection: Connection): Promise<AppliedMigration[]> 
     version: Number(row.version),
     name: row.name,
     checksum: row.checksum,
+    downChecksum: row.down_checksum,
     appliedAt: new Date(row.applied_at),
   }));
+}
+
+/**
+ * Records the down step's checksum of every applied migration that has none yet, once the history
+ * has the column (migration 7): new migrations as they are applied, older ones as their files read now.
+ */
+async function recordDownChecksums(connection: Connection, known: Migration[]): Promise<void> {
+  const [column] = await connection.query<{ present: boolean }>(
+    `SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = 'public.schema_migrations'::regclass
+                      AND attname = 'down_checksum' AND NOT attisdropped) AS present`,
+  );
+  if (!column?.present) return;
+  await connection.query(
+    `UPDATE schema_migrations m SET down_checksum = k.down_checksum
+       FROM unnest($1::int[], $2::text[]) AS k(version, down_checksum)
+      WHERE m.version = k.version AND m.down_checksum IS NULL`,
+    [known.map((m) => m.version), known.map((m) => checksumOf(m.down))],
+  );
 }
 
 /** Refuses, before any DDL, a connection that cannot create the schema (an application login role). */
@@ -80,6 +111,14 @@ function statusOf(applied: AppliedMigration[], known: Migration[]): MigrationSta
     modified: applied.filter((migration) => {
       const file = knownByVersion.get(migration.version);
       return file !== undefined && file.checksum !== migration.checksum;
+    }),
+    modifiedDown: applied.filter((migration) => {
+      const file = knownByVersion.get(migration.version);
+      return (
+        file !== undefined &&
+        migration.downChecksum !== null &&
+        checksumOf(file.down) !== migration.downChecksum
+      );
     }),
   };
 }
@@ -154,6 +193,7 @@ export class Migrator {
           [migration.version, migration.name, migration.checksum],
         );
       }
+      await recordDownChecksums(connection, this.migrations);
       return status.pending;
     });
   }
@@ -174,6 +214,12 @@ export class Migrator {
       const undone = this.migrations
         .filter((m) => m.version > target && m.version <= status.current)
         .reverse();
+      const [edited] = status.modifiedDown.filter((m) => m.version > target);
+      if (edited) {
+        throw new MigrationError(
+          `the down step of migration ${edited.version}_${edited.name} was edited after the migration was applied (checksum differs): restore it, or roll back with the down step that was recorded`,
+        );
+      }
       for (const migration of undone) {
         await this.run(connection, migration, 'down');
         await connection.query('DELETE FROM schema_migrations WHERE version = $1', [migration.version]);

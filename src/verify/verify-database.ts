@@ -186,6 +186,11 @@ export async function verifyDatabase(connection: Connection, status: MigrationSt
   for (const modified of status.modified) {
     versionProblems.push(`migration ${modified.version}_${modified.name} was edited after it was applied`);
   }
+  for (const modified of status.modifiedDown) {
+    versionProblems.push(
+      `the down step of migration ${modified.version}_${modified.name} was edited after it was applied`,
+    );
+  }
   checks.push({ name: 'schema version and migration checksums', problems: versionProblems });
 
   const tables = await connection.query<TableRow>(TABLES_SQL, [APP_ROLE]);

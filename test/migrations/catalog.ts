@@ -29,7 +29,10 @@ const SECTIONS: Record<string, string> = {
       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
      WHERE ${USER_SCHEMA} AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f', 'c')`,
   columns: `
-    SELECT n.nspname || '.' || c.relname || '.' || a.attname || ' #' || a.attnum
+    -- The position among live columns, not attnum: a column dropped and added again (the history's
+    -- down_checksum, on rollback and re-apply) takes a new attnum but the same place.
+    SELECT n.nspname || '.' || c.relname || '.' || a.attname || ' #'
+           || row_number() OVER (PARTITION BY a.attrelid ORDER BY a.attnum)
            || ' ' || format_type(a.atttypid, a.atttypmod)
            || CASE WHEN a.attnotnull THEN ' NOT NULL' ELSE ' NULL' END
            || coalesce(' default=' || CASE WHEN a.attgenerated = '' THEN pg_get_expr(d.adbin, d.adrelid) END, '')
