@@ -20,7 +20,7 @@ import { randomUUID } from 'node:crypto';
 import type Postgres from 'postgres';
 import { postgres } from '../src/engine/postgres-driver.ts';
 import { APP_ROLE, openStore, type Store } from '../src/index.ts';
-import { SET_TENANT_CONTEXT } from '../src/store/store.ts';
+import { SET_CONTEXT } from '../src/store/store.ts';
 import { createServerDatabase, startTestServer } from '../test/harness/server.ts';
 
 const ROUNDS = 7;
@@ -171,12 +171,13 @@ async function main(): Promise<void> {
       ),
     );
     // The same protocol steps as a read-only unit, by hand on raw postgres.js: what the driver
-    // itself costs, so the row above shows how much of its ratio is this library's own.
+    // itself costs, so the row above shows how much of its ratio is this library's own. The set-up
+    // is the one a unit sends while its tenant's status is fresh (tenantStatusCacheMs), as here.
     const floorRead = async (i: number) => {
       const reserved = await rawSql.reserve();
       reserved.unsafe('begin read only').execute();
       reserved
-        .unsafe(SET_TENANT_CONTEXT, [APP_ROLE, tenantId, actor.type, actor.id, ''], { prepare: true })
+        .unsafe(SET_CONTEXT, [APP_ROLE, tenantId, actor.type, actor.id, ''], { prepare: true })
         .execute();
       const rows = await reserved.unsafe(readSql, [pick(i)], { prepare: true });
       reserved

@@ -1,7 +1,13 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Connection, Engine, SqlStatement, TransactionOptions } from '../engine/engine.ts';
 import { type OpenEngineOptions, openEngine } from '../engine/open-engine.ts';
-import { TenantContextError, translateError, UsageError, ValidationError } from '../errors/index.ts';
+import {
+  ConfigurationError,
+  TenantContextError,
+  translateError,
+  UsageError,
+  ValidationError,
+} from '../errors/index.ts';
 import { Migrator } from '../migrations/migrator.ts';
 import { parseInput } from '../shared/validation.ts';
 import { type VerifyReport, verifyDatabase } from '../verify/verify-database.ts';
@@ -20,7 +26,18 @@ export interface OpenStoreOptions extends OpenEngineOptions {
    * that the schema is the one this code knows and throws SchemaVersionError otherwise.
    */
   migrate?: boolean;
+  /**
+   * Milliseconds a tenant found usable (pending or active) is trusted before its status is read
+   * again in a unit's set-up (default 1000; 0 reads it in every unit). The check costs the server a
+   * function call per unit; a suspension made through this store applies at once, one made by
+   * another process within this time.
+   */
+  tenantStatusCacheMs?: number;
 }
+
+const DEFAULT_TENANT_STATUS_CACHE_MS = 1000;
+// Bounds the cache of a process serving very many tenants: past this it starts afresh.
+const TENANT_STATUS_CACHE_LIMIT = 10_000;
 
 /**
  * Role, tenant, actor and request context in one statement, all transaction-local (is_local = true),
@@ -37,18 +54,27 @@ export class Store {
   // Marks the async context of a running unit of work, to refuse opening another inside it.
   private readonly insideUnitOfWork = new AsyncLocalStorage<true>();
 
+  // When each tenant was last found usable by a unit's set-up (performance.now()).
+  private readonly usableTenants = new Map<string, number>();
+
   private constructor(
     readonly engine: Engine,
     readonly migrator: Migrator,
+    private readonly tenantStatusCacheMs: number,
   ) {}
 
   static async open(options: OpenStoreOptions = {}): Promise<Store> {
+    const cacheMs = options.tenantStatusCacheMs ?? DEFAULT_TENANT_STATUS_CACHE_MS;
+    if (!Number.isFinite(cacheMs) || cacheMs < 0)
+      throw new ConfigurationError(
+        `tenantStatusCacheMs must be a number of milliseconds >= 0, not ${cacheMs}`,
+      );
     const engine = await openEngine(options);
     try {
       const migrator = await Migrator.create(engine);
       if (options.migrate) await migrator.migrate();
       else await migrator.assertUpToDate();
-      return new Store(engine, migrator);
+      return new Store(engine, migrator, cacheMs);
     } catch (error) {
       await engine.close();
       throw error;
@@ -78,8 +104,10 @@ export class Store {
         { cause: error },
       );
     }
+    const checkedAt = this.usableTenants.get(parsed.tenantId);
+    const statusKnown = checkedAt !== undefined && performance.now() - checkedAt < this.tenantStatusCacheMs;
     const setup = {
-      text: SET_TENANT_CONTEXT,
+      text: statusKnown ? SET_CONTEXT : SET_TENANT_CONTEXT,
       params: [
         APP_ROLE,
         parsed.tenantId,
@@ -89,14 +117,21 @@ export class Store {
       ],
     };
     try {
-      return await this.transaction(
+      const result = await this.transaction(
         setup,
         (connection) => work(new TenantTx(connection, parsed.tenantId, parsed.actor)),
         options,
       );
+      if (!statusKnown && this.tenantStatusCacheMs > 0) this.rememberUsable(parsed.tenantId);
+      return result;
     } catch (error) {
       throw translateError(error);
     }
+  }
+
+  private rememberUsable(tenantId: string): void {
+    if (this.usableTenants.size >= TENANT_STATUS_CACHE_LIMIT) this.usableTenants.clear();
+    this.usableTenants.set(tenantId, performance.now());
   }
 
   /** Runs `work` in one transaction as agentflow_service, across tenants; audited as `service`. */
@@ -116,6 +151,9 @@ export class Store {
       return await this.transaction(setup, (connection) => work(new ServiceTx(connection, parsed.actor)));
     } catch (error) {
       throw translateError(error);
+    } finally {
+      // Service work may have suspended or deleted a tenant: the next unit of each reads its status.
+      this.usableTenants.clear();
     }
   }
 
