@@ -65,12 +65,16 @@ const queuePath = join(dirname(entry), 'queue.js');
  * version keeps its own, and a test fails so that the next upgrade is looked at.
  */
 export const usesCompactingQueue: boolean = (() => {
-  if (require.cache[entry]) return require.cache[queuePath]?.exports === compactingQueue;
+  // By mark, not identity: a second copy of this module (another copy of the library) installs none.
+  if (require.cache[entry])
+    return (require.cache[queuePath]?.exports as { compacting?: true })?.compacting === true;
   const source = readFileSync(queuePath);
   if (createHash('sha256').update(source).digest('hex') !== KNOWN_QUEUE_SHA256) return false;
   const replacement = new Module(queuePath);
   replacement.filename = queuePath;
-  replacement.exports = compactingQueue;
+  replacement.exports = Object.assign(<Item>(initial?: readonly Item[]) => compactingQueue(initial), {
+    compacting: true as const,
+  });
   replacement.loaded = true;
   require.cache[queuePath] = replacement;
   return true;

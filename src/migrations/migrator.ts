@@ -91,12 +91,18 @@ async function recordDownChecksums(connection: Connection, known: Migration[]): 
 
 /** Refuses, before any DDL, a connection that cannot create the schema (an application login role). */
 async function assertMayMigrate(connection: Connection): Promise<void> {
-  const [role] = await connection.query<{ name: string; may_create: boolean }>(
-    `SELECT current_user AS name, has_schema_privilege('public', 'CREATE') AS may_create`,
+  // Once there is a history, its owner is the schema owner; before, the right to create is what counts
+  // (on PostgreSQL 14 and older every role may create in public, so that alone is not enough later).
+  const [role] = await connection.query<{ name: string; may_migrate: boolean }>(
+    `SELECT current_user AS name,
+            CASE WHEN to_regclass('public.schema_migrations') IS NULL
+                 THEN has_schema_privilege('public', 'CREATE')
+                 ELSE pg_has_role((SELECT relowner FROM pg_class WHERE oid = to_regclass('public.schema_migrations')), 'USAGE')
+            END AS may_migrate`,
   );
-  if (!role?.may_create)
+  if (!role?.may_migrate)
     throw new MigrationError(
-      `the connecting role ${role?.name ?? '(unknown)'} may not create objects in schema public: run migrations as the schema owner`,
+      `the connecting role ${role?.name ?? '(unknown)'} does not own the schema: run migrations as the schema owner`,
     );
 }
 

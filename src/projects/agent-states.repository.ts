@@ -29,7 +29,15 @@ const selectState = compileStatement(columns, ['projectId'], (db, p) =>
     ),
 );
 const selectVersion = compileStatement({ version: agentStates.version }, ['projectId'], (db, p) =>
-  db.select({ version: agentStates.version }).from(agentStates).where(eq(agentStates.projectId, p.projectId)),
+  db
+    .select({ version: agentStates.version })
+    .from(agentStates)
+    .where(
+      and(
+        eq(agentStates.projectId, p.projectId),
+        belongsToLiveProject(db, agentStates.tenantId, agentStates.projectId),
+      ),
+    ),
 );
 const insertState = compileStatement(columns, ['tenantId', 'projectId', 'state'], (db, p) =>
   db

@@ -81,6 +81,26 @@ SELECT c.relname AS table, i.relname AS index, a.attname AS first_column
   LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = x.indkey[0]
  WHERE n.nspname = 'public'`;
 
+/**
+ * Functions of schema agentflow that every role may call. The set-up statement of a unit of work
+ * calls require_usable_tenant before the role switch; the other two read nothing.
+ */
+const CALLABLE_BY_EVERY_ROLE = new Set([
+  'agentflow.current_tenant_id()',
+  'agentflow.sha256_hex(text)',
+  'agentflow.require_usable_tenant(uuid)',
+]);
+
+// Who may run each function of the schema, and the search_path a SECURITY DEFINER one pins.
+const FUNCTIONS_SQL = `
+SELECT p.oid::regprocedure::text AS function, p.prosecdef AS security_definer,
+       has_function_privilege('public', p.oid, 'EXECUTE') AS public_execute,
+       (SELECT substring(c FROM length('search_path=') + 1) FROM unnest(p.proconfig) AS c
+         WHERE c LIKE 'search_path=%') AS search_path
+  FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+ WHERE n.nspname = 'agentflow'
+ ORDER BY 1`;
+
 const ROLES_SQL = `
 SELECT r.rolname AS role, r.rolsuper AS superuser, r.rolbypassrls AS bypassrls,
        -- Tables and functions: the owner of a function may drop it, and with it a trigger it runs.
@@ -237,6 +257,25 @@ export async function verifyDatabase(connection: Connection, status: MigrationSt
     }
   }
   checks.push({ name: 'application roles are unprivileged', problems: roleProblems });
+
+  const functions = await connection.query<{
+    function: string;
+    security_definer: boolean;
+    public_execute: boolean;
+    search_path: string | null;
+  }>(FUNCTIONS_SQL);
+  const functionProblems: string[] = [];
+  for (const fn of functions) {
+    // Any role owns a temporary table, so a trigger function PUBLIC may execute can be attached to one.
+    if (fn.public_execute && !CALLABLE_BY_EVERY_ROLE.has(fn.function))
+      functionProblems.push(`${fn.function} may be executed by every role (PUBLIC)`);
+    // A pinned path without pg_temp searches temporary tables first.
+    if (fn.security_definer && !/(^|,\s*)pg_temp$/.test(fn.search_path ?? ''))
+      functionProblems.push(
+        `${fn.function} is SECURITY DEFINER without a search_path that ends with pg_temp (${fn.search_path ?? 'none'})`,
+      );
+  }
+  checks.push({ name: 'functions of schema agentflow', problems: functionProblems });
 
   const appendOnlyProblems: string[] = [];
   const writeGrants = await connection.query<{ table: string; role: string; privilege: string }>(

@@ -20,6 +20,46 @@ describeEachEngine('the functions that keep usage counters', (h) => {
     expect(trigger?.n).toBe(1);
   });
 
+  it('cannot be attached to a table of the caller own: no forged usage or audit rows', async () => {
+    const f = await createTenant(h.store);
+    for (const fn of ['count_live_projects', 'audit_row', 'require_live_project']) {
+      const error = await caught(
+        h.store.withTenant(f.context, async (tx) => {
+          await tx.query('CREATE TEMP TABLE bait (tenant_id uuid, deleted_at timestamptz) ON COMMIT DROP');
+          await tx.query(
+            `CREATE TRIGGER bait AFTER DELETE ON bait FOR EACH ROW EXECUTE FUNCTION agentflow.${fn}()`,
+          );
+        }),
+      );
+      expect(error, fn).toBeInstanceOf(ForbiddenError);
+    }
+  });
+
+  it('ignore temporary tables that shadow the real ones (pg_temp is searched last)', async () => {
+    const f = await createTenant(h.store, { quotas: { tokens: 5 } });
+    const before = await h.asOwner((c) =>
+      c.query<{ n: number }>('SELECT count(*)::int AS n FROM audit_logs WHERE tenant_id = $1', [f.tenant.id]),
+    );
+    const used = await h.store.withTenant(f.context, async (tx) => {
+      await tx.query('CREATE TEMP TABLE audit_logs (LIKE public.audit_logs) ON COMMIT DROP');
+      await tx.query(
+        `CREATE TEMP TABLE tenants ON COMMIT DROP AS SELECT id, '{}'::jsonb AS usage, '{}'::jsonb AS quotas FROM public.tenants WHERE false`,
+      );
+      await tx.projects.create({ slug: 'audited', name: 'Audited' });
+      return tx.tenant.incrementUsage('tokens', 5);
+    });
+    expect(used).toBe(5);
+    const after = await h.asOwner((c) =>
+      c.query<{ n: number }>('SELECT count(*)::int AS n FROM audit_logs WHERE tenant_id = $1', [f.tenant.id]),
+    );
+    // The project insert and the usage update were audited in the real trail.
+    expect((after[0]?.n ?? 0) - (before[0]?.n ?? 0)).toBeGreaterThanOrEqual(2);
+    // The quota was read from the real tenants row: one more token is refused.
+    expect(
+      await caught(h.store.withTenant(f.context, (tx) => tx.tenant.incrementUsage('tokens'))),
+    ).toBeInstanceOf(ForbiddenError);
+  });
+
   it('still count projects and let the service role correct usage', async () => {
     const f = await createTenant(h.store, { quotas: { projects: 5 } });
     await h.store.withTenant(f.context, (tx) => tx.projects.create({ slug: 'one', name: 'One' }));

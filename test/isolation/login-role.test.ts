@@ -115,6 +115,24 @@ describeEachEngine(
       expect((await h.store.migrator.status()).current).toBe(h.store.migrator.latestVersion);
     });
 
+    it('refuses to apply pending migrations, naming the role, before the lock and any DDL', async () => {
+      const latest = h.store.migrator.latestVersion;
+      await h.store.migrator.rollback(latest - 1);
+      const statements: string[] = [];
+      try {
+        const error = await caught(
+          openStore({ url: urlFor(serving), migrate: true, onQuery: (text) => statements.push(text) }),
+        );
+        expect(error).toBeInstanceOf(MigrationError);
+        expect((error as Error).message).toContain(`${serving} does not own the schema`);
+        expect(
+          statements.filter((text) => /^\s*(create|alter|drop|grant|revoke)\b|pg_advisory/i.test(text)),
+        ).toEqual([]);
+      } finally {
+        await h.store.migrator.migrate();
+      }
+    });
+
     it('names the fix when the schema predates the grant that lets login roles read its version', async () => {
       await h.store.migrator.rollback(3);
       try {

@@ -71,7 +71,9 @@ const SECTIONS: Record<string, string> = {
   functions: `
     SELECT n.nspname || '.' || p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')'
            || ' owner=' || pg_get_userbyid(p.proowner)
-           || ' acl=' || ${aclItems('p.proacl')}
+           -- A NULL acl is the default (owner and PUBLIC may execute): compared as the privileges it grants,
+           -- since a down step that grants them back cannot restore the NULL itself.
+           || ' acl=' || ${aclItems("coalesce(p.proacl, acldefault('f', p.proowner))")}
            || ' definition=' || md5(pg_get_functiondef(p.oid)) AS line
       FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
      WHERE ${USER_SCHEMA} AND p.prokind IN ('f', 'p')`,

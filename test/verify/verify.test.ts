@@ -90,6 +90,16 @@ describeEachEngine('db verify', (h) => {
       'ALTER FUNCTION agentflow.count_live_projects() OWNER TO agentflow_service',
       /^agentflow_service owns .*agentflow\.count_live_projects\(\)/,
     ],
+    [
+      'a trigger function every role may execute (attachable to a temporary table)',
+      'GRANT EXECUTE ON FUNCTION agentflow.count_live_projects() TO PUBLIC',
+      /^agentflow\.count_live_projects\(\) may be executed by every role \(PUBLIC\)$/,
+    ],
+    [
+      'a SECURITY DEFINER function whose search_path does not end with pg_temp',
+      'ALTER FUNCTION agentflow.audit_row() SET search_path = pg_catalog, public',
+      /^agentflow\.audit_row\(\) is SECURITY DEFINER without a search_path that ends with pg_temp/,
+    ],
     ['the app role with BYPASSRLS', 'ALTER ROLE agentflow_app BYPASSRLS', /^agentflow_app has BYPASSRLS$/],
     [
       'the service role as superuser',
