@@ -41,6 +41,33 @@ const incrementSchema = z.strictObject({
   by: z.number().int().positive(),
 });
 
+/** Runs agentflow.add_usage, which decides what the calling role may change, and returns the new value. */
+async function addUsage(
+  tx: TenantTx | ServiceTx,
+  tenantId: string,
+  counter: string,
+  by: number,
+): Promise<number> {
+  const [row] = await tx
+    .query<{ value: string }>('SELECT agentflow.add_usage($1, $2, $3) AS value', [tenantId, counter, by])
+    .catch((error: unknown) => {
+      // add_usage raises no_data_found (P0002) when the tenant does not exist.
+      if (error instanceof DatabaseError && error.sqlState === 'P0002')
+        throw new NotFoundError('tenant', tenantId, { cause: error });
+      throw error;
+    });
+  return Number(row?.value);
+}
+
+// The service role may move any counter either way (freeing seats, correcting a count), never by 0.
+const adjustSchema = z.strictObject({
+  counter: counterSchema,
+  by: z
+    .number()
+    .int()
+    .refine((n) => n !== 0, 'must not be zero'),
+});
+
 const selectTenant = compileStatement(getTableColumns(tenants), ['id'], (db, p) =>
   db.select().from(tenants).where(eq(tenants.id, p.id)),
 );
@@ -78,19 +105,7 @@ export const tenantsRepository = {
    */
   async incrementUsage(tx: TenantTx, counter: string, by = 1): Promise<number> {
     const input = parseInput(incrementSchema, { counter, by }, 'usage increment');
-    const [row] = await tx
-      .query<{ value: string }>('SELECT agentflow.add_usage($1, $2, $3) AS value', [
-        tx.tenantId,
-        input.counter,
-        input.by,
-      ])
-      .catch((error: unknown) => {
-        // add_usage raises no_data_found (P0002) when the tenant of the context does not exist.
-        if (error instanceof DatabaseError && error.sqlState === 'P0002')
-          throw new NotFoundError('tenant', tx.tenantId, { cause: error });
-        throw error;
-      });
-    return Number(row?.value);
+    return addUsage(tx, tx.tenantId, input.counter, input.by);
   },
 };
 
@@ -172,6 +187,17 @@ export const tenantAdminRepository = {
       .returning();
     if (!row) throw new NotFoundError('tenant', tenantId);
     return row;
+  },
+
+  /**
+   * Adds `by` (positive or negative) to a usage counter of a tenant, `projects` included (to repair
+   * a count). Raising past a quota is a ForbiddenError, going below zero a ConflictError; either way
+   * nothing changes. Returns the new value.
+   */
+  async adjustUsage(tx: ServiceTx, id: string, counter: string, by: number): Promise<number> {
+    const tenantId = parseId(id, 'tenant');
+    const input = parseInput(adjustSchema, { counter, by }, 'usage adjustment');
+    return addUsage(tx, tenantId, input.counter, input.by);
   },
 
   /** Soft delete: the row stays for the audit trail, its slug becomes free for a new tenant. */

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   ConflictError,
@@ -43,16 +43,18 @@ async function tenantRow(h: EngineHarness, id: string): Promise<TenantRow> {
 
 describeEachEngine('tenants', (h) => {
   const svc = <T>(work: (tx: ServiceTx) => Promise<T>) => h.store.asService({ actor: 'tenants-test' }, work);
-  /** Raw add_usage() as the service role: the only caller that may lower a counter or touch `projects`. */
+  /** The service role: the only caller that may lower a counter or touch `projects`. */
   const adjustUsage = (tenantId: string, counter: string, amount: number) =>
-    svc(async (tx) => {
-      const [row] = await tx.query<{ value: string }>('SELECT agentflow.add_usage($1, $2, $3) AS value', [
-        tenantId,
-        counter,
-        amount,
-      ]);
-      return Number(row?.value);
-    });
+    svc((tx) => tx.tenants.adjustUsage(tenantId, counter, amount));
+
+  it('refuses a usage adjustment of 0, a malformed counter or an unknown tenant, with typed errors', async () => {
+    const f = await createTenant(h.store);
+    expect(await caught(adjustUsage(f.tenant.id, 'tokens', 0))).toBeInstanceOf(ValidationError);
+    expect(await caught(adjustUsage(f.tenant.id, 'Not A Counter', 1))).toBeInstanceOf(ValidationError);
+    expect(await caught(adjustUsage(f.tenant.id, 'tokens', 1.5))).toBeInstanceOf(ValidationError);
+    expect(await caught(adjustUsage(randomUUID(), 'tokens', 1))).toBeInstanceOf(NotFoundError);
+    expect((await tenantRow(h, f.tenant.id)).usage).toEqual({});
+  });
 
   /** A tenant brought to `status` along the lifecycle. */
   async function tenantIn(status: TenantStatus): Promise<Tenant> {
