@@ -1,5 +1,6 @@
-import { and, asc, eq, getTableColumns, like, sql } from 'drizzle-orm';
+import { and, asc, eq, getTableColumns, like, type Placeholder, sql } from 'drizzle-orm';
 import { z } from 'zod';
+import type { Database } from '../engine/engine.ts';
 import { NotFoundError } from '../errors/index.ts';
 import { compileStatement } from '../shared/compiled-statement.ts';
 import { parseId, parseInput, uuidSchema } from '../shared/validation.ts';
@@ -47,28 +48,23 @@ const upsertFile = compileStatement(columns, ['tenantId', 'projectId', 'path', '
     })
     .returning(),
 );
+/** The file at `path` of a live project. */
+const fileOfLiveProject = (db: Database, projectId: Placeholder, path: Placeholder) =>
+  and(
+    eq(projectFiles.projectId, projectId),
+    eq(projectFiles.path, path),
+    belongsToLiveProject(db, projectFiles.tenantId, projectFiles.projectId),
+  );
 const selectFile = compileStatement(columns, ['projectId', 'path'], (db, p) =>
   db
     .select()
     .from(projectFiles)
-    .where(
-      and(
-        eq(projectFiles.projectId, p.projectId),
-        eq(projectFiles.path, p.path),
-        belongsToLiveProject(db, projectFiles.tenantId, projectFiles.projectId),
-      ),
-    ),
+    .where(fileOfLiveProject(db, p.projectId, p.path)),
 );
 const deleteFile = compileStatement({ id: projectFiles.id }, ['projectId', 'path'], (db, p) =>
   db
     .delete(projectFiles)
-    .where(
-      and(
-        eq(projectFiles.projectId, p.projectId),
-        eq(projectFiles.path, p.path),
-        belongsToLiveProject(db, projectFiles.tenantId, projectFiles.projectId),
-      ),
-    )
+    .where(fileOfLiveProject(db, p.projectId, p.path))
     .returning({ id: projectFiles.id }),
 );
 
