@@ -6,6 +6,8 @@ import type postgresModule from 'postgres';
 
 export interface DriverQueue<Item> {
   readonly length: number;
+  /** Array slots held, consumed ones included: what the original let grow without bound. */
+  readonly slots: number;
   push(item: Item): Item;
   shift(): Item | undefined;
   remove(item: Item): Item | null;
@@ -24,6 +26,9 @@ export function compactingQueue<Item>(initial: readonly Item[] = []): DriverQueu
   return {
     get length() {
       return items.length - head;
+    },
+    get slots() {
+      return items.length;
     },
     push(item) {
       items.push(item);
@@ -52,6 +57,8 @@ export function compactingQueue<Item>(initial: readonly Item[] = []): DriverQueu
   };
 }
 
+compactingQueue.compacting = true as const;
+
 /** sha256 of the postgres.js queue module this replacement was checked against (3.4.9). */
 const KNOWN_QUEUE_SHA256 = '7d20fa53a3930be070609d7912ecd14c347df3526805bca2f6cb7eb35d2e62cf';
 
@@ -67,14 +74,12 @@ const queuePath = join(dirname(entry), 'queue.js');
 export const usesCompactingQueue: boolean = (() => {
   // By mark, not identity: a second copy of this module (another copy of the library) installs none.
   if (require.cache[entry])
-    return (require.cache[queuePath]?.exports as { compacting?: true })?.compacting === true;
+    return (require.cache[queuePath]?.exports as typeof compactingQueue)?.compacting === true;
   const source = readFileSync(queuePath);
   if (createHash('sha256').update(source).digest('hex') !== KNOWN_QUEUE_SHA256) return false;
   const replacement = new Module(queuePath);
   replacement.filename = queuePath;
-  replacement.exports = Object.assign(<Item>(initial?: readonly Item[]) => compactingQueue(initial), {
-    compacting: true as const,
-  });
+  replacement.exports = compactingQueue;
   replacement.loaded = true;
   require.cache[queuePath] = replacement;
   return true;

@@ -64,8 +64,8 @@ describeEachEngine('the functions that keep usage counters', (h) => {
     const f = await createTenant(h.store, { quotas: { projects: 5 } });
     await h.store.withTenant(f.context, (tx) => tx.projects.create({ slug: 'one', name: 'One' }));
     const usage = await h.store.asService({ actor: 'test' }, async (svc) => {
-      await svc.query('SELECT agentflow.add_usage($1, $2, $3)', [f.tenant.id, 'tokens', 10]);
-      await svc.query('SELECT agentflow.add_usage($1, $2, $3)', [f.tenant.id, 'tokens', -4]);
+      await svc.tenants.adjustUsage(f.tenant.id, 'tokens', 10);
+      await svc.tenants.adjustUsage(f.tenant.id, 'tokens', -4);
       return (await svc.tenants.get(f.tenant.id)).usage;
     });
     expect(usage).toEqual({ projects: 1, tokens: 6 });
