@@ -1,6 +1,6 @@
 // The public API of AgentFlow DB. Kept by hand: what is not exported here is internal.
 
-export type { AuditLog } from './audit/audit-logs.schema.ts';
+export { type AuditLog, NO_TENANT_ID } from './audit/audit-logs.schema.ts';
 export * as coordination from './coordination/index.ts';
 export { parseDatabaseUrl, redactUrl } from './engine/database-url.ts';
 export type { Connection, Database, Engine, EngineKind, TransactionOptions } from './engine/engine.ts';

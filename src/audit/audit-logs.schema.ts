@@ -1,14 +1,23 @@
-import { bigint, index, jsonb, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { bigint, index, jsonb, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 
 export const AUDIT_ACTOR_TYPES = ['user', 'agent', 'service', 'system'] as const;
 export type AuditActorType = (typeof AUDIT_ACTOR_TYPES)[number];
 
-/** Written only by the database's audit trigger; append-only for every application role. */
+/**
+ * The tenant_id of audit rows that belong to no tenant (changes of users, a global table; service
+ * work without a tenant). No tenant may have this id (a CHECK on tenants), so no tenant sees them.
+ */
+export const NO_TENANT_ID = '00000000-0000-0000-0000-000000000000';
+
+/**
+ * Written only by the database's audit trigger; append-only for every application role. Keyed
+ * (tenant_id, occurred_at, id) so that it can be partitioned by time and distributed by tenant.
+ */
 export const auditLogs = pgTable(
   'audit_logs',
   {
-    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
-    tenantId: uuid('tenant_id'),
+    id: bigint('id', { mode: 'number' }).notNull().generatedAlwaysAsIdentity(),
+    tenantId: uuid('tenant_id').notNull(),
     actorType: text('actor_type', { enum: AUDIT_ACTOR_TYPES }).notNull(),
     actorId: text('actor_id'),
     dbRole: text('db_role').notNull(),
@@ -21,7 +30,7 @@ export const auditLogs = pgTable(
     occurredAt: timestamp('occurred_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (table) => [
-    index('audit_logs_tenant_time_idx').on(table.tenantId, table.occurredAt.desc()),
+    primaryKey({ columns: [table.tenantId, table.occurredAt, table.id] }),
     index('audit_logs_tenant_row_idx').on(table.tenantId, table.tableName, table.rowId),
   ],
 );

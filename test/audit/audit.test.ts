@@ -1,13 +1,23 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
+import type { AuditCursor } from '../../src/audit/audit-logs.repository.ts';
 import type { Connection } from '../../src/engine/engine.ts';
-import { type Actor, DatabaseError, ForbiddenError, type ServiceTx, type TenantTx } from '../../src/index.ts';
+import {
+  type Actor,
+  type AuditLog,
+  DatabaseError,
+  ForbiddenError,
+  NO_TENANT_ID,
+  type ServiceTx,
+  type TenantTx,
+  ValidationError,
+} from '../../src/index.ts';
 import { describeEachEngine, type EngineHarness } from '../harness/engines.ts';
-import { caught, createTenant, type TenantFixture } from '../harness/fixtures.ts';
+import { caught, createTenant, ownerCount, type TenantFixture } from '../harness/fixtures.ts';
 
 interface AuditRow {
   id: string;
-  tenant_id: string | null;
+  tenant_id: string;
   actor_type: string;
   actor_id: string | null;
   db_role: string;
@@ -288,6 +298,161 @@ describeEachEngine('audit trail', (h) => {
       c.query<{ n: number }>(`SELECT count(*)::int AS n FROM projects WHERE slug = 'rolled-back'`),
     );
     expect(row?.n).toBe(0);
+  });
+
+  describe('keys shaped for time partitioning and distribution by tenant', () => {
+    it('keys audit_logs (tenant_id, occurred_at, id), tenant_id NOT NULL, with no index the key serves', async () => {
+      const [catalog] = await h.asOwner((c) =>
+        c.query<{ primary_key: string; tenant_not_null: boolean; indexes: string[] }>(
+          `SELECT (SELECT pg_get_constraintdef(oid) FROM pg_constraint
+                    WHERE conrelid = 'audit_logs'::regclass AND contype = 'p') AS primary_key,
+                  (SELECT attnotnull FROM pg_attribute
+                    WHERE attrelid = 'audit_logs'::regclass AND attname = 'tenant_id') AS tenant_not_null,
+                  ARRAY(SELECT indexrelid::regclass::text FROM pg_index
+                         WHERE indrelid = 'audit_logs'::regclass ORDER BY 1) AS indexes`,
+        ),
+      );
+      expect(catalog).toEqual({
+        primary_key: 'PRIMARY KEY (tenant_id, occurred_at, id)',
+        tenant_not_null: true,
+        indexes: ['audit_logs_pkey', 'audit_logs_tenant_row_idx'],
+      });
+    });
+
+    it('gives audit rows of no tenant (users, a global table) the sentinel, which no tenant sees', async () => {
+      const email = `global-${randomBytes(4).toString('hex')}@example.test`;
+      const { result: user, rows } = await auditOf(
+        h,
+        () => svc((tx) => tx.users.create({ email, name: 'Global' })),
+        (created) => [`users/insert/${created.id}`],
+      );
+      expect(rows.get(`users/insert/${user.id}`)).toMatchObject({
+        tenant_id: NO_TENANT_ID,
+        actor_type: 'service',
+        new_values: { email },
+      });
+      expect(await ownerCount(h, 'audit_logs WHERE tenant_id IS NULL')).toBe(0);
+      const other = await createTenant(h.store);
+      for (const context of [f.context, other.context]) {
+        await h.store.withTenant(context, async (tx) => {
+          expect(await tx.auditLogs.list({ tableName: 'users', limit: 1000 })).toEqual([]);
+          const [raw] = await tx.query<{ n: number }>(
+            'SELECT count(*)::int AS n FROM audit_logs WHERE tenant_id = $1',
+            [NO_TENANT_ID],
+          );
+          expect(raw?.n).toBe(0);
+        });
+      }
+      const [unscoped] = await h.asAppWithoutTenant((c) =>
+        c.query<{ n: number }>('SELECT count(*)::int AS n FROM audit_logs'),
+      );
+      expect(unscoped?.n).toBe(0);
+      // The service role reads the whole trail, these rows included.
+      const [service] = await svc((tx) =>
+        tx.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM audit_logs WHERE tenant_id = $1 AND table_name = 'users' AND row_id = $2`,
+          [NO_TENANT_ID, user.id],
+        ),
+      );
+      expect(service?.n).toBe(1);
+    });
+
+    it('lets no tenant own the sentinel id, nor work as it', async () => {
+      const error = await caught(
+        svc((tx) =>
+          tx.query(`INSERT INTO tenants (id, slug, name) VALUES ($1, 'nobody', 'Nobody')`, [NO_TENANT_ID]),
+        ),
+      );
+      expect(error).toBeInstanceOf(ValidationError);
+      expect(((error as ValidationError).cause as DatabaseError).constraint).toBe('tenants_id_not_sentinel');
+      expect(await ownerCount(h, 'tenants WHERE id = $1', [NO_TENANT_ID])).toBe(0);
+      expect(
+        await caught(
+          h.store.withTenant({ tenantId: NO_TENANT_ID, actor: f.actor }, (tx) => tx.auditLogs.list()),
+        ),
+      ).toBeInstanceOf(ForbiddenError);
+    });
+  });
+
+  describe('paging the trail with a keyset cursor', () => {
+    let g: TenantFixture;
+    const asG = <T>(work: (tx: TenantTx) => Promise<T>) => h.store.withTenant(g.context, work);
+
+    /** Every page of `limit` rows, each asked for with the last row of the one before. */
+    async function allPages(limit: number, tableName?: string): Promise<AuditLog[][]> {
+      const pages: AuditLog[][] = [];
+      let before: AuditCursor | undefined;
+      for (;;) {
+        const page = await asG((tx) => tx.auditLogs.list({ tableName, limit, before }));
+        if (page.length === 0) return pages;
+        expect(page.length).toBeLessThanOrEqual(limit);
+        pages.push(page);
+        const last = page[page.length - 1]!;
+        before = { occurredAt: last.occurredAt, id: last.id };
+      }
+    }
+
+    beforeAll(async () => {
+      g = await createTenant(h.store);
+      // One transaction, one now(): eight rows (four projects and four usage updates) share one occurred_at.
+      const ids = await asG(async (tx) => {
+        const created: string[] = [];
+        for (const n of [1, 2, 3, 4])
+          created.push((await tx.projects.create({ slug: `p${n}`, name: `P${n}` })).id);
+        return created;
+      });
+      for (const id of ids) await asG((tx) => tx.projects.update(id, { name: `Renamed ${id}` }));
+    });
+
+    it('returns every row exactly once, newest first, across pages that split rows of one occurred_at', async () => {
+      const expected = await h.asOwner((c) =>
+        c.query<{ id: string }>(
+          'SELECT id FROM audit_logs WHERE tenant_id = $1 ORDER BY occurred_at DESC, id DESC',
+          [g.tenant.id],
+        ),
+      );
+      const all = await asG((tx) => tx.auditLogs.list({ limit: 1000 }));
+      expect(all.map((row) => row.id)).toEqual(expected.map((row) => Number(row.id)));
+      const perTime = new Map<number, number>();
+      for (const row of all)
+        perTime.set(row.occurredAt.getTime(), (perTime.get(row.occurredAt.getTime()) ?? 0) + 1);
+      expect(Math.max(...perTime.values())).toBeGreaterThanOrEqual(8);
+      for (const limit of [1, 3, 5]) {
+        const pages = await allPages(limit);
+        expect(
+          pages.flat().map((row) => row.id),
+          `limit ${limit}`,
+        ).toEqual(all.map((row) => row.id));
+      }
+      const projects = all.filter((row) => row.tableName === 'projects');
+      expect((await allPages(3, 'projects')).flat()).toEqual(projects);
+    });
+
+    it('pages on from a cursor naming no row, from the time as given', async () => {
+      const all = await asG((tx) => tx.auditLogs.list({ limit: 1000 }));
+      const from = (before: AuditCursor) => asG((tx) => tx.auditLogs.list({ limit: 1000, before }));
+      expect(await from({ occurredAt: new Date(Date.now() + 60_000), id: Number.MAX_SAFE_INTEGER })).toEqual(
+        all,
+      );
+      expect(await from({ occurredAt: new Date(0), id: 1 })).toEqual([]);
+    });
+
+    it('refuses a malformed cursor with a ValidationError', async () => {
+      const at = new Date();
+      for (const bad of [
+        { before: { occurredAt: at.toISOString(), id: 1 } },
+        { before: { occurredAt: new Date(Number.NaN), id: 1 } },
+        { before: { occurredAt: at, id: 0 } },
+        { before: { occurredAt: at, id: 1.5 } },
+        { before: { occurredAt: at, id: '1' } },
+        { before: { occurredAt: at } },
+        { before: { occurredAt: at, id: 1, tenantId: g.tenant.id } },
+        { beforeId: 1 },
+      ]) {
+        const error = await caught(asG((tx) => tx.auditLogs.list(bad as never)));
+        expect(error, JSON.stringify(bad)).toBeInstanceOf(ValidationError);
+      }
+    });
   });
 
   describe('append-only', () => {

@@ -44,7 +44,7 @@ const alteredMemberships = pgTable(
   (t) => [
     primaryKey({ columns: [t.id, t.tenantId] }),
     unique('memberships_user_key').on(t.userId, t.tenantId),
-    index('memberships_role_idx').on(t.role),
+    index('memberships_role_idx').on(t.role.desc()),
   ],
 );
 const ghosts = pgTable('ghosts', { id: integer('id').primaryKey() });
@@ -64,15 +64,17 @@ describeEachEngine('the Drizzle schema never drifts from the migrations', (h) =>
     expect(database['public.projects']?.primaryKey).toBe('(tenant_id, id)');
     expect(database['public.project_files']?.columns.content_hash).toBe('text NOT NULL GENERATED STORED');
     expect(database['public.audit_logs']?.columns.id).toBe('bigint NOT NULL IDENTITY ALWAYS');
+    expect(database['public.audit_logs']?.columns.tenant_id).toBe('uuid NOT NULL');
+    expect(database['public.audit_logs']?.primaryKey).toBe('(tenant_id, occurred_at, id)');
     expect(database['public.users']?.uniques).toContain(
       'index users_github_id_live_key (github_id) where github_id is not null and deleted_at is null',
     );
     expect(database['public.project_files']?.foreignKeys).toEqual([
       '(tenant_id, project_id) → public.projects (tenant_id, id) on delete cascade',
     ]);
-    expect(database['public.audit_logs']?.indexes).toContain(
-      'audit_logs_tenant_time_idx using btree (tenant_id, occurred_at DESC)',
-    );
+    expect(database['public.audit_logs']?.indexes).toEqual([
+      'audit_logs_tenant_row_idx using btree (tenant_id, table_name, row_id)',
+    ]);
     expect(Object.keys(database)).not.toContain('public.schema_migrations');
   });
 
@@ -90,7 +92,7 @@ describeEachEngine('the Drizzle schema never drifts from the migrations', (h) =>
         ALTER TABLE users ALTER COLUMN github_id TYPE integer;
         ALTER TABLE agent_states ALTER COLUMN version DROP DEFAULT;
         DROP INDEX audit_logs_tenant_row_idx;
-        CREATE INDEX audit_logs_action_idx ON audit_logs (action);
+        CREATE INDEX audit_logs_action_idx ON audit_logs (action DESC);
         ALTER TABLE agent_states DROP CONSTRAINT agent_states_project_fk;
         ALTER TABLE agent_states ADD CONSTRAINT agent_states_project_fk FOREIGN KEY (tenant_id, project_id)
           REFERENCES projects (tenant_id, id) ON DELETE RESTRICT;
@@ -108,7 +110,7 @@ describeEachEngine('the Drizzle schema never drifts from the migrations', (h) =>
         'public.agent_states: foreign key only in the Drizzle schema: (tenant_id, project_id) → public.projects (tenant_id, id) on delete cascade',
         'public.agent_states: foreign key only in the database: (tenant_id, project_id) → public.projects (tenant_id, id) on delete restrict',
         'public.audit_logs: index only in the Drizzle schema: audit_logs_tenant_row_idx using btree (tenant_id, table_name, row_id)',
-        'public.audit_logs: index only in the database: audit_logs_action_idx using btree (action)',
+        'public.audit_logs: index only in the database: audit_logs_action_idx using btree (action DESC)',
         'public.projects.extra: column only in the database: text NULL',
         'public.projects: unique only in the Drizzle schema: index projects_slug_live_key (tenant_id, slug) where deleted_at is null',
         "public.projects: unique only in the database: index projects_slug_live_key (tenant_id, slug) where status <> 'deleted'",
@@ -141,7 +143,7 @@ describeEachEngine('the Drizzle schema never drifts from the migrations', (h) =>
         'public.memberships: foreign key only in the database: (tenant_id) → public.tenants (id) on delete cascade',
         'public.memberships: unique only in the Drizzle schema: constraint memberships_user_key (user_id, tenant_id)',
         'public.memberships: unique only in the database: constraint memberships_user_key (tenant_id, user_id)',
-        'public.memberships: index only in the Drizzle schema: memberships_role_idx using btree (role)',
+        'public.memberships: index only in the Drizzle schema: memberships_role_idx using btree (role DESC)',
       ].sort(),
     );
     expect(formatSchemaDiff(differences)).toMatch(

@@ -10,6 +10,7 @@ import {
   type TenantStatus,
   ValidationError,
 } from '../../src/index.ts';
+import { JSON_DOCUMENT_MAX_BYTES } from '../../src/shared/validation.ts';
 import { describeEachEngine, type EngineHarness } from '../harness/engines.ts';
 import { caught, createTenant, ownerCount, type TenantFixture, uniqueSlug } from '../harness/fixtures.ts';
 
@@ -283,6 +284,40 @@ describeEachEngine('tenants', (h) => {
       expect((await h.store.withTenant(f.context, (tx) => tx.tenant.current())).settings).toEqual(
         merged.settings,
       );
+    });
+
+    it('keeps the merged settings within 1 MiB as stored: a patch under the cap that would pass it changes nothing', async () => {
+      const g = await createTenant(h.store);
+      const update = (patch: Record<string, unknown>) =>
+        h.store.withTenant(g.context, (tx) => tx.tenant.updateSettings(patch));
+      const stored = async () => {
+        const [row] = await h.asOwner((c) =>
+          c.query<{ bytes: number; settings: Record<string, string> }>(
+            'SELECT octet_length(settings::text)::int AS bytes, settings FROM tenants WHERE id = $1',
+            [g.tenant.id],
+          ),
+        );
+        return row!;
+      };
+      await update({ a: 'x'.repeat(JSON_DOCUMENT_MAX_BYTES / 2) });
+      // Up to the bound exactly: a key `b` adds `, "b": ""` (9 bytes) around its string.
+      const room = JSON_DOCUMENT_MAX_BYTES - (await stored()).bytes - 9;
+      await update({ b: 'y'.repeat(room) });
+      const full = await stored();
+      expect(full.bytes).toBe(JSON_DOCUMENT_MAX_BYTES);
+      const audited = await ownerCount(h, 'audit_logs WHERE tenant_id = $1', [g.tenant.id]);
+      for (const patch of [{ b: 'y'.repeat(room + 1) }, { c: true }]) {
+        const error = await caught(update(patch));
+        expect(error).toBeInstanceOf(ValidationError);
+        expect((error as ValidationError).issues).toEqual([
+          { path: '(input)', message: expect.stringContaining(`${JSON_DOCUMENT_MAX_BYTES} bytes (1 MiB)`) },
+        ]);
+        expect(((error as ValidationError).cause as DatabaseError).constraint).toBe('tenants_settings_size');
+      }
+      expect(await stored()).toEqual(full);
+      expect(await ownerCount(h, 'audit_logs WHERE tenant_id = $1', [g.tenant.id])).toBe(audited);
+      // Replacing a key with something smaller still works.
+      expect((await update({ b: 'small' })).settings.b).toBe('small');
     });
 
     it('returns the new value of each increment', async () => {

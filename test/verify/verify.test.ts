@@ -81,6 +81,11 @@ describeEachEngine('db verify', (h) => {
       /^projects: index projects_by_name starts with name/,
     ],
     [
+      'an index of audit_logs not led by tenant_id (tenant_id is NOT NULL there since migration 9)',
+      'CREATE INDEX audit_logs_by_time ON audit_logs (occurred_at)',
+      /^audit_logs: index audit_logs_by_time starts with occurred_at, not tenant_id$/,
+    ],
+    [
       'the app role owning a table',
       'CREATE TABLE owned (id int); ALTER TABLE owned OWNER TO agentflow_app',
       /^agentflow_app owns .*owned/,
