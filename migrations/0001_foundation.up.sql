@@ -3,6 +3,10 @@
 -- Roles are cluster-wide and shared by every database of the cluster, so they are created once
 -- and never dropped by a down step. Concurrent first migrations of two databases may race here.
 DO $$
+DECLARE
+  -- Switching role needs membership up to PostgreSQL 15, the SET option from 16 on: a non-superuser
+  -- that creates a role (CREATEROLE) is then a member without it until it grants the role to itself.
+  may_switch text := CASE WHEN current_setting('server_version_num')::int >= 160000 THEN 'SET' ELSE 'MEMBER' END;
 BEGIN
   BEGIN
     CREATE ROLE agentflow_app NOLOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE NOINHERIT;
@@ -12,11 +16,11 @@ BEGIN
     CREATE ROLE agentflow_service NOLOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE NOINHERIT;
   EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
   END;
-  -- The unit of work switches into these roles, so the connecting (owner) role must be a member.
-  IF NOT pg_has_role(current_user, 'agentflow_app', 'MEMBER') THEN
+  -- The unit of work switches into these roles, so the connecting (owner) role must be able to.
+  IF NOT pg_has_role(current_user, 'agentflow_app', may_switch) THEN
     EXECUTE format('GRANT agentflow_app TO %I', current_user);
   END IF;
-  IF NOT pg_has_role(current_user, 'agentflow_service', 'MEMBER') THEN
+  IF NOT pg_has_role(current_user, 'agentflow_service', may_switch) THEN
     EXECUTE format('GRANT agentflow_service TO %I', current_user);
   END IF;
 END $$;

@@ -54,7 +54,10 @@ BEGIN
   UPDATE tenants SET usage = jsonb_set(usage, ARRAY[counter], to_jsonb(used + amount)) WHERE id = target;
   RETURN used + amount;
 END $$;
+-- Unless run by a superuser, a new owner needs CREATE on the schema: granted for this statement only.
+GRANT CREATE ON SCHEMA agentflow TO agentflow_service;
 ALTER FUNCTION agentflow.apply_usage(uuid, text, bigint, boolean) OWNER TO agentflow_service;
+REVOKE CREATE ON SCHEMA agentflow FROM agentflow_service;
 REVOKE ALL ON FUNCTION agentflow.apply_usage(uuid, text, bigint, boolean) FROM PUBLIC;
 
 -- The entry point for the application: a tenant only ever counts against itself.
@@ -69,7 +72,10 @@ BEGIN
   END IF;
   RETURN agentflow.apply_usage(target, counter, amount);
 END $$;
+-- Unless run by a superuser, a new owner needs CREATE on the schema: granted for this statement only.
+GRANT CREATE ON SCHEMA agentflow TO agentflow_service;
 ALTER FUNCTION agentflow.add_usage(uuid, text, bigint) OWNER TO agentflow_service;
+REVOKE CREATE ON SCHEMA agentflow FROM agentflow_service;
 REVOKE ALL ON FUNCTION agentflow.add_usage(uuid, text, bigint) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION agentflow.add_usage(uuid, text, bigint) TO agentflow_app, agentflow_service;
 

@@ -40,7 +40,10 @@ BEGIN
   END IF;
   RETURN NULL;
 END $$;
+-- Unless run by a superuser, a new owner needs CREATE on the schema: granted for this statement only.
+GRANT CREATE ON SCHEMA agentflow TO agentflow_service;
 ALTER FUNCTION agentflow.count_live_projects() OWNER TO agentflow_service;
+REVOKE CREATE ON SCHEMA agentflow FROM agentflow_service;
 CREATE TRIGGER projects_count_usage AFTER INSERT OR DELETE OR UPDATE OF deleted_at ON projects
   FOR EACH ROW EXECUTE FUNCTION agentflow.count_live_projects();
 SELECT agentflow.isolate_by_tenant('projects');

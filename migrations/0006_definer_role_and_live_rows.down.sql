@@ -10,6 +10,8 @@ REVOKE USAGE ON SCHEMA agentflow FROM PUBLIC;
 
 REVOKE EXECUTE ON FUNCTION agentflow.add_usage(uuid, text, bigint) FROM agentflow_service;
 -- agentflow_definer is cluster-wide and may serve other databases: it is left in place.
+-- Unless run by a superuser, a new owner needs CREATE on the schema: granted for this statement only.
+GRANT CREATE ON SCHEMA agentflow TO agentflow_service;
 DO $$
 DECLARE
   fn regprocedure;
@@ -21,3 +23,4 @@ BEGIN
     EXECUTE format('ALTER FUNCTION %s OWNER TO agentflow_service', fn);
   END LOOP;
 END $$;
+REVOKE CREATE ON SCHEMA agentflow FROM agentflow_service;

@@ -12,12 +12,16 @@ BEGIN
   IF NOT pg_has_role('agentflow_definer', 'agentflow_service', 'MEMBER') THEN
     GRANT agentflow_service TO agentflow_definer;
   END IF;
-  -- Giving a function to a role requires membership of it (a superuser has it anyway).
-  IF NOT pg_has_role(current_user, 'agentflow_definer', 'MEMBER') THEN
+  -- Giving a function to a role requires being able to switch to it (a superuser can anyway):
+  -- membership up to PostgreSQL 15, the SET option from 16 on (see 0001_foundation).
+  IF NOT pg_has_role(current_user, 'agentflow_definer',
+                     CASE WHEN current_setting('server_version_num')::int >= 160000 THEN 'SET' ELSE 'MEMBER' END) THEN
     EXECUTE format('GRANT agentflow_definer TO %I', current_user);
   END IF;
 END $$;
 
+-- Unless run by a superuser, a new owner needs CREATE on the schema: granted for this statement only.
+GRANT CREATE ON SCHEMA agentflow TO agentflow_definer;
 DO $$
 DECLARE
   fn regprocedure;
@@ -29,6 +33,7 @@ BEGIN
     EXECUTE format('ALTER FUNCTION %s OWNER TO agentflow_definer', fn);
   END LOOP;
 END $$;
+REVOKE CREATE ON SCHEMA agentflow FROM agentflow_definer;
 -- The service role's EXECUTE on add_usage was its right as owner, which passed to the new owner.
 GRANT EXECUTE ON FUNCTION agentflow.add_usage(uuid, text, bigint) TO agentflow_service;
 
@@ -50,7 +55,10 @@ BEGIN
       USING ERRCODE = 'AF003';
   END IF;
 END $$;
+-- Unless run by a superuser, a new owner needs CREATE on the schema: granted for this statement only.
+GRANT CREATE ON SCHEMA agentflow TO agentflow_definer;
 ALTER FUNCTION agentflow.require_usable_tenant(uuid) OWNER TO agentflow_definer;
+REVOKE CREATE ON SCHEMA agentflow FROM agentflow_definer;
 -- A NOINHERIT login role runs the set-up before it switches role, so it must reach the function.
 -- What else the schema holds is trigger functions (not callable directly), DDL helpers that act
 -- with the caller's own privileges, pure helpers, and add_usage/apply_usage, closed to PUBLIC.

@@ -1,6 +1,6 @@
 import type { Connection, Engine } from '../engine/engine.ts';
 import { DatabaseError, MigrationError, SchemaVersionError } from '../errors/index.ts';
-import { checksumOf, loadMigrations, type Migration } from './migration-files.ts';
+import { checksumOf, loadMigrations, type Migration, matchesChecksum } from './migration-files.ts';
 
 export interface AppliedMigration {
   version: number;
@@ -116,14 +116,14 @@ function statusOf(applied: AppliedMigration[], known: Migration[]): MigrationSta
     pending: known.filter((migration) => !appliedVersions.has(migration.version)),
     modified: applied.filter((migration) => {
       const file = knownByVersion.get(migration.version);
-      return file !== undefined && file.checksum !== migration.checksum;
+      return file !== undefined && !matchesChecksum(file, 'up', migration.checksum);
     }),
     modifiedDown: applied.filter((migration) => {
       const file = knownByVersion.get(migration.version);
       return (
         file !== undefined &&
         migration.downChecksum !== null &&
-        checksumOf(file.down) !== migration.downChecksum
+        !matchesChecksum(file, 'down', migration.downChecksum)
       );
     }),
   };
