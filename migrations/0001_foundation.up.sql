@@ -17,12 +17,20 @@ BEGIN
   EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
   END;
   -- The unit of work switches into these roles, so the connecting (owner) role must be able to.
-  IF NOT pg_has_role(current_user, 'agentflow_app', may_switch) THEN
-    EXECUTE format('GRANT agentflow_app TO %I', current_user);
-  END IF;
-  IF NOT pg_has_role(current_user, 'agentflow_service', may_switch) THEN
-    EXECUTE format('GRANT agentflow_service TO %I', current_user);
-  END IF;
+  BEGIN
+    IF NOT pg_has_role(current_user, 'agentflow_app', may_switch) THEN
+      EXECUTE format('GRANT agentflow_app TO %I', current_user);
+    END IF;
+    IF NOT pg_has_role(current_user, 'agentflow_service', may_switch) THEN
+      EXECUTE format('GRANT agentflow_service TO %I', current_user);
+    END IF;
+  -- From PostgreSQL 16 on, CREATEROLE grants only roles its holder created (or holds with ADMIN
+  -- OPTION): the bare "permission denied to grant role" would not say what to do.
+  EXCEPTION WHEN insufficient_privilege THEN
+    RAISE EXCEPTION 'role % may not grant itself the agentflow roles, which another role created: have that role (or a superuser) run GRANT agentflow_app, agentflow_service, agentflow_definer TO %, then migrate again',
+      current_user, quote_ident(current_user)
+      USING ERRCODE = 'insufficient_privilege';
+  END;
 END $$;
 
 CREATE SCHEMA agentflow;

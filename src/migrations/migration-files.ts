@@ -24,7 +24,17 @@ export const SUPERSEDED_CHECKSUMS: ReadonlyMap<number, { up?: readonly string[];
     // them, which from PostgreSQL 16 on means the SET option rather than membership. The objects
     // are the same; only a cluster-wide role grant differs, in the one case (a non-superuser that
     // created the roles, PostgreSQL 16+) where the old text left the next migration failing.
-    [1, { up: ['951235766c1e53b464c5cdcc716190513c1ab78f4a771a59d95d777d1c08c93f'] }],
+    // Later, the owner that may not grant itself the roles gets a message saying what to do instead
+    // of PostgreSQL's bare refusal; a database past migration 1 had them already.
+    [
+      1,
+      {
+        up: [
+          '951235766c1e53b464c5cdcc716190513c1ab78f4a771a59d95d777d1c08c93f',
+          '306aa3bc9db4b33116484595148b961d4d782191139aed5e574cdbaaee5b31e1',
+        ],
+      },
+    ],
     // 2, 3 and 6 (up and down): CREATE on schema agentflow is granted to a function's new owner
     // around each ALTER … OWNER and revoked right after, which a non-superuser owner needs; the
     // schema's privileges end as they were.

@@ -73,7 +73,9 @@ describeEachEngine(
         // roles created by another role must be granted to the owner by someone who may.
         const error = await caught(openStore({ url, migrate: true }));
         expect(error).toBeInstanceOf(MigrationError);
-        expect((error as Error).message).toContain('permission denied to grant role "agentflow_app"');
+        expect((error as Error).message).toContain(
+          `run GRANT agentflow_app, agentflow_service, agentflow_definer TO ${owner}, then migrate again`,
+        );
         await admin.unsafe(`GRANT agentflow_app, agentflow_service, agentflow_definer TO ${owner}`);
       }
       store = await openStore({ url, migrate: true, postgres: { max: 2 } });
