@@ -88,7 +88,12 @@ export function translateError(error: unknown): unknown {
     case 'invalid_text_representation':
     case 'string_data_right_truncation':
     case 'numeric_value_out_of_range':
-      return new ValidationError(`${dbError.message}${where}`, [], { cause: dbError });
+      // The database names the column when it knows it (NOT NULL, a trigger's RAISE … COLUMN).
+      return new ValidationError(
+        `${dbError.message}${where}`,
+        dbError.column ? [{ path: dbError.column, message: dbError.message }] : [],
+        { cause: dbError },
+      );
     case 'insufficient_privilege':
     case 'read_only_transaction':
     case 'quota_exceeded':

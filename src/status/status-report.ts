@@ -88,8 +88,9 @@ export async function buildStatusReport(store: Store): Promise<StatusReport> {
       const counts = new Map<string, Record<string, number>>(tenantRows.map((t) => [t.id, {}]));
       for (const table of scoped) {
         const rows = await svc.query<{ tenant_id: string; n: number }>(
-          `SELECT tenant_id, count(*)::int AS n FROM ${quoted(table)} WHERE tenant_id IS NOT NULL GROUP BY tenant_id`,
+          `SELECT tenant_id, count(*)::int AS n FROM ${quoted(table)} GROUP BY tenant_id`,
         );
+        // Audit rows of no tenant (NO_TENANT_ID) match no tenant and are left out.
         for (const row of rows) {
           const entry = counts.get(row.tenant_id);
           if (entry) entry[table] = row.n;

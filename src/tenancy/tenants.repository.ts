@@ -1,21 +1,8 @@
 import { and, asc, eq, getTableColumns, gt, inArray, isNull, type SQL, sql } from 'drizzle-orm';
 import { z } from 'zod';
-import {
-  ConflictError,
-  DatabaseError,
-  NotFoundError,
-  toDatabaseError,
-  ValidationError,
-} from '../errors/index.ts';
+import { ConflictError, DatabaseError, NotFoundError } from '../errors/index.ts';
 import { compileStatement } from '../shared/compiled-statement.ts';
-import {
-  JSON_DOCUMENT_MAX_BYTES,
-  jsonObjectSchema,
-  nameSchema,
-  parseId,
-  parseInput,
-  slugSchema,
-} from '../shared/validation.ts';
+import { jsonObjectSchema, nameSchema, parseId, parseInput, slugSchema } from '../shared/validation.ts';
 import type { ServiceTx, TenantTx } from '../store/unit-of-work.ts';
 import { TENANT_PLANS, TENANT_STATUSES, type Tenant, type TenantStatus, tenants } from './tenants.schema.ts';
 
@@ -81,23 +68,6 @@ const adjustSchema = z.strictObject({
     .refine((n) => n !== 0, 'must not be zero'),
 });
 
-const SETTINGS_TOO_LARGE = `must not exceed ${JSON_DOCUMENT_MAX_BYTES} bytes (1 MiB) once merged into the stored settings`;
-
-/**
- * Each patch is within the cap, but the merged settings can outgrow it: the database refuses them
- * (tenants_settings_size, migration 10), reported here like the patch's own size check.
- */
-function mergedSettingsTooLarge(error: unknown): unknown {
-  const dbError = toDatabaseError(error);
-  return dbError instanceof DatabaseError && dbError.constraint === 'tenants_settings_size'
-    ? new ValidationError(
-        `invalid tenant settings: (input): ${SETTINGS_TOO_LARGE}`,
-        [{ path: '(input)', message: SETTINGS_TOO_LARGE }],
-        { cause: dbError },
-      )
-    : error;
-}
-
 const selectTenant = compileStatement(getTableColumns(tenants), ['id'], (db, p) =>
   db.select().from(tenants).where(eq(tenants.id, p.id)),
 );
@@ -117,7 +87,7 @@ export const tenantsRepository = {
 
   /**
    * Merges `patch` into the settings (top-level keys replace). The merged settings stay within 1 MiB
-   * as stored JSON text, or nothing changes (ValidationError).
+   * as stored JSON text (a trigger of migration 10), or nothing changes (ValidationError).
    */
   async updateSettings(tx: TenantTx, patch: Record<string, unknown>): Promise<Tenant> {
     const settings = parseInput(jsonObjectSchema, patch, 'tenant settings');
@@ -125,10 +95,7 @@ export const tenantsRepository = {
       .update(tenants)
       .set({ settings: sql`${tenants.settings} || ${JSON.stringify(settings)}::jsonb` })
       .where(eq(tenants.id, tx.tenantId))
-      .returning()
-      .catch((error: unknown) => {
-        throw mergedSettingsTooLarge(error);
-      });
+      .returning();
     if (!row) throw new NotFoundError('tenant', tx.tenantId);
     return row;
   },

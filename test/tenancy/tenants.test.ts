@@ -310,7 +310,10 @@ describeEachEngine('tenants', (h) => {
         const error = await caught(update(patch));
         expect(error).toBeInstanceOf(ValidationError);
         expect((error as ValidationError).issues).toEqual([
-          { path: '(input)', message: expect.stringContaining(`${JSON_DOCUMENT_MAX_BYTES} bytes (1 MiB)`) },
+          {
+            path: 'settings',
+            message: expect.stringContaining(`must not exceed ${JSON_DOCUMENT_MAX_BYTES} bytes`),
+          },
         ]);
         expect(((error as ValidationError).cause as DatabaseError).constraint).toBe('tenants_settings_size');
       }
@@ -318,6 +321,23 @@ describeEachEngine('tenants', (h) => {
       expect(await ownerCount(h, 'audit_logs WHERE tenant_id = $1', [g.tenant.id])).toBe(audited);
       // Replacing a key with something smaller still works.
       expect((await update({ b: 'small' })).settings.b).toBe('small');
+    });
+
+    it('checks the settings bound only when settings are written, not on every update of the tenant row', async () => {
+      const g = await createTenant(h.store);
+      // Settings past the bound, as a database could hold them from before migration 10.
+      await h.asOwner((c) =>
+        c.exec(`ALTER TABLE tenants DISABLE TRIGGER tenants_settings_size;
+          UPDATE tenants SET settings = jsonb_build_object('big', repeat('x', ${JSON_DOCUMENT_MAX_BYTES}))
+           WHERE id = '${g.tenant.id}';
+          ALTER TABLE tenants ENABLE TRIGGER tenants_settings_size;`),
+      );
+      // The usage counters update the same row for every project created: a CHECK would refuse them.
+      const usage = await h.store.withTenant(g.context, (tx) => tx.tenant.incrementUsage('tokens'));
+      expect(usage).toBe(1);
+      expect(
+        await caught(h.store.withTenant(g.context, (tx) => tx.tenant.updateSettings({ c: 1 }))),
+      ).toBeInstanceOf(ValidationError);
     });
 
     it('returns the new value of each increment', async () => {
