@@ -17,7 +17,7 @@ const WARMUP_MS = 500;
 const TARGETS = { consume: 0.5, cacheHit: 0.7 } as const;
 
 const url = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
-const prefix = `agentflow-bench:${process.pid}`;
+const prefix = `agentflow-bench.${process.pid}`;
 const coordination = await createRedisCoordination({ url, prefix });
 const client = coordination.client;
 

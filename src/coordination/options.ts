@@ -7,7 +7,8 @@ import { DEFAULT_SESSION_TTL_MS } from './sessions.ts';
 export interface CommonCoordinationOptions {
   /**
    * Namespace of every key and channel, so that several deployments (or test runs) can share
-   * one Redis: letters, digits and `_ . : -`. Default `agentflow`.
+   * one Redis: letters, digits and `_ . -`, never `:` (the delimiter after it, see
+   * redis/keys.ts). Default `agentflow`.
    */
   prefix?: string;
   /** Default TTL of a login session. Default 24 h. */
@@ -37,7 +38,10 @@ const positiveMs = z.number().int().positive();
 const commonShape = {
   prefix: z
     .string()
-    .regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'must be 1-64 letters, digits, "_", ".", ":" or "-"')
+    .regex(
+      /^[A-Za-z0-9_.-]{1,64}$/,
+      'must be 1-64 letters, digits, "_", "." or "-" (":" ends the prefix in every key, so a prefix holding it would reach into the keys of another)',
+    )
     .default('agentflow'),
   sessionTtlMs: positiveMs.default(DEFAULT_SESSION_TTL_MS),
   onError: z.custom<ErrorReporter>((value) => typeof value === 'function', 'must be a function').optional(),

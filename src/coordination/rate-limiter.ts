@@ -1,6 +1,6 @@
 import { ValidationError } from '../errors/index.ts';
 import { CoordinationUnavailableError } from './errors.ts';
-import type { GcraDecision } from './gcra.ts';
+import { type GcraDecision, type GcraRate, gcraRate, isExactRate, MAX_WINDOW_MS } from './gcra.ts';
 import type { ErrorReporter } from './report-error.ts';
 import { assertName, assertPositiveInteger } from './validation.ts';
 
@@ -18,6 +18,7 @@ export interface RateLimiterOptions {
   name: string;
   /** Units allowed per window, all at once or spread out. */
   limit: number;
+  /** At most MAX_WINDOW_MS (366 days). */
   windowMs: number;
   onUnavailable?: RateLimitPolicy;
 }
@@ -41,7 +42,7 @@ export interface RateLimiter {
 
 /** An adapter's limiter state. `cost` 0 reads without writing. */
 export interface RateLimitStore {
-  consume(key: string, cost: number, limit: number, windowMs: number): Promise<GcraDecision>;
+  consume(key: string, cost: number, rate: GcraRate): Promise<GcraDecision>;
   reset(key: string): Promise<void>;
 }
 
@@ -56,6 +57,7 @@ export class CoordinationRateLimiter implements RateLimiter {
   readonly name: string;
   readonly #limit: number;
   readonly #windowMs: number;
+  readonly #rate: GcraRate;
   readonly #policy: RateLimitPolicy;
   readonly #store: RateLimitStore;
   readonly #fallback: RateLimitStore;
@@ -72,9 +74,16 @@ export class CoordinationRateLimiter implements RateLimiter {
     }
     assertPositiveInteger(options.limit, 'limit');
     assertPositiveInteger(options.windowMs, 'windowMs');
-    // The state is kept in whole microseconds, so one unit must be worth at least one.
-    if (options.windowMs * 1000 < options.limit) {
-      throw invalidOption('limit', 'allows more than one unit per microsecond of the window');
+    if (options.windowMs > MAX_WINDOW_MS)
+      throw invalidOption('windowMs', `must be at most ${MAX_WINDOW_MS} (366 days)`);
+    const rate = gcraRate(options.limit, options.windowMs);
+    if (!isExactRate(rate)) {
+      throw invalidOption(
+        'limit',
+        `of ${options.limit} per ${options.windowMs} ms cannot be counted exactly: the limit times the ` +
+          `denominator of the emission interval (${rate.denominator}) exceeds 2^53; use a smaller limit, ` +
+          `or one that divides ${rate.windowUs} µs more evenly`,
+      );
     }
     const policy = options.onUnavailable ?? 'local';
     if (!POLICIES.includes(policy))
@@ -82,6 +91,7 @@ export class CoordinationRateLimiter implements RateLimiter {
     this.name = options.name;
     this.#limit = options.limit;
     this.#windowMs = options.windowMs;
+    this.#rate = rate;
     this.#policy = policy;
     this.#store = store;
     this.#fallback = fallback;
@@ -115,7 +125,7 @@ export class CoordinationRateLimiter implements RateLimiter {
     const fullKey = `${this.name}:${key}`;
     let decision: GcraDecision;
     try {
-      decision = await this.#store.consume(fullKey, cost, this.#limit, this.#windowMs);
+      decision = await this.#store.consume(fullKey, cost, this.#rate);
     } catch (error) {
       if (!(error instanceof CoordinationUnavailableError)) throw error;
       this.#report(error, `rate limiter "${this.name}" decided without the store (policy ${this.#policy})`);
@@ -135,7 +145,7 @@ export class CoordinationRateLimiter implements RateLimiter {
     const common = { limit: this.#limit, degraded: true };
     switch (this.#policy) {
       case 'local':
-        return { ...(await this.#fallback.consume(fullKey, cost, this.#limit, this.#windowMs)), ...common };
+        return { ...(await this.#fallback.consume(fullKey, cost, this.#rate)), ...common };
       case 'allow':
         return { allowed: true, remaining: this.#limit - cost, retryAfterMs: 0, resetAfterMs: 0, ...common };
       case 'deny':

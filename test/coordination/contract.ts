@@ -1,18 +1,30 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_WINDOW_MS } from '../../src/coordination/gcra.ts';
 import {
   type Coordination,
   type ErrorReporter,
   LockLostError,
   LockNotAcquiredError,
+  type RateLimiter,
+  type RateLimiterOptions,
 } from '../../src/coordination/index.ts';
 import { ValidationError } from '../../src/errors/index.ts';
+
+/** A limiter of the adapter under test whose clock stands still until the test moves it. */
+export interface FrozenClockLimiter {
+  limiter: RateLimiter;
+  advanceMs(ms: number): Promise<void>;
+  close(): Promise<void>;
+}
 
 /** One adapter under test. */
 export interface ContractTarget {
   name: string;
   open(options: { onError: ErrorReporter }): Promise<Coordination>;
+  /** For counts that must not depend on how long the test takes (1,000,000 per second…). */
+  frozenClockLimiter(options: RateLimiterOptions): Promise<FrozenClockLimiter>;
 }
 
 /** A name no other test uses, so tests can share one store. */
@@ -26,6 +38,26 @@ async function eventually(check: () => Promise<boolean> | boolean, timeoutMs = 2
     if (Date.now() > deadline) throw new Error('condition not met in time');
     await sleep(10);
   }
+}
+
+/**
+ * Spends a whole budget at one instant and returns how many units passed: most of a large
+ * budget in a hundred chunks, then the last 10,000 units one request each, where a rounding per
+ * request would add up (it let 300,000 per second allow 333,333), then 100 more.
+ */
+async function unitsAllowedAtOnce(limiter: RateLimiter, key: string, limit: number): Promise<number> {
+  const singles = Math.min(limit, 10_000);
+  const chunk = Math.ceil((limit - singles) / 100);
+  const chunks: number[] = [];
+  for (let spent = 0; spent < limit - singles; spent += chunk) {
+    chunks.push(Math.min(chunk, limit - singles - spent));
+  }
+  let allowed = 0;
+  for (const [i, result] of (await Promise.all(chunks.map((cost) => limiter.consume(key, cost)))).entries()) {
+    if (result.allowed) allowed += chunks[i] as number;
+  }
+  const units = await Promise.all(Array.from({ length: singles + 100 }, () => limiter.consume(key)));
+  return allowed + units.filter((result) => result.allowed).length;
 }
 
 /**
@@ -267,6 +299,35 @@ export function describeCoordinationContract(target: ContractTarget): void {
         expect((await second.consume(key)).allowed).toBe(true);
       });
 
+      it.each([
+        [1, 1000],
+        [7, 1000],
+        [1000, 1000],
+        [300_000, 1000],
+        [1_000_000, 1000],
+        [1_000_000, 1],
+        [7, 60_000],
+        [300_000, 60_000],
+        [1_000_000, 3_600_000],
+        [999_983, 3_600_000],
+        [123_457, 86_400_000],
+        // The longest window, with the largest limit whose interval's denominator fits 2^53 there.
+        [94_906_261, MAX_WINDOW_MS],
+      ])('allows exactly %i units per %i ms window, window after window', async (limit, windowMs) => {
+        const frozen = await target.frozenClockLimiter({ name: 'exact', limit, windowMs });
+        try {
+          const key = unique('exact');
+          expect(await unitsAllowedAtOnce(frozen.limiter, key, limit)).toBe(limit);
+          await frozen.advanceMs(windowMs - 1);
+          const peek = await frozen.limiter.peek(key);
+          expect(peek.remaining).toBe(limit - Math.ceil(limit / windowMs));
+          await frozen.advanceMs(1);
+          expect(await unitsAllowedAtOnce(frozen.limiter, key, limit)).toBe(limit);
+        } finally {
+          await frozen.close();
+        }
+      });
+
       it('rejects bad input with ValidationError', async () => {
         const limiter = coordination.rateLimiter({ name: 'bad', limit: 5, windowMs: 1000 });
         await expect(limiter.consume('k', 0)).rejects.toBeInstanceOf(ValidationError);
@@ -279,10 +340,16 @@ export function describeCoordinationContract(target: ContractTarget): void {
           { name: '', limit: 5, windowMs: 1000 },
           { name: 'x', limit: 0, windowMs: 1000 },
           { name: 'x', limit: 5, windowMs: 0 },
-          { name: 'x', limit: 1_000_000, windowMs: 1 },
+          { name: 'x', limit: 5, windowMs: MAX_WINDOW_MS + 1 },
+          // Intervals whose remainders could not stay exact below 2^53.
+          { name: 'x', limit: 123_456_791, windowMs: 1000 },
+          { name: 'x', limit: 94_906_267, windowMs: MAX_WINDOW_MS },
           { name: 'x', limit: 5, windowMs: 1000, onUnavailable: 'maybe' as 'allow' },
         ];
         for (const options of bad) expect(() => coordination.rateLimiter(options)).toThrow(ValidationError);
+        expect(() => coordination.rateLimiter({ name: 'x', limit: 123_456_791, windowMs: 1000 })).toThrow(
+          /cannot be counted exactly/,
+        );
       });
     });
 

@@ -33,13 +33,13 @@ describe('createCoordination', () => {
     delete process.env.REDIS_URL;
     const explicit = await createCoordination({
       redisUrl: url,
-      prefix: 'agentflow-test:factory',
+      prefix: 'agentflow-test.factory',
       onError: () => {},
     });
     expect(explicit.backend).toBe('redis');
     await explicit.close();
     process.env.REDIS_URL = url;
-    const fromEnvironment = await createCoordination({ prefix: 'agentflow-test:factory', onError: () => {} });
+    const fromEnvironment = await createCoordination({ prefix: 'agentflow-test.factory', onError: () => {} });
     expect(fromEnvironment.backend).toBe('redis');
     await fromEnvironment.close();
   });
@@ -48,6 +48,8 @@ describe('createCoordination', () => {
     delete process.env.REDIS_URL;
     const bad = [
       { prefix: 'has space' },
+      // ":" ends a prefix in every key: `acme:cache:other` would live inside `acme`'s cache.
+      { prefix: 'acme:cache:other' },
       { prefix: '' },
       { sessionTtlMs: 0 },
       { commandTimeoutMs: -1 },

@@ -1,23 +1,32 @@
 import { describe, expect, it } from 'vitest';
-import { gcraAdvance, gcraDecision } from '../../src/coordination/gcra.ts';
+import {
+  type GcraTime,
+  gcraAdvance,
+  gcraDecision,
+  gcraRate,
+  isExactRate,
+  MAX_WINDOW_MS,
+} from '../../src/coordination/gcra.ts';
 
 /** What a store does: the atomic step, then the derived numbers. */
 function gcraStep(
-  storedTat: number | undefined,
+  stored: GcraTime | undefined,
   nowUs: number,
   cost: number,
   limit: number,
   windowMs: number,
 ) {
-  const { outcome, tat } = gcraAdvance(storedTat, nowUs, cost, limit, windowMs);
-  return { decision: gcraDecision(outcome, cost, limit, windowMs), tat };
+  const rate = gcraRate(limit, windowMs);
+  const { outcome, tat } = gcraAdvance(stored, nowUs, cost, rate);
+  return { decision: gcraDecision(outcome, cost, rate), tat };
 }
 
-/** Drives gcraStep like a store would, on a virtual clock (milliseconds). */
+/** Drives gcraStep like a store would, on a virtual clock (milliseconds from a realistic epoch time). */
 function limiter(limit: number, windowMs: number) {
-  let tat: number | undefined;
+  const epochUs = 1_764_000_000_000_000;
+  let tat: GcraTime | undefined;
   return (atMs: number, cost = 1) => {
-    const step = gcraStep(tat, atMs * 1000, cost, limit, windowMs);
+    const step = gcraStep(tat, epochUs + atMs * 1000, cost, limit, windowMs);
     if (step.tat !== undefined) tat = step.tat;
     return step.decision;
   };
@@ -59,7 +68,7 @@ describe('GCRA', () => {
   });
 
   it('counts costs and peeks with a cost of 0 without changing state', () => {
-    let tat: number | undefined;
+    let tat: GcraTime | undefined;
     const step = gcraStep(tat, 0, 4, 10, 1000);
     tat = step.tat;
     expect(step.decision).toMatchObject({ allowed: true, remaining: 6 });
@@ -81,5 +90,47 @@ describe('GCRA', () => {
       true,
       false,
     ]);
+  });
+
+  // Before: each unit moved the TAT by the interval rounded to whole microseconds (3 µs for
+  // 300,000 per second), so 333,333 passed in one window.
+  it.each([
+    [1, 1000],
+    [7, 1000],
+    [1000, 1000],
+    [300_000, 1000],
+    [400_000, 1000],
+    [1_000_000, 1000],
+    [1_000_000, 1],
+    [7, 60_000],
+    [300_000, 60_000],
+    [999_983, 3_600_000],
+    [123_457, 86_400_000],
+  ])(
+    'lets exactly %i unit requests through per %i ms window, one window after another',
+    (limit, windowMs) => {
+      const consume = limiter(limit, windowMs);
+      for (const atMs of [0, windowMs, 2 * windowMs]) {
+        let allowed = 0;
+        for (let i = 0; i < limit + 3; i++) if (consume(atMs).allowed) allowed += 1;
+        expect(allowed).toBe(limit);
+      }
+    },
+  );
+
+  it('reports remaining, retryAfterMs and resetAfterMs exactly when the interval is fractional', () => {
+    // 300,000 per second: an interval of 10/3 µs.
+    const consume = limiter(300_000, 1000);
+    expect(consume(0)).toEqual({ allowed: true, remaining: 299_999, retryAfterMs: 0, resetAfterMs: 1 });
+    expect(consume(0, 299_998)).toMatchObject({ allowed: true, remaining: 1, resetAfterMs: 1000 });
+    expect(consume(0, 2)).toEqual({ allowed: false, remaining: 1, retryAfterMs: 1, resetAfterMs: 1000 });
+    expect(consume(0)).toMatchObject({ allowed: true, remaining: 0 });
+  });
+
+  it('refuses rates whose arithmetic would leave 2^53, and accepts the largest window', () => {
+    expect(isExactRate(gcraRate(94_906_261, MAX_WINDOW_MS))).toBe(true);
+    expect(isExactRate(gcraRate(94_906_267, MAX_WINDOW_MS))).toBe(false);
+    // A limit that divides the window is exact at any size: its interval is whole microseconds.
+    expect(isExactRate(gcraRate(1_000_000_000, 3_600_000))).toBe(true);
   });
 });

@@ -8,7 +8,7 @@ import { createClient } from 'redis';
 
 /** A key prefix of its own per test run, so parallel runs on one Redis never collide. */
 export function uniquePrefix(label: string): string {
-  return `agentflow-test:${label}:${process.pid}-${randomBytes(4).toString('hex')}`;
+  return `agentflow-test.${label}.${process.pid}-${randomBytes(4).toString('hex')}`;
 }
 
 /** Answers PING within the timeout? Raw RESP over a socket: no client, no reconnect loop. */

@@ -1,6 +1,19 @@
+import { createClient, defineScript } from 'redis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type Coordination, createRedisCoordination } from '../../src/coordination/index.ts';
-import { describeCoordinationContract } from './contract.ts';
+import { escapeGlob } from '../../src/coordination/glob.ts';
+import {
+  type Coordination,
+  type CoordinationRedisClient,
+  createRedisCoordination,
+  type RateLimiterOptions,
+} from '../../src/coordination/index.ts';
+import { MemoryRateLimitStore } from '../../src/coordination/memory/memory-rate-limit-store.ts';
+import { CoordinationRateLimiter } from '../../src/coordination/rate-limiter.ts';
+import type { RedisConnection } from '../../src/coordination/redis/redis-connection.ts';
+import { RedisRateLimitStore } from '../../src/coordination/redis/redis-rate-limit-store.ts';
+import { SCRIPTS } from '../../src/coordination/redis/scripts.ts';
+import { ConfigurationError } from '../../src/errors/index.ts';
+import { describeCoordinationContract, type FrozenClockLimiter } from './contract.ts';
 import { deleteKeysWithPrefix, resolveRedis, uniquePrefix } from './redis-harness.ts';
 
 const target = await resolveRedis();
@@ -20,10 +33,93 @@ if (target.url === undefined) {
     await target.stop();
   });
 
+  /**
+   * The adapter's limiter store and script, except that the script reads "now" from a key the
+   * test sets instead of the server's TIME (Redis cannot stop its clock). The arithmetic under
+   * test is the production script's, on Redis' Lua doubles.
+   */
+  async function frozenClockLimiter(options: RateLimiterOptions): Promise<FrozenClockLimiter> {
+    const clockKey = `${prefix}:frozen-clock`;
+    const serverTime = "local t = redis.call('TIME')\nlocal now = t[1] * 1000000 + t[2]";
+    const frozenTime = `local now = tonumber(redis.call('GET', '${clockKey}'))`;
+    expect(SCRIPTS.gcraBatch.SCRIPT).toContain(serverTime);
+    const client = createClient({
+      url,
+      scripts: {
+        gcraBatch: defineScript({
+          ...SCRIPTS.gcraBatch,
+          SCRIPT: SCRIPTS.gcraBatch.SCRIPT.replace(serverTime, frozenTime),
+        }),
+      },
+    });
+    await client.connect();
+    const [seconds, microseconds] = (await client.time()).map(Number) as [number, number];
+    await client.set(clockKey, String(seconds * 1_000_000 + microseconds));
+    const store = new RedisRateLimitStore({ client } as unknown as RedisConnection, `${prefix}:rate:`);
+    return {
+      limiter: new CoordinationRateLimiter(options, store, new MemoryRateLimitStore(), () => {}),
+      advanceMs: async (ms) => {
+        await client.incrBy(clockKey, ms * 1000);
+      },
+      close: () => client.close(),
+    };
+  }
+
   describeCoordinationContract({
     name: `redis adapter (${target.origin})`,
     open: ({ onError }) => createRedisCoordination({ url, prefix, onError }),
+    frozenClockLimiter,
   });
+
+  /** Writes every kind of key through `other`, then checks that `mine` can neither see nor clear any of it. */
+  async function expectIsolated(
+    mine: Coordination & { client: CoordinationRedisClient },
+    minePrefix: string,
+    other: Coordination,
+    otherPrefix: string,
+  ): Promise<void> {
+    await other.cache.set('entry', 'other', 60_000);
+    await other.cache.set('tagged', 'other', { ttlMs: 60_000, tags: ['tag'] });
+    const session = await other.sessions.create('user', { of: 'other' }, { ttlMs: 60_000 });
+    const lock = await other.locks.acquire('lock', { ttlMs: 60_000 });
+    await other.rateLimiter({ name: 'nest', limit: 1, windowMs: 60_000 }).consume('key');
+    const received: unknown[] = [];
+    const subscription = await mine.pubsub.subscribe('t', 'news', (message) => void received.push(message));
+    try {
+      // No key of one prefix lies in the other's key space (what SCAN MATCH and reads address).
+      const otherKeys = [];
+      for await (const batch of mine.client.scanIterator({ MATCH: `${escapeGlob(otherPrefix)}:*` }))
+        otherKeys.push(...batch);
+      expect(otherKeys.length).toBeGreaterThanOrEqual(5);
+      expect(otherKeys.filter((key) => key.startsWith(`${minePrefix}:`))).toEqual([]);
+
+      expect(await mine.cache.clearPattern('*')).toBe(0);
+      await mine.cache.invalidateTags(['tag']);
+      expect(await mine.sessions.listForUser('user')).toEqual([]);
+      expect(await mine.sessions.destroyAllForUser('user')).toBe(0);
+      const mineLock = await mine.locks.tryAcquire('lock', { ttlMs: 60_000 });
+      expect(mineLock).toBeDefined();
+      await mineLock?.release();
+      expect(
+        (await mine.rateLimiter({ name: 'nest', limit: 1, windowMs: 60_000 }).consume('key')).allowed,
+      ).toBe(true);
+      await other.pubsub.publish('t', 'news', 'from other');
+      await mine.pubsub.publish('t', 'news', 'from mine');
+      await expect.poll(() => received).toEqual(['from mine']);
+
+      expect(await other.cache.get('entry')).toBe('other');
+      expect(await other.cache.get('tagged')).toBe('other');
+      expect(await other.sessions.get(session.token)).toMatchObject({ data: { of: 'other' } });
+      expect(await lock.release()).toBe(true);
+    } finally {
+      await subscription.unsubscribe();
+      await mine.cache.clearPattern('*');
+      await other.cache.clearPattern('*');
+      await other.sessions.destroyAllForUser('user');
+      await mine.rateLimiter({ name: 'nest', limit: 1, windowMs: 60_000 }).reset('key');
+      await other.rateLimiter({ name: 'nest', limit: 1, windowMs: 60_000 }).reset('key');
+    }
+  }
 
   describe('redis adapter across processes (one connection per instance)', () => {
     const open = (instancePrefix = prefix) =>
@@ -116,6 +212,42 @@ if (target.url === undefined) {
       } finally {
         await c.close();
       }
+    });
+
+    it('prefixes cannot nest: one holding ":" is refused, one extending another shares nothing with it', async () => {
+      const base = uniquePrefix('nest');
+      const mine = await open(base);
+      const refused: string[] = [];
+      try {
+        // `${base}:cache:other` would have stored its entries among base's cache entries (where
+        // base's clearPattern('*') deleted them), its channels among base's channels, and so on.
+        for (const nested of [
+          `${base}:cache:other`,
+          `${base}:channel:t`,
+          `${base}-eu`,
+          `${base}.cache.other`,
+        ]) {
+          let other: Coordination & { client: CoordinationRedisClient };
+          try {
+            other = await open(nested);
+          } catch (error) {
+            expect(error).toBeInstanceOf(ConfigurationError);
+            refused.push(nested);
+            continue;
+          }
+          try {
+            await expectIsolated(mine, base, other, nested);
+            await expectIsolated(other, nested, mine, base);
+          } finally {
+            await other.close();
+            await deleteKeysWithPrefix(url, nested);
+          }
+        }
+      } finally {
+        await mine.close();
+        await deleteKeysWithPrefix(url, base);
+      }
+      expect(refused).toEqual([`${base}:cache:other`, `${base}:channel:t`]);
     });
 
     it('namespaces every key under the prefix: other prefixes see nothing', async () => {

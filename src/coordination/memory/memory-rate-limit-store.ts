@@ -1,4 +1,4 @@
-import { type GcraDecision, gcraAdvance, gcraDecision } from '../gcra.ts';
+import { type GcraDecision, type GcraRate, type GcraTime, gcraAdvance, gcraDecision } from '../gcra.ts';
 import type { RateLimitStore } from '../rate-limiter.ts';
 import { ExpiringMap } from './expiring-map.ts';
 
@@ -9,13 +9,14 @@ function nowUs(): number {
 
 /** GCRA state of one process: the memory adapter's limiter and the Redis adapter's fallback. */
 export class MemoryRateLimitStore implements RateLimitStore {
-  readonly #tats = new ExpiringMap<number>();
+  readonly #tats = new ExpiringMap<GcraTime>();
 
-  async consume(key: string, cost: number, limit: number, windowMs: number): Promise<GcraDecision> {
-    const now = nowUs();
-    const { outcome, tat } = gcraAdvance(this.#tats.get(key), now, cost, limit, windowMs);
-    if (tat !== undefined) this.#tats.set(key, tat, Date.now() + Math.ceil((tat - now) / 1000));
-    return gcraDecision(outcome, cost, limit, windowMs);
+  async consume(key: string, cost: number, rate: GcraRate): Promise<GcraDecision> {
+    const { outcome, tat } = gcraAdvance(this.#tats.get(key), nowUs(), cost, rate);
+    const decision = gcraDecision(outcome, cost, rate);
+    // Kept until the budget is full again (the TAT is then in the past, the same as no TAT).
+    if (tat !== undefined) this.#tats.set(key, tat, Date.now() + decision.resetAfterMs);
+    return decision;
   }
 
   async reset(key: string): Promise<void> {

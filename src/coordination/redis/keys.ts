@@ -1,6 +1,10 @@
 /**
  * Every key and channel starts with `<prefix>:<kind>:`, so deployments sharing a Redis never
- * meet, and each kind of data can be found (or cleared) by its own pattern.
+ * meet, and each kind of data can be found (or cleared) by its own pattern. The prefix cannot
+ * contain ":" (options.ts), so the first ":" of a key ends its prefix: no prefix's key space
+ * holds another's, even when one prefix extends another (`acme` and `acme-eu`, or the refused
+ * `acme:cache:other`, whose keys would otherwise be `acme`'s cache entries). Kinds never
+ * extend one another up to their ":" either (`cache:` and `cache-tag:`).
  */
 export interface RedisKeys {
   cache: string;

@@ -1,4 +1,4 @@
-import { type GcraDecision, gcraDecision } from '../gcra.ts';
+import { type GcraDecision, type GcraRate, gcraDecision } from '../gcra.ts';
 import type { RateLimitStore } from '../rate-limiter.ts';
 import type { RedisConnection } from './redis-connection.ts';
 import { rethrowUnavailable, unavailable } from './unavailable.ts';
@@ -19,14 +19,13 @@ interface PendingConsume {
 }
 
 interface Batch {
-  limit: number;
-  windowMs: number;
+  rate: GcraRate;
   consumes: PendingConsume[];
 }
 
 /**
  * Every consume is decided by the GCRA script, atomically, in one round trip. The consumes
- * issued in the same tick for the same limit and window share one EVALSHA (the script loops
+ * issued in the same tick for the same rate (limit and window) share one EVALSHA (the script loops
  * over them in order): a script call costs Redis several times a GET, so one per consume made
  * the rate limiter, not the network, the bottleneck under load. Latency is unchanged: node-redis
  * writes once per tick anyway.
@@ -34,7 +33,7 @@ interface Batch {
 export class RedisRateLimitStore implements RateLimitStore {
   readonly #connection: RedisConnection;
   readonly #prefix: string;
-  /** This tick's consumes, by limit and window. */
+  /** This tick's consumes, by rate. */
   #batches = new Map<string, Batch>();
 
   constructor(connection: RedisConnection, prefix: string) {
@@ -42,19 +41,18 @@ export class RedisRateLimitStore implements RateLimitStore {
     this.#prefix = prefix;
   }
 
-  consume(key: string, cost: number, limit: number, windowMs: number): Promise<GcraDecision> {
+  consume(key: string, cost: number, rate: GcraRate): Promise<GcraDecision> {
     return new Promise((resolve, reject) => {
       // nextTick runs once this tick's promise continuations are done: they join the batch.
       if (this.#batches.size === 0) process.nextTick(this.#flush);
-      const id = `${limit}/${windowMs}`;
-      let batch = this.#batches.get(id);
+      let batch = this.#batches.get(rate.id);
       if (!batch) {
-        batch = { limit, windowMs, consumes: [] };
-        this.#batches.set(id, batch);
+        batch = { rate, consumes: [] };
+        this.#batches.set(rate.id, batch);
       }
       batch.consumes.push({ key: this.#prefix + key, cost, resolve, reject });
       if (batch.consumes.length >= MAX_BATCH) {
-        this.#batches.delete(id);
+        this.#batches.delete(rate.id);
         this.#send(batch);
       }
     });
@@ -70,17 +68,17 @@ export class RedisRateLimitStore implements RateLimitStore {
     for (const batch of batches.values()) this.#send(batch);
   };
 
-  #send({ limit, windowMs, consumes }: Batch): void {
+  #send({ rate, consumes }: Batch): void {
     const keys = consumes.map((consume) => consume.key);
     // Costs of 1 (nearly all) are the script's default: no argument to send for them.
     const costs = consumes.some((consume) => consume.cost !== 1)
       ? consumes.map((consume) => String(consume.cost))
       : [];
-    this.#connection.client.gcraBatch(keys, costs, limit, windowMs).then(
+    this.#connection.client.gcraBatch(keys, costs, rate).then(
       (outcomes) => {
         consumes.forEach((consume, i) => {
           const outcome = outcomes[i];
-          if (outcome) consume.resolve(gcraDecision(outcome, consume.cost, limit, windowMs));
+          if (outcome) consume.resolve(gcraDecision(outcome, consume.cost, rate));
           else consume.reject(unavailable('rate limit script', 'missing outcome'));
         });
       },

@@ -1,5 +1,5 @@
 import { type CommandParser, defineScript } from 'redis';
-import type { GcraOutcome } from '../gcra.ts';
+import type { GcraOutcome, GcraRate } from '../gcra.ts';
 
 /**
  * Every multi-step operation is one Lua script: atomic, and one round trip (node-redis sends
@@ -15,40 +15,59 @@ type SessionFields = (string | null)[];
 const NOW_MS = `local t = redis.call('TIME')
 local now = t[1] * 1000 + math.floor(t[2] / 1000)`;
 
-// gcraAdvance of ../gcra.ts for a batch of consumes of one limit and window (ARGV: limit,
-// windowMs, then one cost per key, or none when all costs are 1), in order. One MGET reads
-// every TAT; a key repeated in the batch sees its earlier update (\`updated\`). Each outcome
-// is one integer: TAT - now when allowed, -(TAT - now) - 1 when denied. Numbers passed to
-// redis.call are written exactly (Lua's tostring would round 16-digit values).
+// gcraAdvance of ../gcra.ts for a batch of consumes of one rate (ARGV: windowUs, then the
+// emission interval as whole µs, fraction and denominator, then one cost per key, or none when
+// all costs are 1), in order, with the same exact integer steps (every value stays below 2^53,
+// see isExactRate). One MGET reads every TAT; a key repeated in the batch sees its earlier
+// update (updated_us, updated_frac). A TAT is stored as its microseconds, then ":" and its
+// remainder (in 1 / denominator µs) when that is not 0. Each outcome is two integers: TAT - now
+// (µs) when allowed, -(TAT - now) - 1 when denied; then the TAT's remainder. Numbers passed to
+// redis.call are written exactly, and so is format's %d; Lua's tostring (and ..) would round
+// 16-digit values.
 // A key expires at the end of the window-sized slot after the one its TAT is in: a function of
-// the TAT alone, so it only needs setting when the TAT enters a new slot (once per \`limit\`
+// the TAT alone, so it only needs setting when the TAT enters a new slot (once per `limit`
 // units); KEEPTTL keeps it otherwise, cheaper than a PX on every write. A key thus outlives its
 // TAT by one to two windows.
 const GCRA_BATCH = `local t = redis.call('TIME')
 local now = t[1] * 1000000 + t[2]
-local window = tonumber(ARGV[2]) * 1000
-local interval = window / tonumber(ARGV[1])
-local floor, call = math.floor, redis.call
+local window, whole = tonumber(ARGV[1]), tonumber(ARGV[2])
+local fraction, denominator = tonumber(ARGV[3]), tonumber(ARGV[4])
+local floor, call, match, format = math.floor, redis.call, string.match, string.format
 local stored = call('MGET', unpack(KEYS))
-local updated = {}
+local updated_us, updated_frac = {}, {}
 local out = {}
 for i, key in ipairs(KEYS) do
-  local old = updated[key] or tonumber(stored[i])
-  local tat = old or now
-  if tat < now then tat = now end
-  local new_tat = floor(tat + (ARGV[i + 2] or 1) * interval + 0.5)
-  if new_tat - window > now then
-    out[i] = now - tat - 1
-  else
-    if new_tat > tat then
-      if old and floor(new_tat / window) == floor(old / window) then
-        call('SET', key, new_tat, 'KEEPTTL')
-      else
-        call('SET', key, new_tat, 'PXAT', (floor(new_tat / window) + 2) * window / 1000)
-      end
-      updated[key] = new_tat
+  local old, frac = updated_us[key], updated_frac[key]
+  if not old and stored[i] then
+    old, frac = tonumber(stored[i]), 0
+    if not old then
+      local us, rest = match(stored[i], '^(%d+):(%d+)$')
+      old, frac = tonumber(us), tonumber(rest)
     end
-    out[i] = new_tat - now
+  end
+  local tat = old
+  if not tat or tat < now then tat, frac = now, 0 end
+  local cost = tonumber(ARGV[i + 4] or 1)
+  local sum = frac + cost * fraction
+  local new_tat = tat + cost * whole + floor(sum / denominator)
+  local new_frac = sum % denominator
+  local ahead = new_tat - now
+  if ahead > window or (ahead == window and new_frac > 0) then
+    out[2 * i - 1] = now - tat - 1
+    out[2 * i] = frac
+  else
+    if cost > 0 then
+      local value = new_tat
+      if new_frac > 0 then value = format('%d:%d', new_tat, new_frac) end
+      if old and floor(new_tat / window) == floor(old / window) then
+        call('SET', key, value, 'KEEPTTL')
+      else
+        call('SET', key, value, 'PXAT', (floor(new_tat / window) + 2) * window / 1000)
+      end
+      updated_us[key], updated_frac[key] = new_tat, new_frac
+    end
+    out[2 * i - 1] = ahead
+    out[2 * i] = new_frac
   end
 end
 return out`;
@@ -139,14 +158,27 @@ function asIs<T>(reply: unknown): T {
 export const SCRIPTS = {
   gcraBatch: defineScript({
     SCRIPT: GCRA_BATCH,
-    parseCommand(parser: CommandParser, keys: string[], costs: string[], limit: number, windowMs: number) {
+    parseCommand(parser: CommandParser, keys: string[], costs: string[], rate: GcraRate) {
       parser.pushKeysLength(keys);
-      parser.push(String(limit), String(windowMs), ...costs);
+      parser.push(
+        String(rate.windowUs),
+        String(rate.whole),
+        String(rate.fraction),
+        String(rate.denominator),
+        ...costs,
+      );
     },
     transformReply(reply: unknown): GcraOutcome[] {
-      return (reply as number[]).map((n) =>
-        n >= 0 ? { allowed: true, aheadUs: n } : { allowed: false, aheadUs: -n - 1 },
-      );
+      const flat = reply as number[];
+      const outcomes: GcraOutcome[] = [];
+      for (let i = 0; i < flat.length; i += 2) {
+        const us = flat[i] as number;
+        const frac = flat[i + 1] as number;
+        outcomes.push(
+          us >= 0 ? { allowed: true, ahead: { us, frac } } : { allowed: false, ahead: { us: -us - 1, frac } },
+        );
+      }
+      return outcomes;
     },
   }),
   claimTagVersions: defineScript({
