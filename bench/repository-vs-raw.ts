@@ -86,7 +86,7 @@ async function main(): Promise<void> {
     const { tenantId, actor } = await repo.asService({ actor: 'bench' }, async (svc) => {
       const tenant = await svc.tenants.create({ slug: 'bench', name: 'Bench', status: 'active' });
       const user = await svc.users.create({ email: 'bench@bench.example', name: 'Bench' });
-      await svc.memberships.add(tenant.id, { userId: user.id, role: 'owner' });
+      await svc.memberships.create(tenant.id, { userId: user.id, role: 'owner' });
       return { tenantId: tenant.id, actor: { type: 'user' as const, id: user.id } };
     });
     const context = { tenantId, actor };

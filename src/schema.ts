@@ -1,6 +1,6 @@
 // Every table of the Drizzle schema, in one place for typed queries and the schema-drift test.
+export { agentStates } from './agents/agent-states.schema.ts';
 export { auditLogs } from './audit/audit-logs.schema.ts';
-export { agentStates } from './projects/agent-states.schema.ts';
 export { projectFiles } from './projects/project-files.schema.ts';
 export { projects } from './projects/projects.schema.ts';
 export { memberships } from './tenancy/memberships.schema.ts';

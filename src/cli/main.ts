@@ -6,10 +6,16 @@ import { openEngine } from '../engine/open-engine.ts';
 import { AgentflowError, ValidationError } from '../errors/index.ts';
 import { Migrator } from '../migrations/migrator.ts';
 import { seedDemo } from '../seed/demo-seed.ts';
+import { parseInput, slugSchema } from '../shared/validation.ts';
 import { buildStatusReport, formatStatusReport, formatVerifyReport } from '../status/status-report.ts';
 import { openStore, type Store } from '../store/store.ts';
-import { MEMBERSHIP_ROLES } from '../tenancy/memberships.schema.ts';
-import { TENANT_PLANS } from '../tenancy/tenants.schema.ts';
+import {
+  createTenantSchema,
+  createUserSchema,
+  MEMBERSHIP_ROLES,
+  membershipRoleSchema,
+  TENANT_PLANS,
+} from '../tenancy/index.ts';
 
 interface GlobalOptions {
   url?: string;
@@ -90,7 +96,7 @@ export function buildProgram(outcome: Outcome = { exitCode: 0 }): Command {
       const options = globalOptions(command);
       await withStore({ ...options, migrate: true }, async (store) => {
         const seeded = await store.asService({ actor: 'cli:start' }, (svc) => svc.tenants.list({ limit: 1 }));
-        if (seeded.length === 0) {
+        if (seeded.items.length === 0) {
           const result = await seedDemo(store);
           if (!options.json) printSeed(result);
         }
@@ -199,14 +205,15 @@ export function buildProgram(outcome: Outcome = { exitCode: 0 }): Command {
     .option('--plan <plan>', `one of ${TENANT_PLANS.join(', ')}`, 'free')
     .action(async (commandOptions: { slug: string; name: string; plan: string }, command: Command) => {
       const options = globalOptions(command);
+      // The repository's own contract, checked before a database is opened.
+      const input = parseInput(
+        createTenantSchema,
+        { slug: commandOptions.slug, name: commandOptions.name, plan: commandOptions.plan, status: 'active' },
+        'tenant',
+      );
       await withStore(options, async (store) => {
         const created = await store.asService({ actor: 'cli:tenant create' }, (svc) =>
-          svc.tenants.create({
-            slug: commandOptions.slug,
-            name: commandOptions.name,
-            plan: commandOptions.plan as (typeof TENANT_PLANS)[number],
-            status: 'active',
-          }),
+          svc.tenants.create(input),
         );
         print(options.json ? JSON.stringify(created) : `created tenant ${created.slug} (${created.id})`);
       });
@@ -234,19 +241,24 @@ export function buildProgram(outcome: Outcome = { exitCode: 0 }): Command {
       ) => {
         const options = globalOptions(command);
         const password = commandOptions.passwordStdin ? await readStdin() : undefined;
+        // The repositories' own contracts, checked before a database is opened.
+        const input = parseInput(
+          createUserSchema,
+          { email: commandOptions.email, name: commandOptions.name, password },
+          'user',
+        );
+        const membership = commandOptions.tenant
+          ? {
+              tenant: parseInput(slugSchema, commandOptions.tenant, 'tenant slug'),
+              role: parseInput(membershipRoleSchema, commandOptions.role, 'membership role'),
+            }
+          : undefined;
         await withStore(options, async (store) => {
           const created = await store.asService({ actor: 'cli:user create' }, async (svc) => {
-            const newUser = await svc.users.create({
-              email: commandOptions.email,
-              name: commandOptions.name,
-              password,
-            });
-            if (commandOptions.tenant) {
-              const target = await svc.tenants.getBySlug(commandOptions.tenant);
-              await svc.memberships.add(target.id, {
-                userId: newUser.id,
-                role: commandOptions.role as (typeof MEMBERSHIP_ROLES)[number],
-              });
+            const newUser = await svc.users.create(input);
+            if (membership) {
+              const target = await svc.tenants.getBySlug(membership.tenant);
+              await svc.memberships.create(target.id, { userId: newUser.id, role: membership.role });
             }
             return newUser;
           });

@@ -1,38 +1,24 @@
-import { and, asc, eq, getTableColumns, like, type Placeholder, sql } from 'drizzle-orm';
+import { and, asc, eq, getTableColumns, gt, like, type Placeholder, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Database } from '../engine/engine.ts';
 import { NotFoundError } from '../errors/index.ts';
 import { compileStatement } from '../shared/compiled-statement.ts';
-import { parseId, parseInput, uuidSchema } from '../shared/validation.ts';
-import type { TenantTx } from '../store/unit-of-work.ts';
+import { decodeCursor, type Page, toPage } from '../shared/pagination.ts';
+import { parseId, parseInput } from '../shared/validation.ts';
+import type { TenantScope } from '../store/scope.ts';
 import { belongsToLiveProject } from './live-project.ts';
-import { type ProjectFile, projectFiles } from './project-files.schema.ts';
+import {
+  filePathSchema,
+  type ListFilesInput,
+  listFilesSchema,
+  type UpsertFileInput,
+  upsertFileSchema,
+} from './project-files.contract.ts';
+import { type ProjectFile, type ProjectFileSummary, projectFiles } from './project-files.schema.ts';
 import { projectNotFound } from './project-not-found.ts';
 
-export const MAX_FILE_BYTES = 10 * 1024 * 1024;
-
-/** A relative path inside the repository: no leading slash, no `.`/`..` segments, no backslash or NUL. */
-const pathSchema = z
-  .string()
-  .min(1)
-  .max(1024)
-  .refine(
-    (path) =>
-      !path.startsWith('/') &&
-      !/[\\\0]/.test(path) &&
-      path.split('/').every((segment) => segment !== '' && segment !== '.' && segment !== '..'),
-    'a relative path without empty, "." or ".." segments',
-  );
-const upsertFileSchema = z.strictObject({
-  projectId: uuidSchema,
-  path: pathSchema,
-  content: z
-    .string()
-    .refine((content) => Buffer.byteLength(content, 'utf8') <= MAX_FILE_BYTES, 'at most 10 MiB'),
-});
-export type UpsertFileInput = z.input<typeof upsertFileSchema>;
-
-export type ProjectFileSummary = Omit<ProjectFile, 'content'>;
+// Paths are unique within a project: the path alone orders and resumes the list.
+const filesKey = z.tuple([filePathSchema]);
 
 const columns = getTableColumns(projectFiles);
 const { content: _content, ...summaryColumns } = columns;
@@ -70,7 +56,7 @@ const deleteFile = compileStatement({ id: projectFiles.id }, ['projectId', 'path
 
 /** Files of a project, unique by path: writing a path again replaces its content. */
 export const projectFilesRepository = {
-  async upsert(tx: TenantTx, input: UpsertFileInput): Promise<ProjectFile> {
+  async upsert(tx: TenantScope, input: UpsertFileInput): Promise<ProjectFile> {
     const values = parseInput(upsertFileSchema, input, 'project file');
     try {
       const [row] = await upsertFile.run(tx, { ...values, tenantId: tx.tenantId });
@@ -80,37 +66,43 @@ export const projectFilesRepository = {
     }
   },
 
-  async get(tx: TenantTx, projectId: string, path: string): Promise<ProjectFile> {
+  async get(tx: TenantScope, projectId: string, path: string): Promise<ProjectFile> {
     const project = parseId(projectId, 'project');
-    const filePath = parseInput(pathSchema, path, 'file path');
+    const filePath = parseInput(filePathSchema, path, 'file path');
     const [row] = await selectFile.run(tx, { projectId: project, path: filePath });
     if (!row) throw new NotFoundError('project file', `${project}:${filePath}`);
     return row;
   },
 
-  /** Path, hash and size of each file (not the content), in path order, optionally under a folder. */
+  /** One page of the files' path, hash and size (not the content), in path order, optionally under a folder. */
   async list(
-    tx: TenantTx,
+    tx: TenantScope,
     projectId: string,
-    options: { under?: string } = {},
-  ): Promise<ProjectFileSummary[]> {
+    input: ListFilesInput = {},
+  ): Promise<Page<ProjectFileSummary>> {
     const project = parseId(projectId, 'project');
-    const under = options.under === undefined ? undefined : parseInput(pathSchema, options.under, 'folder');
+    const query = parseInput(listFilesSchema, input, 'file list');
     const conditions = [
       eq(projectFiles.projectId, project),
       belongsToLiveProject(tx.db, projectFiles.tenantId, projectFiles.projectId),
     ];
-    if (under) conditions.push(like(projectFiles.path, `${under.replace(/[\\%_]/g, '\\$&')}/%`));
-    return tx.db
+    if (query.under) conditions.push(like(projectFiles.path, `${query.under.replace(/[\\%_]/g, '\\$&')}/%`));
+    if (query.cursor) {
+      const [path] = decodeCursor('project files', query.cursor, filesKey);
+      conditions.push(gt(projectFiles.path, path));
+    }
+    const rows = await tx.db
       .select(summaryColumns)
       .from(projectFiles)
       .where(and(...conditions))
-      .orderBy(asc(projectFiles.path));
+      .orderBy(asc(projectFiles.path))
+      .limit(query.limit + 1);
+    return toPage(rows, query.limit, 'project files', (row) => [row.path]);
   },
 
-  async delete(tx: TenantTx, projectId: string, path: string): Promise<void> {
+  async delete(tx: TenantScope, projectId: string, path: string): Promise<void> {
     const project = parseId(projectId, 'project');
-    const filePath = parseInput(pathSchema, path, 'file path');
+    const filePath = parseInput(filePathSchema, path, 'file path');
     const removed = await deleteFile.run(tx, { projectId: project, path: filePath });
     if (removed.length === 0) throw new NotFoundError('project file', `${project}:${filePath}`);
   },

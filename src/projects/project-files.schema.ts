@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
-import { foreignKey, integer, pgTable, primaryKey, text, unique, uuid } from 'drizzle-orm/pg-core';
-import { scopedIdColumn, tenantIdColumn, timestampColumns } from '../shared/columns.ts';
+import { integer, pgTable, text, unique, uuid } from 'drizzle-orm/pg-core';
+import { scopedIdColumn, tenantIdColumn, tenantKeys, timestampColumns } from '../shared/columns.ts';
 import { projects } from './projects.schema.ts';
 
 export const projectFiles = pgTable(
@@ -16,14 +16,11 @@ export const projectFiles = pgTable(
     ...timestampColumns(),
   },
   (table) => [
-    primaryKey({ columns: [table.tenantId, table.id] }),
+    ...tenantKeys(table, { project: [table.projectId, projects] }),
     unique('project_files_path_key').on(table.tenantId, table.projectId, table.path),
-    foreignKey({
-      name: 'project_files_project_fk',
-      columns: [table.tenantId, table.projectId],
-      foreignColumns: [projects.tenantId, projects.id],
-    }).onDelete('cascade'),
   ],
 );
 
 export type ProjectFile = typeof projectFiles.$inferSelect;
+/** A file without its content, as lists return it. */
+export type ProjectFileSummary = Omit<ProjectFile, 'content'>;

@@ -1,6 +1,12 @@
 import { sql } from 'drizzle-orm';
-import { bigint, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
-import { deletedAtColumn, scopedIdColumn, tenantIdColumn, timestampColumns } from '../shared/columns.ts';
+import { bigint, jsonb, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import {
+  deletedAtColumn,
+  scopedIdColumn,
+  tenantIdColumn,
+  tenantKeys,
+  timestampColumns,
+} from '../shared/columns.ts';
 import { tenants } from '../tenancy/tenants.schema.ts';
 
 export const PROJECT_STATUSES = ['active', 'archived', 'deleted'] as const;
@@ -27,7 +33,7 @@ export const projects = pgTable(
     deletedAt: deletedAtColumn(),
   },
   (table) => [
-    primaryKey({ columns: [table.tenantId, table.id] }),
+    ...tenantKeys(table),
     uniqueIndex('projects_slug_live_key').on(table.tenantId, table.slug).where(sql`deleted_at IS NULL`),
   ],
 );

@@ -84,10 +84,10 @@ export async function seedDemo(store: Store): Promise<DemoSeedResult> {
       const password = randomBytes(9).toString('base64url');
       const owner = await svc.users.create({ ...demo.owner, password });
       credentials.push({ email: owner.email, password });
-      await svc.memberships.add(tenant.id, { userId: owner.id, role: 'owner' });
+      await svc.memberships.create(tenant.id, { userId: owner.id, role: 'owner' });
       for (const member of demo.members) {
         const user = await svc.users.create({ email: member.email, name: member.name });
-        await svc.memberships.add(tenant.id, { userId: user.id, role: member.role });
+        await svc.memberships.create(tenant.id, { userId: user.id, role: member.role });
       }
       return { tenantId: tenant.id, ownerId: owner.id };
     });

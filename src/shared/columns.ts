@@ -1,5 +1,13 @@
-import { sql } from 'drizzle-orm';
-import { timestamp, uuid } from 'drizzle-orm/pg-core';
+import { getTableName, sql } from 'drizzle-orm';
+import {
+  type AnyPgColumn,
+  type ForeignKeyBuilder,
+  foreignKey,
+  type PrimaryKeyBuilder,
+  primaryKey,
+  timestamp,
+  uuid,
+} from 'drizzle-orm/pg-core';
 
 // Functions, not shared objects: Drizzle's column builders are mutable (`.references()` adds to them).
 
@@ -15,3 +23,44 @@ export const timestampColumns = () => ({
 });
 
 export const deletedAtColumn = () => timestamp('deleted_at', { withTimezone: true });
+
+/** The key columns of a tenant table, as its extra-config callback and its parents see them. */
+interface TenantKeyColumns {
+  tenantId: AnyPgColumn;
+  id: AnyPgColumn;
+}
+
+/** Name of the primary key of `table`: PostgreSQL's default, which the migrations keep. */
+export const primaryKeyName = (table: string) => `${table}_pkey`;
+
+/**
+ * Name of the foreign key (tenant_id, <parent>_id) → parent (tenant_id, id) of `table`, e.g.
+ * `project_files_project_fk`. Errors are mapped by it (`…_project_fk` is a missing project), and the
+ * migrations must create it under this name.
+ */
+export const tenantForeignKeyName = (table: string, parent: string) => `${table}_${parent}_fk`;
+
+/**
+ * The keys of a tenant table, for its extra-config array: the primary key (tenant_id, id), and for
+ * each parent one foreign key (tenant_id, <column>) → parent (tenant_id, id) ON DELETE CASCADE, so
+ * that the database refuses a link across tenants. `parents` maps the parent's name in the
+ * constraint (`project`) to the referencing column and the parent table:
+ *
+ *   (table) => [...tenantKeys(table, { project: [table.projectId, projects] }), unique(…)…]
+ */
+export function tenantKeys(
+  table: TenantKeyColumns,
+  parents: Record<string, readonly [column: AnyPgColumn, parent: TenantKeyColumns]> = {},
+): Array<PrimaryKeyBuilder | ForeignKeyBuilder> {
+  const name = getTableName(table.id.table);
+  return [
+    primaryKey({ name: primaryKeyName(name), columns: [table.tenantId, table.id] }),
+    ...Object.entries(parents).map(([parentName, [column, parent]]) =>
+      foreignKey({
+        name: tenantForeignKeyName(name, parentName),
+        columns: [table.tenantId, column],
+        foreignColumns: [parent.tenantId, parent.id],
+      }).onDelete('cascade'),
+    ),
+  ];
+}

@@ -1,15 +1,8 @@
-import { auditLogsRepository } from '../audit/audit-logs.repository.ts';
 import type { Connection, Database } from '../engine/engine.ts';
-import { agentStatesRepository } from '../projects/agent-states.repository.ts';
-import { projectFilesRepository } from '../projects/project-files.repository.ts';
-import { projectsRepository } from '../projects/projects.repository.ts';
-import { membershipAdminRepository, membershipsRepository } from '../tenancy/memberships.repository.ts';
-import { tenantAdminRepository, tenantsRepository } from '../tenancy/tenants.repository.ts';
-import { userAdminRepository, usersRepository } from '../tenancy/users.repository.ts';
 import type { Actor } from './actor.ts';
-import { bindRepository } from './bind-repository.ts';
-
-type Query = <Row = Record<string, unknown>>(text: string, params?: readonly unknown[]) => Promise<Row[]>;
+import { type BoundRepository, bindRepository } from './bind-repository.ts';
+import { type Registry, registry } from './registry.ts';
+import type { Query, ServiceScope, TenantScope } from './scope.ts';
 
 /** What both kinds of unit of work share: the connection's database and raw SQL. */
 abstract class UnitOfWork {
@@ -29,11 +22,34 @@ abstract class UnitOfWork {
   }
 }
 
+type Side = 'tenant' | 'service';
+
+/** `tx.<name>` for every registry entry with a repository of that side, bound to the unit of work. */
+type Repositories<S extends Side> = {
+  readonly [Name in keyof Registry as Registry[Name] extends Record<S, unknown>
+    ? Name
+    : never]: Registry[Name] extends Record<S, infer R> ? BoundRepository<R> : never;
+};
+
+/** Gives the prototype of a unit of work one getter per registry entry of `side`. */
+function installRepositories(prototype: object, side: Side): void {
+  for (const [name, entry] of Object.entries(registry)) {
+    const repository = (entry as Partial<Record<Side, object>>)[side];
+    if (!repository) continue;
+    Object.defineProperty(prototype, name, {
+      get(this: object) {
+        // biome-ignore lint/suspicious/noExplicitAny: the registry's own types are checked in Repositories<Side>.
+        return bindRepository(repository as any, this);
+      },
+    });
+  }
+}
+
 /**
  * A transaction of one tenant, run as agentflow_app: row-level security confines every statement
  * to `tenantId`, whether it comes from a repository, `db` or `query`.
  */
-export class TenantTx extends UnitOfWork {
+class TenantUnitOfWork extends UnitOfWork implements TenantScope {
   readonly kind = 'tenant';
 
   constructor(
@@ -43,32 +59,10 @@ export class TenantTx extends UnitOfWork {
   ) {
     super(connection);
   }
-
-  get tenant() {
-    return bindRepository(tenantsRepository, this);
-  }
-  get users() {
-    return bindRepository(usersRepository, this);
-  }
-  get memberships() {
-    return bindRepository(membershipsRepository, this);
-  }
-  get projects() {
-    return bindRepository(projectsRepository, this);
-  }
-  get projectFiles() {
-    return bindRepository(projectFilesRepository, this);
-  }
-  get agentStates() {
-    return bindRepository(agentStatesRepository, this);
-  }
-  get auditLogs() {
-    return bindRepository(auditLogsRepository, this);
-  }
 }
 
 /** A cross-tenant maintenance transaction, run as agentflow_service and audited as `service`. */
-export class ServiceTx extends UnitOfWork {
+class ServiceUnitOfWork extends UnitOfWork implements ServiceScope {
   readonly kind = 'service';
 
   constructor(
@@ -77,14 +71,19 @@ export class ServiceTx extends UnitOfWork {
   ) {
     super(connection);
   }
-
-  get tenants() {
-    return bindRepository(tenantAdminRepository, this);
-  }
-  get users() {
-    return bindRepository(userAdminRepository, this);
-  }
-  get memberships() {
-    return bindRepository(membershipAdminRepository, this);
-  }
 }
+
+installRepositories(TenantUnitOfWork.prototype, 'tenant');
+installRepositories(ServiceUnitOfWork.prototype, 'service');
+
+/** The `tx` of `withTenant`: a TenantScope plus `tx.<name>` for each tenant repository of the registry. */
+export type TenantTx = TenantUnitOfWork & Repositories<'tenant'>;
+export const TenantTx = TenantUnitOfWork as new (
+  connection: Connection,
+  tenantId: string,
+  actor: Actor,
+) => TenantTx;
+
+/** The `svc` of `asService`: a ServiceScope plus `svc.<name>` for each service repository of the registry. */
+export type ServiceTx = ServiceUnitOfWork & Repositories<'service'>;
+export const ServiceTx = ServiceUnitOfWork as new (connection: Connection, actorName: string) => ServiceTx;

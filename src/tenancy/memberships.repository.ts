@@ -1,37 +1,48 @@
-import { asc, eq } from 'drizzle-orm';
+import { and, asc, eq, type SQL, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { NotFoundError } from '../errors/index.ts';
+import { cursorTimestamp, decodeCursor, exactTimestamp, type Page, toPage } from '../shared/pagination.ts';
 import { parseId, parseInput, uuidSchema } from '../shared/validation.ts';
-import type { ServiceTx, TenantTx } from '../store/unit-of-work.ts';
-import { MEMBERSHIP_ROLES, type Membership, type MembershipRole, memberships } from './memberships.schema.ts';
+import type { ServiceScope, TenantScope } from '../store/scope.ts';
+import {
+  type CreateMembershipInput,
+  createMembershipSchema,
+  type ListMembershipsInput,
+  listMembershipsSchema,
+  type UpdateMembershipInput,
+  updateMembershipSchema,
+} from './memberships.contract.ts';
+import { type Member, type Membership, memberships } from './memberships.schema.ts';
 import { users } from './users.schema.ts';
 
-const addMemberSchema = z.strictObject({ userId: uuidSchema, role: z.enum(MEMBERSHIP_ROLES) });
-export type AddMemberInput = z.input<typeof addMemberSchema>;
+// Oldest first: (created_at, id). Members added in one transaction share created_at; the id breaks the tie.
+const membershipsKey = z.tuple([cursorTimestamp, uuidSchema]);
+const keyOf = (row: Membership) => [row.createdAt.toISOString(), row.id] as const;
 
-export interface Member extends Membership {
-  email: string;
-  name: string;
+/** Rows after the cursor's membership in (created_at, id) order. */
+function afterCursor(list: string, cursor: string): SQL {
+  const [at, id] = decodeCursor(list, cursor, membershipsKey);
+  const exact = exactTimestamp(memberships.createdAt, memberships.id, at, id);
+  return sql`(${memberships.createdAt}, ${memberships.id}) > (${exact}, ${id})`;
 }
 
 /**
  * Membership of users in the current tenant. A tenant cannot add members: it could name any user
- * and then read their email and name, so adding is for the service role (membershipAdminRepository).
+ * and then read their email and name, so creating one is for the service role
+ * (membershipAdminRepository).
  */
 export const membershipsRepository = {
-  async changeRole(tx: TenantTx, userId: string, role: MembershipRole): Promise<Membership> {
+  /** Changes the role of the member `userId`. */
+  async update(tx: TenantScope, userId: string, patch: UpdateMembershipInput): Promise<Membership> {
     const id = parseId(userId, 'user');
-    const value = parseInput(z.enum(MEMBERSHIP_ROLES), role, 'membership role');
-    const [row] = await tx.db
-      .update(memberships)
-      .set({ role: value })
-      .where(eq(memberships.userId, id))
-      .returning();
+    const values = parseInput(updateMembershipSchema, patch, 'membership update');
+    const [row] = await tx.db.update(memberships).set(values).where(eq(memberships.userId, id)).returning();
     if (!row) throw new NotFoundError('membership', id);
     return row;
   },
 
-  async remove(tx: TenantTx, userId: string): Promise<void> {
+  /** Removes the member `userId` from the tenant (the user stays). */
+  async delete(tx: TenantScope, userId: string): Promise<void> {
     const id = parseId(userId, 'user');
     const removed = await tx.db
       .delete(memberships)
@@ -40,9 +51,10 @@ export const membershipsRepository = {
     if (removed.length === 0) throw new NotFoundError('membership', id);
   },
 
-  /** Members of the tenant with their name and email, oldest first. */
-  async list(tx: TenantTx): Promise<Member[]> {
-    return tx.db
+  /** One page of the tenant's members with their name and email, oldest first. */
+  async list(tx: TenantScope, input: ListMembershipsInput = {}): Promise<Page<Member>> {
+    const query = parseInput(listMembershipsSchema, input, 'membership list');
+    const rows = await tx.db
       .select({
         tenantId: memberships.tenantId,
         id: memberships.id,
@@ -55,15 +67,18 @@ export const membershipsRepository = {
       })
       .from(memberships)
       .innerJoin(users, eq(users.id, memberships.userId))
-      .orderBy(asc(memberships.createdAt), asc(memberships.id));
+      .where(query.cursor ? afterCursor('memberships', query.cursor) : undefined)
+      .orderBy(asc(memberships.createdAt), asc(memberships.id))
+      .limit(query.limit + 1);
+    return toPage(rows, query.limit, 'memberships', keyOf);
   },
 };
 
-/** The service role adds every member, the first owner of a new tenant included. */
+/** The service role creates every membership, the first owner of a new tenant included. */
 export const membershipAdminRepository = {
-  async add(tx: ServiceTx, tenantId: string, input: AddMemberInput): Promise<Membership> {
+  async create(tx: ServiceScope, tenantId: string, input: CreateMembershipInput): Promise<Membership> {
     const tenant = parseId(tenantId, 'tenant');
-    const values = parseInput(addMemberSchema, input, 'membership');
+    const values = parseInput(createMembershipSchema, input, 'membership');
     const [row] = await tx.db
       .insert(memberships)
       .values({ ...values, tenantId: tenant })
@@ -71,12 +86,22 @@ export const membershipAdminRepository = {
     return row!;
   },
 
-  async listForUser(tx: ServiceTx, userId: string): Promise<Membership[]> {
+  /** One page of the memberships of `userId` in every tenant, oldest first. */
+  async listForUser(
+    tx: ServiceScope,
+    userId: string,
+    input: ListMembershipsInput = {},
+  ): Promise<Page<Membership>> {
     const id = parseId(userId, 'user');
-    return tx.db
+    const query = parseInput(listMembershipsSchema, input, 'membership list');
+    const conditions: SQL[] = [eq(memberships.userId, id)];
+    if (query.cursor) conditions.push(afterCursor('user memberships', query.cursor));
+    const rows = await tx.db
       .select()
       .from(memberships)
-      .where(eq(memberships.userId, id))
-      .orderBy(asc(memberships.createdAt));
+      .where(and(...conditions))
+      .orderBy(asc(memberships.createdAt), asc(memberships.id))
+      .limit(query.limit + 1);
+    return toPage(rows, query.limit, 'user memberships', keyOf);
   },
 };

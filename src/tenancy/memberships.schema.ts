@@ -1,5 +1,5 @@
-import { pgTable, primaryKey, text, unique, uuid } from 'drizzle-orm/pg-core';
-import { scopedIdColumn, tenantIdColumn, timestampColumns } from '../shared/columns.ts';
+import { pgTable, text, unique, uuid } from 'drizzle-orm/pg-core';
+import { scopedIdColumn, tenantIdColumn, tenantKeys, timestampColumns } from '../shared/columns.ts';
 import { tenants } from './tenants.schema.ts';
 import { users } from './users.schema.ts';
 
@@ -18,10 +18,13 @@ export const memberships = pgTable(
     role: text('role', { enum: MEMBERSHIP_ROLES }).notNull(),
     ...timestampColumns(),
   },
-  (table) => [
-    primaryKey({ columns: [table.tenantId, table.id] }),
-    unique('memberships_user_key').on(table.tenantId, table.userId),
-  ],
+  (table) => [...tenantKeys(table), unique('memberships_user_key').on(table.tenantId, table.userId)],
 );
 
 export type Membership = typeof memberships.$inferSelect;
+
+/** A membership with the member's name and email, as a tenant lists its members. */
+export interface Member extends Membership {
+  email: string;
+  name: string;
+}

@@ -1,49 +1,31 @@
-import { and, asc, eq, getTableColumns, gt, inArray, isNull, type SQL, sql } from 'drizzle-orm';
+import { and, asc, eq, getTableColumns, inArray, isNull, type SQL, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { ConflictError, DatabaseError, NotFoundError } from '../errors/index.ts';
 import { compileStatement } from '../shared/compiled-statement.ts';
-import { jsonObjectSchema, nameSchema, parseId, parseInput, slugSchema } from '../shared/validation.ts';
-import type { ServiceTx, TenantTx } from '../store/unit-of-work.ts';
-import { TENANT_PLANS, TENANT_STATUSES, type Tenant, type TenantStatus, tenants } from './tenants.schema.ts';
+import { decodeCursor, type Page, toPage } from '../shared/pagination.ts';
+import { parseId, parseInput, slugSchema, uuidSchema } from '../shared/validation.ts';
+import type { ServiceScope, TenantScope } from '../store/scope.ts';
+import {
+  adjustUsageSchema,
+  type CreateTenantInput,
+  createTenantSchema,
+  incrementUsageSchema,
+  type ListTenantsInput,
+  listTenantsSchema,
+  quotasSchema,
+  TENANT_TRANSITIONS,
+  tenantPlanSchema,
+  tenantSettingsPatchSchema,
+  tenantStatusSchema,
+} from './tenants.contract.ts';
+import { type Tenant, type TenantStatus, tenants } from './tenants.schema.ts';
 
-/** The tenant lifecycle: which status may follow which. `deleted` is final. */
-export const TENANT_TRANSITIONS: Readonly<Record<TenantStatus, readonly TenantStatus[]>> = {
-  pending: ['active', 'deleted'],
-  active: ['suspended', 'deleted'],
-  suspended: ['active', 'deleted'],
-  deleted: [],
-};
-
-const counterSchema = z.string().regex(/^[a-z][a-z0-9_]{0,62}$/, 'a lowercase identifier');
-const quotasSchema = z.record(counterSchema, z.number().int().nonnegative());
-
-const createTenantSchema = z.strictObject({
-  slug: slugSchema,
-  name: nameSchema,
-  plan: z.enum(TENANT_PLANS).default('free'),
-  status: z.enum(['pending', 'active']).default('pending'),
-  settings: jsonObjectSchema.default({}),
-  quotas: quotasSchema.default({}),
-});
-export type CreateTenantInput = z.input<typeof createTenantSchema>;
-
-const listTenantsSchema = z.strictObject({
-  status: z.enum(TENANT_STATUSES).optional(),
-  afterSlug: slugSchema.optional(),
-  limit: z.number().int().min(1).max(500).default(100),
-});
-export type ListTenantsInput = z.input<typeof listTenantsSchema>;
-
-// A tenant only ever adds usage, and never to `projects`, which the database counts from live
-// projects; add_usage() enforces the same for raw SQL, this reports it before the round trip.
-const incrementSchema = z.strictObject({
-  counter: counterSchema.refine((c) => c !== 'projects', 'is counted by the database from live projects'),
-  by: z.number().int().positive(),
-});
+// Deleted tenants may share a slug: the id keeps the key total.
+const tenantsKey = z.tuple([slugSchema, uuidSchema]);
 
 /** Runs agentflow.add_usage, which decides what the calling role may change, and returns the new value. */
 async function addUsage(
-  tx: TenantTx | ServiceTx,
+  tx: TenantScope | ServiceScope,
   tenantId: string,
   counter: string,
   by: number,
@@ -59,20 +41,11 @@ async function addUsage(
   return Number(row?.value);
 }
 
-// The service role may move any counter either way (freeing seats, correcting a count), never by 0.
-const adjustSchema = z.strictObject({
-  counter: counterSchema,
-  by: z
-    .number()
-    .int()
-    .refine((n) => n !== 0, 'must not be zero'),
-});
-
 const selectTenant = compileStatement(getTableColumns(tenants), ['id'], (db, p) =>
   db.select().from(tenants).where(eq(tenants.id, p.id)),
 );
 
-async function findTenant(tx: TenantTx | ServiceTx, id: string): Promise<Tenant> {
+async function findTenant(tx: TenantScope | ServiceScope, id: string): Promise<Tenant> {
   const [row] = await selectTenant.run(tx, { id });
   if (!row) throw new NotFoundError('tenant', id);
   return row;
@@ -81,7 +54,7 @@ async function findTenant(tx: TenantTx | ServiceTx, id: string): Promise<Tenant>
 /** What a tenant may do to itself, inside `withTenant`. */
 export const tenantsRepository = {
   /** The tenant of this unit of work. */
-  async current(tx: TenantTx): Promise<Tenant> {
+  async current(tx: TenantScope): Promise<Tenant> {
     return findTenant(tx, tx.tenantId);
   },
 
@@ -89,8 +62,8 @@ export const tenantsRepository = {
    * Merges `patch` into the settings (top-level keys replace). The merged settings stay within 1 MiB
    * as stored JSON text (a trigger of migration 10), or nothing changes (ValidationError).
    */
-  async updateSettings(tx: TenantTx, patch: Record<string, unknown>): Promise<Tenant> {
-    const settings = parseInput(jsonObjectSchema, patch, 'tenant settings');
+  async updateSettings(tx: TenantScope, patch: Record<string, unknown>): Promise<Tenant> {
+    const settings = parseInput(tenantSettingsPatchSchema, patch, 'tenant settings');
     const [row] = await tx.db
       .update(tenants)
       .set({ settings: sql`${tenants.settings} || ${JSON.stringify(settings)}::jsonb` })
@@ -106,25 +79,25 @@ export const tenantsRepository = {
    * changes nothing. Lowering a counter is for the service role; `projects` is counted by the
    * database. Returns the new value.
    */
-  async incrementUsage(tx: TenantTx, counter: string, by = 1): Promise<number> {
-    const input = parseInput(incrementSchema, { counter, by }, 'usage increment');
+  async incrementUsage(tx: TenantScope, counter: string, by = 1): Promise<number> {
+    const input = parseInput(incrementUsageSchema, { counter, by }, 'usage increment');
     return addUsage(tx, tx.tenantId, input.counter, input.by);
   },
 };
 
 /** Cross-tenant administration, inside `asService`. */
 export const tenantAdminRepository = {
-  async create(tx: ServiceTx, input: CreateTenantInput): Promise<Tenant> {
+  async create(tx: ServiceScope, input: CreateTenantInput): Promise<Tenant> {
     const values = parseInput(createTenantSchema, input, 'tenant');
     const [row] = await tx.db.insert(tenants).values(values).returning();
     return row!;
   },
 
-  async get(tx: ServiceTx, id: string): Promise<Tenant> {
+  async get(tx: ServiceScope, id: string): Promise<Tenant> {
     return findTenant(tx, parseId(id, 'tenant'));
   },
 
-  async getBySlug(tx: ServiceTx, slug: string): Promise<Tenant> {
+  async getBySlug(tx: ServiceScope, slug: string): Promise<Tenant> {
     const value = parseInput(slugSchema, slug, 'tenant slug');
     const [row] = await tx.db
       .select()
@@ -134,25 +107,29 @@ export const tenantAdminRepository = {
     return row;
   },
 
-  /** Live tenants (or those of one status) in slug order; pass the last slug as `afterSlug` for the next page. */
-  async list(tx: ServiceTx, input: ListTenantsInput = {}): Promise<Tenant[]> {
+  /** One page of live tenants (or those of one status) in slug order. */
+  async list(tx: ServiceScope, input: ListTenantsInput = {}): Promise<Page<Tenant>> {
     const query = parseInput(listTenantsSchema, input, 'tenant list');
     const conditions: SQL[] = [];
     if (query.status) conditions.push(eq(tenants.status, query.status));
     else conditions.push(isNull(tenants.deletedAt));
-    if (query.afterSlug) conditions.push(gt(tenants.slug, query.afterSlug));
-    return tx.db
+    if (query.cursor) {
+      const [slug, id] = decodeCursor('tenants', query.cursor, tenantsKey);
+      conditions.push(sql`(${tenants.slug}, ${tenants.id}) > (${slug}, ${id})`);
+    }
+    const rows = await tx.db
       .select()
       .from(tenants)
       .where(and(...conditions))
-      .orderBy(asc(tenants.slug))
-      .limit(query.limit);
+      .orderBy(asc(tenants.slug), asc(tenants.id))
+      .limit(query.limit + 1);
+    return toPage(rows, query.limit, 'tenants', (row) => [row.slug, row.id]);
   },
 
   /** Moves a tenant along its lifecycle; a move the lifecycle does not allow is a ConflictError. */
-  async setStatus(tx: ServiceTx, id: string, status: TenantStatus): Promise<Tenant> {
+  async setStatus(tx: ServiceScope, id: string, status: TenantStatus): Promise<Tenant> {
     const tenantId = parseId(id, 'tenant');
-    const next = parseInput(z.enum(TENANT_STATUSES), status, 'tenant status');
+    const next = parseInput(tenantStatusSchema, status, 'tenant status');
     const allowedFrom = (Object.keys(TENANT_TRANSITIONS) as TenantStatus[]).filter((from) =>
       TENANT_TRANSITIONS[from].includes(next),
     );
@@ -167,9 +144,9 @@ export const tenantAdminRepository = {
     throw new ConflictError(`tenant ${tenantId} cannot go from ${current.status} to ${next}`);
   },
 
-  async setPlan(tx: ServiceTx, id: string, plan: Tenant['plan']): Promise<Tenant> {
+  async setPlan(tx: ServiceScope, id: string, plan: Tenant['plan']): Promise<Tenant> {
     const tenantId = parseId(id, 'tenant');
-    const value = parseInput(z.enum(TENANT_PLANS), plan, 'tenant plan');
+    const value = parseInput(tenantPlanSchema, plan, 'tenant plan');
     const [row] = await tx.db
       .update(tenants)
       .set({ plan: value })
@@ -180,7 +157,7 @@ export const tenantAdminRepository = {
   },
 
   /** Replaces the quotas; a counter without a quota is unlimited. */
-  async setQuotas(tx: ServiceTx, id: string, quotas: Record<string, number>): Promise<Tenant> {
+  async setQuotas(tx: ServiceScope, id: string, quotas: Record<string, number>): Promise<Tenant> {
     const tenantId = parseId(id, 'tenant');
     const value = parseInput(quotasSchema, quotas, 'tenant quotas');
     const [row] = await tx.db
@@ -197,14 +174,14 @@ export const tenantAdminRepository = {
    * a count). Raising past a quota is a ForbiddenError, going below zero a ConflictError; either way
    * nothing changes. Returns the new value.
    */
-  async adjustUsage(tx: ServiceTx, id: string, counter: string, by: number): Promise<number> {
+  async adjustUsage(tx: ServiceScope, id: string, counter: string, by: number): Promise<number> {
     const tenantId = parseId(id, 'tenant');
-    const input = parseInput(adjustSchema, { counter, by }, 'usage adjustment');
+    const input = parseInput(adjustUsageSchema, { counter, by }, 'usage adjustment');
     return addUsage(tx, tenantId, input.counter, input.by);
   },
 
   /** Soft delete: the row stays for the audit trail, its slug becomes free for a new tenant. */
-  async softDelete(tx: ServiceTx, id: string): Promise<Tenant> {
+  async delete(tx: ServiceScope, id: string): Promise<Tenant> {
     return tenantAdminRepository.setStatus(tx, id, 'deleted');
   },
 };

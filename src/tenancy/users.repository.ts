@@ -1,39 +1,20 @@
 import { and, eq, getTableColumns, isNull } from 'drizzle-orm';
-import { z } from 'zod';
 import { NotFoundError } from '../errors/index.ts';
 import { compileStatement } from '../shared/compiled-statement.ts';
-import { nameSchema, parseId, parseInput } from '../shared/validation.ts';
-import type { ServiceTx, TenantTx } from '../store/unit-of-work.ts';
+import { parseId, parseInput } from '../shared/validation.ts';
+import type { ServiceScope, TenantScope } from '../store/scope.ts';
 import { decoyPasswordHash, hashPassword, verifyPassword } from './password-hash.ts';
+import {
+  type CreateUserInput,
+  createUserSchema,
+  emailSchema,
+  passwordSchema,
+  type UpdateUserInput,
+  updateUserSchema,
+} from './users.contract.ts';
 import { type User, users } from './users.schema.ts';
 
 const { passwordHash: _secret, ...publicColumns } = getTableColumns(users);
-
-const emailSchema = z
-  .string()
-  .trim()
-  .max(320)
-  .transform((email) => email.toLowerCase())
-  .pipe(z.email());
-const passwordSchema = z.string().min(8).max(1024);
-const profileFields = {
-  name: nameSchema,
-  avatarUrl: z.url().max(2048).nullable().optional(),
-  githubId: z.number().int().positive().nullable().optional(),
-  githubUsername: z.string().min(1).max(100).nullable().optional(),
-};
-const createUserSchema = z.strictObject({
-  email: emailSchema,
-  password: passwordSchema.optional(),
-  ...profileFields,
-});
-export type CreateUserInput = z.input<typeof createUserSchema>;
-const updateUserSchema = z.strictObject({
-  ...profileFields,
-  name: nameSchema.optional(),
-  email: emailSchema.optional(),
-});
-export type UpdateUserInput = z.input<typeof updateUserSchema>;
 
 const selectLiveUser = compileStatement(publicColumns, ['id'], (db, p) =>
   db
@@ -42,7 +23,7 @@ const selectLiveUser = compileStatement(publicColumns, ['id'], (db, p) =>
     .where(and(eq(users.id, p.id), isNull(users.deletedAt))),
 );
 
-async function liveUser(tx: TenantTx | ServiceTx, id: string): Promise<User> {
+async function liveUser(tx: TenantScope | ServiceScope, id: string): Promise<User> {
   const [row] = await selectLiveUser.run(tx, { id });
   if (!row) throw new NotFoundError('user', id);
   return row;
@@ -50,14 +31,14 @@ async function liveUser(tx: TenantTx | ServiceTx, id: string): Promise<User> {
 
 /** Inside a tenant: the users who are members of it (row-level security hides the others). */
 export const usersRepository = {
-  async get(tx: TenantTx, id: string): Promise<User> {
+  async get(tx: TenantScope, id: string): Promise<User> {
     return liveUser(tx, parseId(id, 'user'));
   },
 };
 
 /** Users are global identities, managed by the service role. Password hashes never leave it. */
 export const userAdminRepository = {
-  async create(tx: ServiceTx, input: CreateUserInput): Promise<User> {
+  async create(tx: ServiceScope, input: CreateUserInput): Promise<User> {
     const { password, ...values } = parseInput(createUserSchema, input, 'user');
     const passwordHash = password === undefined ? null : await hashPassword(password);
     const [row] = await tx.db
@@ -67,11 +48,11 @@ export const userAdminRepository = {
     return row!;
   },
 
-  async get(tx: ServiceTx, id: string): Promise<User> {
+  async get(tx: ServiceScope, id: string): Promise<User> {
     return liveUser(tx, parseId(id, 'user'));
   },
 
-  async getByEmail(tx: ServiceTx, email: string): Promise<User> {
+  async getByEmail(tx: ServiceScope, email: string): Promise<User> {
     const value = parseInput(emailSchema, email, 'email');
     const [row] = await tx.db
       .select(publicColumns)
@@ -81,7 +62,7 @@ export const userAdminRepository = {
     return row;
   },
 
-  async update(tx: ServiceTx, id: string, patch: UpdateUserInput): Promise<User> {
+  async update(tx: ServiceScope, id: string, patch: UpdateUserInput): Promise<User> {
     const userId = parseId(id, 'user');
     const values = parseInput(updateUserSchema, patch, 'user update');
     const [row] = await tx.db
@@ -93,7 +74,7 @@ export const userAdminRepository = {
     return row;
   },
 
-  async setPassword(tx: ServiceTx, id: string, password: string): Promise<void> {
+  async setPassword(tx: ServiceScope, id: string, password: string): Promise<void> {
     const userId = parseId(id, 'user');
     const passwordHash = await hashPassword(parseInput(passwordSchema, password, 'password'));
     const updated = await tx.db
@@ -108,7 +89,7 @@ export const userAdminRepository = {
    * The user whose email and password match, or null. An unknown email costs the same hash
    * computation as a wrong password, so the timing does not reveal which emails exist.
    */
-  async verifyPassword(tx: ServiceTx, email: string, password: string): Promise<User | null> {
+  async verifyPassword(tx: ServiceScope, email: string, password: string): Promise<User | null> {
     const parsedEmail = emailSchema.safeParse(email);
     const [row] = parsedEmail.success
       ? await tx.db
@@ -123,7 +104,7 @@ export const userAdminRepository = {
   },
 
   /** Soft delete: the email becomes free for a new account; memberships stay for the record. */
-  async softDelete(tx: ServiceTx, id: string): Promise<void> {
+  async delete(tx: ServiceScope, id: string): Promise<void> {
     const userId = parseId(id, 'user');
     const updated = await tx.db
       .update(users)

@@ -1,6 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { AuditCursor } from '../../src/audit/audit-logs.repository.ts';
 import type { Connection } from '../../src/engine/engine.ts';
 import {
   type Actor,
@@ -12,6 +11,7 @@ import {
   type TenantTx,
   ValidationError,
 } from '../../src/index.ts';
+import { encodeCursor } from '../../src/shared/pagination.ts';
 import { describeEachEngine, type EngineHarness } from '../harness/engines.ts';
 import { caught, createTenant, ownerCount, type TenantFixture } from '../harness/fixtures.ts';
 
@@ -182,7 +182,7 @@ describeEachEngine('audit trail', (h) => {
       );
       const added = await auditOf(
         h,
-        () => svc((tx) => tx.memberships.add(f.tenant.id, { userId: user.id, role: 'member' })),
+        () => svc((tx) => tx.memberships.create(f.tenant.id, { userId: user.id, role: 'member' })),
         (membership) => [`memberships/insert/${membership.id}`],
       );
       expect(added.rows.get(`memberships/insert/${added.result.id}`)).toMatchObject({
@@ -194,7 +194,7 @@ describeEachEngine('audit trail', (h) => {
       });
       const changed = await auditOf(
         h,
-        () => asUser((tx) => tx.memberships.changeRole(user.id, 'manager')),
+        () => asUser((tx) => tx.memberships.update(user.id, { role: 'manager' })),
         (membership) => [`memberships/update/${membership.id}`],
       );
       const row = changed.rows.get(`memberships/update/${changed.result.id}`);
@@ -205,7 +205,7 @@ describeEachEngine('audit trail', (h) => {
     it('soft delete the project (plus the usage counter)', async () => {
       const { rows } = await auditOf(
         h,
-        () => asUser((tx) => tx.projects.softDelete(projectId)),
+        () => asUser((tx) => tx.projects.delete(projectId)),
         () => [`projects/update/${projectId}`, `tenants/update/${f.tenant.id}`],
       );
       const row = rows.get(`projects/update/${projectId}`);
@@ -216,7 +216,9 @@ describeEachEngine('audit trail', (h) => {
     });
 
     it('lets the tenant read its own trail through the repository, newest first', async () => {
-      const trail = await asUser((tx) => tx.auditLogs.list({ tableName: 'projects', rowId: projectId }));
+      const { items: trail } = await asUser((tx) =>
+        tx.auditLogs.list({ tableName: 'projects', rowId: projectId }),
+      );
       expect(trail.map((row) => row.action)).toEqual(['update', 'update', 'insert']);
       expect(trail.every((row) => row.tenantId === f.tenant.id)).toBe(true);
     });
@@ -335,7 +337,7 @@ describeEachEngine('audit trail', (h) => {
       const other = await createTenant(h.store);
       for (const context of [f.context, other.context]) {
         await h.store.withTenant(context, async (tx) => {
-          expect(await tx.auditLogs.list({ tableName: 'users', limit: 1000 })).toEqual([]);
+          expect((await tx.auditLogs.list({ tableName: 'users', limit: 1000 })).items).toEqual([]);
           const [raw] = await tx.query<{ n: number }>(
             'SELECT count(*)::int AS n FROM audit_logs WHERE tenant_id = $1',
             [NO_TENANT_ID],
@@ -378,17 +380,17 @@ describeEachEngine('audit trail', (h) => {
     let g: TenantFixture;
     const asG = <T>(work: (tx: TenantTx) => Promise<T>) => h.store.withTenant(g.context, work);
 
-    /** Every page of `limit` rows, each asked for with the last row of the one before. */
+    /** Every page of `limit` rows, each asked for with the cursor of the one before. */
     async function allPages(limit: number, tableName?: string): Promise<AuditLog[][]> {
       const pages: AuditLog[][] = [];
-      let before: AuditCursor | undefined;
+      let cursor: string | undefined;
       for (;;) {
-        const page = await asG((tx) => tx.auditLogs.list({ tableName, limit, before }));
-        if (page.length === 0) return pages;
-        expect(page.length).toBeLessThanOrEqual(limit);
-        pages.push(page);
-        const last = page[page.length - 1]!;
-        before = { occurredAt: last.occurredAt, id: last.id };
+        const page = await asG((tx) => tx.auditLogs.list({ tableName, limit, cursor }));
+        expect(page.items.length).toBeLessThanOrEqual(limit);
+        pages.push(page.items);
+        if (page.nextCursor === null) return pages;
+        expect(page.items).toHaveLength(limit);
+        cursor = page.nextCursor;
       }
     }
 
@@ -411,7 +413,7 @@ describeEachEngine('audit trail', (h) => {
           [g.tenant.id],
         ),
       );
-      const all = await asG((tx) => tx.auditLogs.list({ limit: 1000 }));
+      const { items: all } = await asG((tx) => tx.auditLogs.list({ limit: 1000 }));
       expect(all.map((row) => row.id)).toEqual(expected.map((row) => Number(row.id)));
       const perTime = new Map<number, number>();
       for (const row of all)
@@ -429,25 +431,32 @@ describeEachEngine('audit trail', (h) => {
     });
 
     it('pages on from a cursor naming no row, from the time as given', async () => {
-      const all = await asG((tx) => tx.auditLogs.list({ limit: 1000 }));
-      const from = (before: AuditCursor) => asG((tx) => tx.auditLogs.list({ limit: 1000, before }));
-      expect(await from({ occurredAt: new Date(Date.now() + 60_000), id: Number.MAX_SAFE_INTEGER })).toEqual(
-        all,
-      );
-      expect(await from({ occurredAt: new Date(0), id: 1 })).toEqual([]);
+      const { items: all } = await asG((tx) => tx.auditLogs.list({ limit: 1000 }));
+      const from = (occurredAt: Date, id: number) =>
+        asG((tx) =>
+          tx.auditLogs.list({
+            limit: 1000,
+            cursor: encodeCursor('audit logs', [occurredAt.toISOString(), id]),
+          }),
+        );
+      expect((await from(new Date(Date.now() + 60_000), Number.MAX_SAFE_INTEGER)).items).toEqual(all);
+      expect(await from(new Date(0), 1)).toEqual({ items: [], nextCursor: null });
     });
 
     it('refuses a malformed cursor with a ValidationError', async () => {
-      const at = new Date();
+      const at = new Date().toISOString();
+      const cursor = (...key: Array<string | number>) => ({ cursor: encodeCursor('audit logs', key) });
       for (const bad of [
-        { before: { occurredAt: at.toISOString(), id: 1 } },
-        { before: { occurredAt: new Date(Number.NaN), id: 1 } },
-        { before: { occurredAt: at, id: 0 } },
-        { before: { occurredAt: at, id: 1.5 } },
-        { before: { occurredAt: at, id: '1' } },
-        { before: { occurredAt: at } },
-        { before: { occurredAt: at, id: 1, tenantId: g.tenant.id } },
-        { beforeId: 1 },
+        cursor('not a time', 1),
+        cursor(at, 0),
+        cursor(at, 1.5),
+        cursor(at, '1'),
+        cursor(at),
+        cursor(at, 1, g.tenant.id),
+        { cursor: encodeCursor('projects', [at, 1]) },
+        { cursor: 'not base64url!' },
+        { cursor: Buffer.from('{"not":"an array"}').toString('base64url') },
+        { before: { occurredAt: at, id: 1 } },
       ]) {
         const error = await caught(asG((tx) => tx.auditLogs.list(bad as never)));
         expect(error, JSON.stringify(bad)).toBeInstanceOf(ValidationError);

@@ -112,7 +112,7 @@ describe('agentflow command line [pglite folder]', () => {
         tenantId: (await store.asService({ actor: 'test' }, (svc) => svc.tenants.getBySlug('globex'))).id,
         actor: { type: 'agent', id: '00000000-0000-4000-8000-000000000001' },
       },
-      async (tx) => expect((await tx.projects.list()).length).toBeGreaterThan(1),
+      async (tx) => expect((await tx.projects.list()).items.length).toBeGreaterThan(1),
     );
     await store.close();
     const run = await agentflow(url, 'start');

@@ -27,7 +27,7 @@ export async function createTenant(
       quotas: options.quotas ?? {},
     });
     const owner = await svc.users.create({ email: `owner@${slug}.test`, name: `Owner of ${slug}` });
-    await svc.memberships.add(tenant.id, { userId: owner.id, role: 'owner' });
+    await svc.memberships.create(tenant.id, { userId: owner.id, role: 'owner' });
     const actor: Actor = { type: 'user', id: owner.id };
     return { tenant, owner, actor, context: { tenantId: tenant.id, actor } };
   });

@@ -46,7 +46,7 @@ describeEachEngine('the functions that keep usage counters', (h) => {
         `CREATE TEMP TABLE tenants ON COMMIT DROP AS SELECT id, '{}'::jsonb AS usage, '{}'::jsonb AS quotas FROM public.tenants WHERE false`,
       );
       await tx.projects.create({ slug: 'audited', name: 'Audited' });
-      return tx.tenant.incrementUsage('tokens', 5);
+      return tx.tenants.incrementUsage('tokens', 5);
     });
     expect(used).toBe(5);
     const after = await h.asOwner((c) =>
@@ -56,7 +56,7 @@ describeEachEngine('the functions that keep usage counters', (h) => {
     expect((after[0]?.n ?? 0) - (before[0]?.n ?? 0)).toBeGreaterThanOrEqual(2);
     // The quota was read from the real tenants row: one more token is refused.
     expect(
-      await caught(h.store.withTenant(f.context, (tx) => tx.tenant.incrementUsage('tokens'))),
+      await caught(h.store.withTenant(f.context, (tx) => tx.tenants.incrementUsage('tokens'))),
     ).toBeInstanceOf(ForbiddenError);
   });
 

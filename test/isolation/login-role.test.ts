@@ -78,7 +78,7 @@ describeEachEngine(
 
     it('keeps a tenant to its own rows', async () => {
       const slugs = await asTenantOnly.withTenant(a.context, async (tx) =>
-        (await tx.projects.list()).map((p) => p.slug),
+        (await tx.projects.list()).items.map((p) => p.slug),
       );
       expect(slugs).not.toContain('b-secret');
     });

@@ -43,7 +43,7 @@ describeEachEngine(
               const first = await read();
               // Yield so that other transactions run on the other connections in between.
               await sleep(i % 3);
-              const projects = await tx.projects.list();
+              const { items: projects } = await tx.projects.list();
               const second = await read();
               return {
                 expected: fixture.tenant.id,
@@ -100,7 +100,7 @@ describeEachEngine(
       // All three connections are usable again and nothing of the failed work remains.
       const slugs = await Promise.all(
         Array.from({ length: 6 }, () =>
-          pooled.withTenant(a.context, async (tx) => (await tx.projects.list()).map((p) => p.slug)),
+          pooled.withTenant(a.context, async (tx) => (await tx.projects.list()).items.map((p) => p.slug)),
         ),
       );
       for (const list of slugs) expect(list).toEqual(['p']);

@@ -137,14 +137,14 @@ describeEachEngine('tenant isolation', (h) => {
     await h.store.withTenant(a.context, async (tx) => {
       await expect(tx.projects.get(projectOfB)).rejects.toBeInstanceOf(NotFoundError);
       await expect(tx.projects.getBySlug('beta')).rejects.toBeInstanceOf(NotFoundError);
-      expect((await tx.projects.list()).map((p) => p.slug)).toEqual(['alpha']);
+      expect((await tx.projects.list()).items.map((p) => p.slug)).toEqual(['alpha']);
       await expect(tx.projectFiles.get(projectOfB, 'README.md')).rejects.toBeInstanceOf(NotFoundError);
-      expect(await tx.projectFiles.list(projectOfB)).toEqual([]);
+      expect((await tx.projectFiles.list(projectOfB)).items).toEqual([]);
       await expect(tx.agentStates.get(projectOfB)).rejects.toBeInstanceOf(NotFoundError);
       await expect(tx.users.get(b.owner.id)).rejects.toBeInstanceOf(NotFoundError);
-      expect((await tx.memberships.list()).map((m) => m.userId)).toEqual([a.owner.id]);
-      expect((await tx.tenant.current()).id).toBe(a.tenant.id);
-      const audit = await tx.auditLogs.list({ limit: 1000 });
+      expect((await tx.memberships.list()).items.map((m) => m.userId)).toEqual([a.owner.id]);
+      expect((await tx.tenants.current()).id).toBe(a.tenant.id);
+      const { items: audit } = await tx.auditLogs.list({ limit: 1000 });
       expect(audit.length).toBeGreaterThan(0);
       expect(audit.every((row) => row.tenantId === a.tenant.id)).toBe(true);
     });
@@ -154,7 +154,7 @@ describeEachEngine('tenant isolation', (h) => {
     // Each attempt in its own unit of work: a refused statement ends the transaction it ran in.
     const attempts: Array<[string, (tx: TenantTx) => Promise<unknown>]> = [
       ['update project', (tx) => tx.projects.update(projectOfB, { name: 'hijacked' })],
-      ['delete project', (tx) => tx.projects.softDelete(projectOfB)],
+      ['delete project', (tx) => tx.projects.delete(projectOfB)],
       ['delete file', (tx) => tx.projectFiles.delete(projectOfB, 'README.md')],
       [
         'write file',
@@ -168,7 +168,7 @@ describeEachEngine('tenant isolation', (h) => {
         'create state',
         (tx) => tx.agentStates.save({ projectId: projectOfB, state: {}, expectedVersion: null }),
       ],
-      ['remove member', (tx) => tx.memberships.remove(b.owner.id)],
+      ['remove member', (tx) => tx.memberships.delete(b.owner.id)],
     ];
     for (const [label, attempt] of attempts) {
       await expect(h.store.withTenant(a.context, attempt), label).rejects.toBeInstanceOf(NotFoundError);
@@ -221,12 +221,12 @@ describeEachEngine('tenant isolation', (h) => {
     });
     await h.store.withTenant(b.context, async (tx) => {
       expect((await tx.projects.get(projectOfB)).name).toBe('Beta');
-      expect(await tx.projectFiles.list(projectOfB)).toHaveLength(1);
+      expect((await tx.projectFiles.list(projectOfB)).items).toHaveLength(1);
     });
   });
 
   it('lets a tenant change its name and settings but not its plan, status, quotas or usage', async () => {
-    await h.store.withTenant(a.context, (tx) => tx.tenant.updateSettings({ theme: 'dark' }));
+    await h.store.withTenant(a.context, (tx) => tx.tenants.updateSettings({ theme: 'dark' }));
     for (const assignment of [`plan = 'enterprise'`, `status = 'active'`, `quotas = '{}'`, `usage = '{}'`]) {
       const attempt = h.store.withTenant(a.context, (tx) =>
         tx.query(`UPDATE tenants SET ${assignment} WHERE id = $1`, [a.tenant.id]),
@@ -239,13 +239,13 @@ describeEachEngine('tenant isolation', (h) => {
     );
     await expect(foreignUsage).rejects.toBeInstanceOf(ForbiddenError);
     await h.store.withTenant(b.context, async (tx) =>
-      expect((await tx.tenant.current()).usage.projects).toBe(1),
+      expect((await tx.tenants.current()).usage.projects).toBe(1),
     );
   });
 
   it('refuses every write in a read-only unit of work', async () => {
     const before = await h.store.withTenant(a.context, (tx) => tx.projects.list(), { readOnly: true });
-    expect(before.map((p) => p.slug)).toEqual(['alpha']);
+    expect(before.items.map((p) => p.slug)).toEqual(['alpha']);
     const write = h.store.withTenant(a.context, (tx) => tx.projects.create({ slug: 'nope', name: 'Nope' }), {
       readOnly: true,
     });

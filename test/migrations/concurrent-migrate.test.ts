@@ -146,7 +146,7 @@ describeEachEmptyEngine(
         await expectSinglyMigrated(database);
         const fixture = await createTenant(one);
         await two.withTenant(fixture.context, async (tx) => {
-          expect((await tx.tenant.current()).id).toBe(fixture.tenant.id);
+          expect((await tx.tenants.current()).id).toBe(fixture.tenant.id);
         });
       } finally {
         await Promise.all([one.close(), two.close()]);

@@ -82,13 +82,13 @@ describeEachEngine('rolling back and re-applying 0003_projects and later on a po
         githubId: 4242,
         githubUsername: 'member-a',
       });
-      await svc.memberships.add(a.tenant.id, { userId: member.id, role: 'member' });
-      await svc.memberships.add(b.tenant.id, { userId: member.id, role: 'admin' });
+      await svc.memberships.create(a.tenant.id, { userId: member.id, role: 'member' });
+      await svc.memberships.create(b.tenant.id, { userId: member.id, role: 'admin' });
       await svc.tenants.setPlan(b.tenant.id, 'professional');
     });
     for (const fixture of [a, b]) {
       await h.store.withTenant(fixture.context, async (tx) => {
-        await tx.tenant.updateSettings({ theme: 'dark', locale: 'fr-FR' });
+        await tx.tenants.updateSettings({ theme: 'dark', locale: 'fr-FR' });
         const project = await tx.projects.create({
           slug: 'alpha',
           name: 'Alpha',
@@ -158,7 +158,7 @@ describeEachEngine('rolling back and re-applying 0003_projects and later on a po
 
     const project = await h.store.withTenant(a.context, async (tx) => {
       // The projects of before were dropped with their tables, by intent.
-      expect(await tx.projects.list()).toEqual([]);
+      expect((await tx.projects.list()).items).toEqual([]);
       const created = await tx.projects.create({ slug: 'alpha', name: 'Alpha again' });
       await tx.projectFiles.upsert({ projectId: created.id, path: 'README.md', content: 'again' });
       await tx.agentStates.save({ projectId: created.id, state: { step: 1 }, expectedVersion: null });
@@ -167,11 +167,11 @@ describeEachEngine('rolling back and re-applying 0003_projects and later on a po
     await h.store.withTenant(a.context, async (tx) => {
       expect((await tx.projects.getBySlug('alpha')).id).toBe(project.id);
       expect((await tx.projectFiles.get(project.id, 'README.md')).content).toBe('again');
-      expect(await tx.memberships.list()).toHaveLength(2);
+      expect((await tx.memberships.list()).items).toHaveLength(2);
     });
     await h.store.withTenant(b.context, async (tx) => {
-      expect(await tx.projects.list()).toEqual([]);
-      expect((await tx.tenant.current()).plan).toBe('professional');
+      expect((await tx.projects.list()).items).toEqual([]);
+      expect((await tx.tenants.current()).plan).toBe('professional');
     });
 
     // The new writes were audited, after the rows of before, which are all still there.
@@ -180,7 +180,7 @@ describeEachEngine('rolling back and re-applying 0003_projects and later on a po
     expect(after.tenants).toEqual(before.tenants);
     // The one live project is counted exactly once: the counter restarted from zero.
     await h.store.withTenant(a.context, async (tx) =>
-      expect((await tx.tenant.current()).usage.projects).toBe(1),
+      expect((await tx.tenants.current()).usage.projects).toBe(1),
     );
     expect(after.audit_logs).toEqual(expect.arrayContaining(before.audit_logs!));
     const added = await h.asOwner((c) =>

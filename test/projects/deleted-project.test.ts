@@ -21,7 +21,7 @@ describeEachEngine('the files and state of a soft-deleted project', (h) => {
       const project = await tx.projects.create({ slug: 'doomed', name: 'Doomed' });
       await tx.projectFiles.upsert({ projectId: project.id, path: 'README.md', content: 'v1' });
       await tx.agentStates.save({ projectId: project.id, state: { step: 1 }, expectedVersion: null });
-      await tx.projects.softDelete(project.id);
+      await tx.projects.delete(project.id);
       return project.id;
     });
   });
@@ -30,7 +30,7 @@ describeEachEngine('the files and state of a soft-deleted project', (h) => {
     await h.store.withTenant(f.context, async (tx) => {
       expect(await caught(tx.agentStates.get(projectId))).toBeInstanceOf(NotFoundError);
       expect(await caught(tx.projectFiles.get(projectId, 'README.md'))).toBeInstanceOf(NotFoundError);
-      expect(await tx.projectFiles.list(projectId)).toEqual([]);
+      expect((await tx.projectFiles.list(projectId)).items).toEqual([]);
     });
   });
 

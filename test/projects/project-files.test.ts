@@ -3,6 +3,7 @@ import { beforeAll, expect, it } from 'vitest';
 import { ConflictError, NotFoundError, type TenantTx, ValidationError } from '../../src/index.ts';
 import { describeEachEngine, type EngineHarness } from '../harness/engines.ts';
 import { caught, createTenant, type TenantFixture } from '../harness/fixtures.ts';
+import { allPages } from '../harness/paging.ts';
 
 const sha256 = (content: string) => createHash('sha256').update(content, 'utf8').digest('hex');
 
@@ -107,22 +108,33 @@ describeEachEngine('project files', (h) => {
     await inTenant(async (tx) => {
       for (const path of paths) await tx.projectFiles.upsert({ projectId: project.id, path, content: path });
     });
-    const all = await inTenant((tx) => tx.projectFiles.list(project.id));
+    const { items: all, nextCursor } = await inTenant((tx) => tx.projectFiles.list(project.id));
+    expect(nextCursor).toBeNull();
     expect(all.map((file) => file.path)).toEqual([...paths].sort());
     for (const file of all) {
       expect(Object.keys(file)).not.toContain('content');
       expect(file.contentHash).toBe(sha256(file.path));
       expect(file.sizeBytes).toBe(Buffer.byteLength(file.path));
     }
-    const under = await inTenant((tx) => tx.projectFiles.list(project.id, { under: 'src' }));
+    const { items: under } = await inTenant((tx) => tx.projectFiles.list(project.id, { under: 'src' }));
     expect(under.map((file) => file.path)).toEqual(['src/a.ts', 'src/lib/a.ts', 'src/z.ts']);
-    const nested = await inTenant((tx) => tx.projectFiles.list(project.id, { under: 'src/lib' }));
+    const { items: nested } = await inTenant((tx) => tx.projectFiles.list(project.id, { under: 'src/lib' }));
     expect(nested.map((file) => file.path)).toEqual(['src/lib/a.ts']);
     // LIKE wildcards in the folder name are taken literally.
-    const literal = await inTenant((tx) => tx.projectFiles.list(project.id, { under: 'a_b' }));
+    const { items: literal } = await inTenant((tx) => tx.projectFiles.list(project.id, { under: 'a_b' }));
     expect(literal.map((file) => file.path)).toEqual(['a_b/x']);
-    expect(await inTenant((tx) => tx.projectFiles.list(project.id, { under: 'nowhere' }))).toEqual([]);
-    expect(await inTenant((tx) => tx.projectFiles.list(randomUUID()))).toEqual([]);
+    const empty = { items: [], nextCursor: null };
+    expect(await inTenant((tx) => tx.projectFiles.list(project.id, { under: 'nowhere' }))).toEqual(empty);
+    expect(await inTenant((tx) => tx.projectFiles.list(randomUUID()))).toEqual(empty);
+    // Paged to the end, under a folder too: every file once, in path order.
+    for (const limit of [1, 2, 3]) {
+      const pages = await allPages(limit, (page) => inTenant((tx) => tx.projectFiles.list(project.id, page)));
+      expect(pages.flat().map((file) => file.path)).toEqual([...paths].sort());
+      const src = await allPages(limit, (page) =>
+        inTenant((tx) => tx.projectFiles.list(project.id, { ...page, under: 'src' })),
+      );
+      expect(src.flat().map((file) => file.path)).toEqual(['src/a.ts', 'src/lib/a.ts', 'src/z.ts']);
+    }
   });
 
   it('gets and deletes files, reporting missing ones as not found', async () => {
@@ -174,7 +186,7 @@ describeEachEngine('project files', (h) => {
 
   it('refuses to write into a soft-deleted or unknown project', async () => {
     const project = await newProject();
-    await inTenant((tx) => tx.projects.softDelete(project.id));
+    await inTenant((tx) => tx.projects.delete(project.id));
     await expect(
       inTenant((tx) => tx.projectFiles.upsert({ projectId: project.id, path: 'late.txt', content: 'x' })),
     ).rejects.toBeInstanceOf(NotFoundError);

@@ -7,8 +7,10 @@ import {
   type TenantTx,
   ValidationError,
 } from '../../src/index.ts';
+import { encodeCursor } from '../../src/shared/pagination.ts';
 import { describeEachEngine, type EngineHarness } from '../harness/engines.ts';
 import { caught, createTenant, type TenantFixture } from '../harness/fixtures.ts';
+import { allPages } from '../harness/paging.ts';
 
 interface ProjectRow {
   slug: string;
@@ -106,7 +108,7 @@ describeEachEngine('projects', (h) => {
           ids[slug] = (await tx.projects.create({ slug, name: slug.toUpperCase() })).id;
         }
         await tx.projects.archive(ids['p-b']!);
-        await tx.projects.softDelete(ids['p-d']!);
+        await tx.projects.delete(ids['p-d']!);
       });
     });
 
@@ -114,25 +116,61 @@ describeEachEngine('projects', (h) => {
       const slugs = (projects: Project[]) => projects.map((p) => p.slug);
       await h.store.withTenant(g.context, async (tx) => {
         const page1 = await tx.projects.list({ limit: 2 });
-        expect(slugs(page1)).toEqual(['p-a', 'p-b']);
-        const page2 = await tx.projects.list({ limit: 2, afterSlug: 'p-b' });
-        expect(slugs(page2)).toEqual(['p-c', 'p-e']);
-        expect(await tx.projects.list({ limit: 2, afterSlug: 'p-e' })).toEqual([]);
-        expect(slugs(await tx.projects.list())).toEqual(['p-a', 'p-b', 'p-c', 'p-e']);
+        expect(slugs(page1.items)).toEqual(['p-a', 'p-b']);
+        const page2 = await tx.projects.list({ limit: 2, cursor: page1.nextCursor! });
+        expect(slugs(page2.items)).toEqual(['p-c', 'p-e']);
+        // The last page says it is the last: no empty page after it.
+        expect(page2.nextCursor).toBeNull();
+        const all = await tx.projects.list();
+        expect(slugs(all.items)).toEqual(['p-a', 'p-b', 'p-c', 'p-e']);
+        expect(all.nextCursor).toBeNull();
+      });
+      for (const limit of [1, 3, 4]) {
+        const pages = await allPages(limit, (page) =>
+          h.store.withTenant(g.context, (tx) => tx.projects.list(page)),
+        );
+        expect(slugs(pages.flat()), `limit ${limit}`).toEqual(['p-a', 'p-b', 'p-c', 'p-e']);
+      }
+    });
+
+    it('refuses a malformed or tampered cursor with a ValidationError', async () => {
+      await h.store.withTenant(g.context, async (tx) => {
+        const { nextCursor } = await tx.projects.list({ limit: 1 });
+        const tampered = `${nextCursor!.slice(0, -2)}${nextCursor!.endsWith('A') ? 'B' : 'A'}A`;
+        for (const cursor of [
+          tampered,
+          'not a cursor!',
+          `${nextCursor}=`,
+          encodeCursor('tenants', ['p-a', g.tenant.id]),
+          encodeCursor('projects', ['p-a']),
+          encodeCursor('projects', ['Not A Slug', g.tenant.id]),
+          encodeCursor('projects', ['p-a', 'not-a-uuid']),
+          encodeCursor('projects', ['p-a\u0000', g.tenant.id]),
+          Buffer.from('["projects", "p-a"').toString('base64url'),
+          'x'.repeat(4096),
+        ]) {
+          const error = await caught(tx.projects.list({ cursor }));
+          expect(error, cursor).toBeInstanceOf(ValidationError);
+          expect((error as ValidationError).issues.map((i) => i.path)).toEqual(['cursor']);
+        }
       });
     });
 
     it('filters by status', async () => {
       await h.store.withTenant(g.context, async (tx) => {
-        expect((await tx.projects.list({ status: 'archived' })).map((p) => p.slug)).toEqual(['p-b']);
-        expect((await tx.projects.list({ status: 'active' })).map((p) => p.slug)).toEqual([
+        expect((await tx.projects.list({ status: 'archived' })).items.map((p) => p.slug)).toEqual(['p-b']);
+        const active = await tx.projects.list({ status: 'active', limit: 1 });
+        expect(active.items.map((p) => p.slug)).toEqual(['p-a']);
+        expect(
+          (await tx.projects.list({ status: 'active', cursor: active.nextCursor!, limit: 1 })).items.map(
+            (p) => p.slug,
+          ),
+        ).toEqual(['p-c']);
+        expect((await tx.projects.list({ status: 'active' })).items.map((p) => p.slug)).toEqual([
           'p-a',
           'p-c',
           'p-e',
         ]);
-        expect(
-          (await tx.projects.list({ status: 'active', afterSlug: 'p-a', limit: 1 })).map((p) => p.slug),
-        ).toEqual(['p-c']);
         await expect(tx.projects.list({ status: 'deleted' as 'active' })).rejects.toBeInstanceOf(
           ValidationError,
         );
@@ -178,7 +216,7 @@ describeEachEngine('projects', (h) => {
       await expect(inTenant((tx) => tx.projects.update(randomUUID(), { name: 'X' }))).rejects.toBeInstanceOf(
         NotFoundError,
       );
-      await inTenant((tx) => tx.projects.softDelete(a.id));
+      await inTenant((tx) => tx.projects.delete(a.id));
       await expect(inTenant((tx) => tx.projects.update(a.id, { name: 'Zombie' }))).rejects.toBeInstanceOf(
         NotFoundError,
       );
@@ -212,7 +250,7 @@ describeEachEngine('projects', (h) => {
 
     it('reports archiving an unknown or deleted project as not found', async () => {
       const project = await inTenant((tx) => tx.projects.create({ slug: 'arch-gone', name: 'Gone' }));
-      await inTenant((tx) => tx.projects.softDelete(project.id));
+      await inTenant((tx) => tx.projects.delete(project.id));
       await expect(inTenant((tx) => tx.projects.archive(project.id))).rejects.toBeInstanceOf(NotFoundError);
       await expect(inTenant((tx) => tx.projects.unarchive(project.id))).rejects.toBeInstanceOf(NotFoundError);
       await expect(inTenant((tx) => tx.projects.archive(randomUUID()))).rejects.toBeInstanceOf(NotFoundError);
@@ -224,14 +262,14 @@ describeEachEngine('projects', (h) => {
     it('hides the project, frees its slug, keeps the row and decrements the usage counter', async () => {
       const project = await inTenant((tx) => tx.projects.create({ slug: 'doomed', name: 'Doomed' }));
       const before = await usedProjects(h, f.tenant.id);
-      await inTenant((tx) => tx.projects.softDelete(project.id));
+      await inTenant((tx) => tx.projects.delete(project.id));
       expect(await usedProjects(h, f.tenant.id)).toBe((before ?? 0) - 1);
 
       await inTenant(async (tx) => {
         await expect(tx.projects.get(project.id)).rejects.toBeInstanceOf(NotFoundError);
         await expect(tx.projects.getBySlug('doomed')).rejects.toBeInstanceOf(NotFoundError);
-        expect((await tx.projects.list({ limit: 500 })).map((p) => p.id)).not.toContain(project.id);
-        await expect(tx.projects.softDelete(project.id)).rejects.toBeInstanceOf(NotFoundError);
+        expect((await tx.projects.list({ limit: 500 })).items.map((p) => p.id)).not.toContain(project.id);
+        await expect(tx.projects.delete(project.id)).rejects.toBeInstanceOf(NotFoundError);
       });
       expect(await usedProjects(h, f.tenant.id)).toBe((before ?? 0) - 1);
       const row = await projectRow(h, project.id);
@@ -248,7 +286,7 @@ describeEachEngine('projects', (h) => {
     it('soft-deletes an archived project too', async () => {
       const project = await inTenant((tx) => tx.projects.create({ slug: 'arch-del', name: 'AD' }));
       await inTenant((tx) => tx.projects.archive(project.id));
-      await inTenant((tx) => tx.projects.softDelete(project.id));
+      await inTenant((tx) => tx.projects.delete(project.id));
       expect((await projectRow(h, project.id)).status).toBe('deleted');
       await expect(inTenant((tx) => tx.projects.get(project.id))).rejects.toBeInstanceOf(NotFoundError);
     });

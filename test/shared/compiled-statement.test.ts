@@ -1,7 +1,7 @@
 import { eq, getTableColumns, sql } from 'drizzle-orm';
 import { beforeAll, expect, it } from 'vitest';
+import { agentStates } from '../../src/agents/agent-states.schema.ts';
 import { compileStatement } from '../../src/index.ts';
-import { agentStates } from '../../src/projects/agent-states.schema.ts';
 import { projects } from '../../src/projects/projects.schema.ts';
 import type { TenantTx } from '../../src/store/unit-of-work.ts';
 import { users } from '../../src/tenancy/users.schema.ts';

@@ -38,7 +38,7 @@ describeEachEngine('single-statement units of work', (h) => {
   it('commit a write, audited with the unit’s actor', async () => {
     const file = await single((tx) => tx.projectFiles.upsert({ projectId, path: 'one.md', content: '1' }));
     expect(await filePaths()).toContain('one.md');
-    const audit = await h.store.withTenant(f.context, (tx) =>
+    const { items: audit } = await h.store.withTenant(f.context, (tx) =>
       tx.auditLogs.list({ tableName: 'project_files', rowId: file.id }),
     );
     expect(audit).toHaveLength(1);

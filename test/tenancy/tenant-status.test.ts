@@ -35,7 +35,7 @@ describeEachEngine('tenant work follows the tenant lifecycle', (h) => {
     await setStatus('active');
     await createProject('after');
     const slugs = await h.store.withTenant(f.context, async (tx) =>
-      (await tx.projects.list()).map((p) => p.slug),
+      (await tx.projects.list()).items.map((p) => p.slug),
     );
     expect(slugs.sort()).toEqual(['after', 'before']);
   });
@@ -46,10 +46,10 @@ describeEachEngine('tenant work follows the tenant lifecycle', (h) => {
     );
     expect(pending.status).toBe('pending');
     await h.store.withTenant({ tenantId: pending.id, actor: f.actor }, (tx) =>
-      tx.tenant.updateSettings({ a: 1 }),
+      tx.tenants.updateSettings({ a: 1 }),
     );
 
-    await h.store.asService({ actor: 'test' }, (svc) => svc.tenants.softDelete(pending.id));
+    await h.store.asService({ actor: 'test' }, (svc) => svc.tenants.delete(pending.id));
     for (const tenantId of [pending.id, randomUUID()]) {
       const error = await caught(
         h.store.withTenant({ tenantId, actor: f.actor }, (tx) => tx.projects.list()),

@@ -10,9 +10,11 @@ import {
   type TenantStatus,
   ValidationError,
 } from '../../src/index.ts';
+import { encodeCursor } from '../../src/shared/pagination.ts';
 import { JSON_DOCUMENT_MAX_BYTES } from '../../src/shared/validation.ts';
 import { describeEachEngine, type EngineHarness } from '../harness/engines.ts';
 import { caught, createTenant, ownerCount, type TenantFixture, uniqueSlug } from '../harness/fixtures.ts';
+import { allPages } from '../harness/paging.ts';
 
 /** The lifecycle the design asks for, written out independently of the implementation's table. */
 const EXPECTED_TRANSITIONS: Record<TenantStatus, TenantStatus[]> = {
@@ -67,7 +69,7 @@ describeEachEngine('tenants', (h) => {
         status: status === 'pending' ? 'pending' : 'active',
       });
       if (status === 'suspended') return tx.tenants.setStatus(tenant.id, 'suspended');
-      if (status === 'deleted') return tx.tenants.softDelete(tenant.id);
+      if (status === 'deleted') return tx.tenants.delete(tenant.id);
       return tenant;
     });
   }
@@ -108,7 +110,7 @@ describeEachEngine('tenants', (h) => {
       expect(error).toBeInstanceOf(ConflictError);
       expect(await ownerCount(h, 'tenants WHERE slug = $1', [slug])).toBe(1);
 
-      const deleted = await svc((tx) => tx.tenants.softDelete(first.id));
+      const deleted = await svc((tx) => tx.tenants.delete(first.id));
       expect(deleted.status).toBe('deleted');
       expect(deleted.deletedAt).toBeInstanceOf(Date);
       await expect(svc((tx) => tx.tenants.getBySlug(slug))).rejects.toBeInstanceOf(NotFoundError);
@@ -157,7 +159,7 @@ describeEachEngine('tenants', (h) => {
 
     it('treats deleted as final: a second soft delete is a conflict', async () => {
       const tenant = await tenantIn('deleted');
-      await expect(svc((tx) => tx.tenants.softDelete(tenant.id))).rejects.toBeInstanceOf(ConflictError);
+      await expect(svc((tx) => tx.tenants.delete(tenant.id))).rejects.toBeInstanceOf(ConflictError);
       expect((await tenantRow(h, tenant.id)).status).toBe('deleted');
     });
 
@@ -213,34 +215,57 @@ describeEachEngine('tenants', (h) => {
           ids[suffix] = t.id;
         }
         await tx.tenants.setStatus(ids.c!, 'suspended');
-        await tx.tenants.softDelete(ids.d!);
+        await tx.tenants.delete(ids.d!);
       });
     });
 
-    it('pages through live tenants in slug order with afterSlug', async () => {
-      const mine = (tenants: Tenant[]) =>
-        tenants.map((t) => t.slug).filter((s) => s.startsWith(`${prefix}-`));
-      const page1 = await svc((tx) => tx.tenants.list({ afterSlug: prefix, limit: 2 }));
-      expect(page1.map((t) => t.slug)).toEqual([`${prefix}-a`, `${prefix}-b`]);
-      const page2 = await svc((tx) => tx.tenants.list({ afterSlug: page1[1]!.slug, limit: 2 }));
-      // d is deleted: it is skipped, not counted against the page.
-      expect(page2.map((t) => t.slug)).toEqual([`${prefix}-c`, `${prefix}-e`]);
-      const page3 = await svc((tx) => tx.tenants.list({ afterSlug: page2[1]!.slug, limit: 2 }));
-      expect(mine(page3)).toEqual([]);
-      const all = await svc((tx) => tx.tenants.list({ limit: 500 }));
-      expect(mine(all)).toEqual([`${prefix}-a`, `${prefix}-b`, `${prefix}-c`, `${prefix}-e`]);
-      const slugs = all.map((t) => t.slug);
+    const mine = (tenants: Tenant[]) => tenants.map((t) => t.slug).filter((s) => s.startsWith(`${prefix}-`));
+
+    it('pages through live tenants in slug order', async () => {
+      const all = await svc((tx) => tx.tenants.list({ limit: 1000 }));
+      expect(all.nextCursor).toBeNull();
+      // d is deleted: it is skipped, not counted against a page.
+      expect(mine(all.items)).toEqual([`${prefix}-a`, `${prefix}-b`, `${prefix}-c`, `${prefix}-e`]);
+      const slugs = all.items.map((t) => t.slug);
       expect(slugs).toEqual([...slugs].sort());
+      for (const limit of [1, 2, 3]) {
+        const pages = await allPages(limit, (page) => svc((tx) => tx.tenants.list(page)));
+        expect(
+          pages.flat().map((t) => t.id),
+          `limit ${limit}`,
+        ).toEqual(all.items.map((t) => t.id));
+      }
+    });
+
+    it('pages through deleted tenants that share a slug, ordered by id among them', async () => {
+      const slug = `${prefix}-again`;
+      for (let n = 0; n < 3; n++)
+        await svc(async (tx) =>
+          tx.tenants.delete((await tx.tenants.create({ slug, name: `Again ${n}` })).id),
+        );
+      const expected = await h.asOwner((c) =>
+        c.query<{ id: string }>(`SELECT id FROM tenants WHERE status = 'deleted' ORDER BY slug, id`),
+      );
+      expect(expected.length).toBeGreaterThanOrEqual(4);
+      for (const limit of [1, 2]) {
+        const pages = await allPages(limit, (page) =>
+          svc((tx) => tx.tenants.list({ ...page, status: 'deleted' })),
+        );
+        expect(
+          pages.flat().map((t) => t.id),
+          `limit ${limit}`,
+        ).toEqual(expected.map((row) => row.id));
+      }
     });
 
     it('filters by status, including deleted tenants when asked for them', async () => {
-      const suspended = await svc((tx) => tx.tenants.list({ status: 'suspended', limit: 500 }));
+      const { items: suspended } = await svc((tx) => tx.tenants.list({ status: 'suspended', limit: 500 }));
       expect(suspended.every((t) => t.status === 'suspended')).toBe(true);
       expect(suspended.map((t) => t.id)).toContain(ids.c);
-      const deleted = await svc((tx) => tx.tenants.list({ status: 'deleted', limit: 500 }));
+      const { items: deleted } = await svc((tx) => tx.tenants.list({ status: 'deleted', limit: 500 }));
       expect(deleted.every((t) => t.status === 'deleted')).toBe(true);
       expect(deleted.map((t) => t.id)).toContain(ids.d);
-      const active = await svc((tx) => tx.tenants.list({ status: 'active', afterSlug: prefix, limit: 500 }));
+      const { items: active } = await svc((tx) => tx.tenants.list({ status: 'active', limit: 500 }));
       expect(active.every((t) => t.status === 'active')).toBe(true);
       expect(active.map((t) => t.id)).toEqual(expect.arrayContaining([ids.a, ids.b, ids.e]));
       expect(active.map((t) => t.id)).not.toContain(ids.c);
@@ -249,9 +274,11 @@ describeEachEngine('tenants', (h) => {
     it('refuses a bad list query', async () => {
       for (const bad of [
         { limit: 0 },
-        { limit: 501 },
+        { limit: 1001 },
         { status: 'gone' },
-        { afterSlug: 'Not A Slug' },
+        { afterSlug: `${prefix}-a` },
+        { cursor: encodeCursor('tenants', ['Not A Slug', ids.a!]) },
+        { cursor: encodeCursor('projects', [`${prefix}-a`, ids.a!]) },
         { x: 1 },
       ]) {
         const error = await caught(svc((tx) => tx.tenants.list(bad as never)));
@@ -268,20 +295,20 @@ describeEachEngine('tenants', (h) => {
 
     it('merges settings: top-level keys replace, others stay', async () => {
       await h.store.withTenant(f.context, (tx) =>
-        tx.tenant.updateSettings({ theme: 'dark', nested: { x: 1 } }),
+        tx.tenants.updateSettings({ theme: 'dark', nested: { x: 1 } }),
       );
       const merged = await h.store.withTenant(f.context, (tx) =>
-        tx.tenant.updateSettings({ locale: 'fr', nested: { y: 2 } }),
+        tx.tenants.updateSettings({ locale: 'fr', nested: { y: 2 } }),
       );
       expect(merged.settings).toEqual({ theme: 'dark', locale: 'fr', nested: { y: 2 } });
-      expect((await h.store.withTenant(f.context, (tx) => tx.tenant.current())).settings).toEqual(
+      expect((await h.store.withTenant(f.context, (tx) => tx.tenants.current())).settings).toEqual(
         merged.settings,
       );
       const error = await caught(
-        h.store.withTenant(f.context, (tx) => tx.tenant.updateSettings(['not', 'an', 'object'] as never)),
+        h.store.withTenant(f.context, (tx) => tx.tenants.updateSettings(['not', 'an', 'object'] as never)),
       );
       expect(error).toBeInstanceOf(ValidationError);
-      expect((await h.store.withTenant(f.context, (tx) => tx.tenant.current())).settings).toEqual(
+      expect((await h.store.withTenant(f.context, (tx) => tx.tenants.current())).settings).toEqual(
         merged.settings,
       );
     });
@@ -289,7 +316,7 @@ describeEachEngine('tenants', (h) => {
     it('keeps the merged settings within 1 MiB as stored: a patch under the cap that would pass it changes nothing', async () => {
       const g = await createTenant(h.store);
       const update = (patch: Record<string, unknown>) =>
-        h.store.withTenant(g.context, (tx) => tx.tenant.updateSettings(patch));
+        h.store.withTenant(g.context, (tx) => tx.tenants.updateSettings(patch));
       const stored = async () => {
         const [row] = await h.asOwner((c) =>
           c.query<{ bytes: number; settings: Record<string, string> }>(
@@ -333,25 +360,25 @@ describeEachEngine('tenants', (h) => {
           ALTER TABLE tenants ENABLE TRIGGER tenants_settings_size;`),
       );
       // The usage counters update the same row for every project created: a CHECK would refuse them.
-      const usage = await h.store.withTenant(g.context, (tx) => tx.tenant.incrementUsage('tokens'));
+      const usage = await h.store.withTenant(g.context, (tx) => tx.tenants.incrementUsage('tokens'));
       expect(usage).toBe(1);
       expect(
-        await caught(h.store.withTenant(g.context, (tx) => tx.tenant.updateSettings({ c: 1 }))),
+        await caught(h.store.withTenant(g.context, (tx) => tx.tenants.updateSettings({ c: 1 }))),
       ).toBeInstanceOf(ValidationError);
     });
 
     it('returns the new value of each increment', async () => {
       const values = await h.store.withTenant(f.context, async (tx) => [
-        await tx.tenant.incrementUsage('tokens'),
-        await tx.tenant.incrementUsage('tokens', 4),
-        await tx.tenant.incrementUsage('tokens', 2),
+        await tx.tenants.incrementUsage('tokens'),
+        await tx.tenants.incrementUsage('tokens', 4),
+        await tx.tenants.incrementUsage('tokens', 2),
       ]);
       expect(values).toEqual([1, 5, 7]);
       expect((await tenantRow(h, f.tenant.id)).usage.tokens).toBe(7);
     });
 
     it('refuses to go below zero with a ConflictError and changes nothing', async () => {
-      await h.store.withTenant(f.context, (tx) => tx.tenant.incrementUsage('credits', 2));
+      await h.store.withTenant(f.context, (tx) => tx.tenants.incrementUsage('credits', 2));
       for (const [counter, by] of [
         ['credits', -3],
         ['never_used', -1],
@@ -366,10 +393,10 @@ describeEachEngine('tenants', (h) => {
     });
 
     it('refuses to exceed a quota with a ForbiddenError and changes nothing', async () => {
-      expect(await h.store.withTenant(f.context, (tx) => tx.tenant.incrementUsage('seats', 3))).toBe(3);
+      expect(await h.store.withTenant(f.context, (tx) => tx.tenants.incrementUsage('seats', 3))).toBe(3);
       for (const by of [1, 10]) {
         const error = await caught(
-          h.store.withTenant(f.context, (tx) => tx.tenant.incrementUsage('seats', by)),
+          h.store.withTenant(f.context, (tx) => tx.tenants.incrementUsage('seats', by)),
         );
         expect(error, `+${by}`).toBeInstanceOf(ForbiddenError);
         expect((error as Error).message, `+${by}`).toContain('seats');
@@ -377,7 +404,7 @@ describeEachEngine('tenants', (h) => {
       expect((await tenantRow(h, f.tenant.id)).usage.seats).toBe(3);
       // Freeing one (the service role's call) makes room for one again.
       await adjustUsage(f.tenant.id, 'seats', -1);
-      expect(await h.store.withTenant(f.context, (tx) => tx.tenant.incrementUsage('seats'))).toBe(3);
+      expect(await h.store.withTenant(f.context, (tx) => tx.tenants.incrementUsage('seats'))).toBe(3);
     });
 
     it('refuses a zero, negative or malformed increment, and one of projects', async () => {
@@ -390,7 +417,7 @@ describeEachEngine('tenants', (h) => {
         ['seats', 1.5],
       ] as const) {
         const error = await caught(
-          h.store.withTenant(f.context, (tx) => tx.tenant.incrementUsage(counter, by)),
+          h.store.withTenant(f.context, (tx) => tx.tenants.incrementUsage(counter, by)),
         );
         expect(error, `${counter} ${by}`).toBeInstanceOf(ValidationError);
       }
@@ -399,7 +426,7 @@ describeEachEngine('tenants', (h) => {
 
     it('never refuses a decrement because of a quota (usage over a lowered quota can still be freed)', async () => {
       const g = await createTenant(h.store);
-      await h.store.withTenant(g.context, (tx) => tx.tenant.incrementUsage('seats', 3));
+      await h.store.withTenant(g.context, (tx) => tx.tenants.incrementUsage('seats', 3));
       await svc((tx) => tx.tenants.setQuotas(g.tenant.id, { seats: 0 }));
       const value = await adjustUsage(g.tenant.id, 'seats', -1);
       expect(value).toBe(2);
@@ -409,7 +436,7 @@ describeEachEngine('tenants', (h) => {
     it('counts 50 concurrent increments exactly', async () => {
       const results = await Promise.all(
         Array.from({ length: 50 }, () =>
-          h.store.withTenant(f.context, (tx) => tx.tenant.incrementUsage('hits')),
+          h.store.withTenant(f.context, (tx) => tx.tenants.incrementUsage('hits')),
         ),
       );
       expect((await tenantRow(h, f.tenant.id)).usage.hits).toBe(50);
@@ -421,7 +448,7 @@ describeEachEngine('tenants', (h) => {
       const g = await createTenant(h.store, { quotas: { slots: 10 } });
       const outcomes = await Promise.allSettled(
         Array.from({ length: 30 }, () =>
-          h.store.withTenant(g.context, (tx) => tx.tenant.incrementUsage('slots')),
+          h.store.withTenant(g.context, (tx) => tx.tenants.incrementUsage('slots')),
         ),
       );
       const fulfilled = outcomes.filter((o) => o.status === 'fulfilled');
@@ -440,7 +467,7 @@ describeEachEngine('tenants', (h) => {
       g = await createTenant(h.store, { quotas: { projects: 1, tokens: 5 } });
       await h.store.withTenant(g.context, async (tx) => {
         await tx.projects.create({ slug: 'only', name: 'Only' });
-        await tx.tenant.incrementUsage('tokens', 5);
+        await tx.tenants.incrementUsage('tokens', 5);
       });
     });
 
@@ -452,7 +479,7 @@ describeEachEngine('tenants', (h) => {
         ['projects', 1],
       ] as const) {
         const error = await caught(
-          h.store.withTenant(g.context, (tx) => tx.tenant.incrementUsage(counter, by)),
+          h.store.withTenant(g.context, (tx) => tx.tenants.incrementUsage(counter, by)),
         );
         expect(error, `${counter} ${by}`).toBeInstanceOf(ValidationError);
       }
@@ -493,7 +520,7 @@ describeEachEngine('tenants', (h) => {
         h.store.withTenant(g.context, (tx) => tx.projects.create({ slug: 'second', name: 'Second' })),
       ).rejects.toBeInstanceOf(ForbiddenError);
       await expect(
-        h.store.withTenant(g.context, (tx) => tx.tenant.incrementUsage('tokens')),
+        h.store.withTenant(g.context, (tx) => tx.tenants.incrementUsage('tokens')),
       ).rejects.toBeInstanceOf(ForbiddenError);
       expect(await usageOf()).toEqual({ projects: 1, tokens: 5 });
       expect(await ownerCount(h, 'projects WHERE tenant_id = $1', [g.tenant.id])).toBe(1);
@@ -505,7 +532,7 @@ describeEachEngine('tenants', (h) => {
       expect(await adjustUsage(g.tenant.id, 'projects', 1)).toBe(1);
       expect(await usageOf()).toEqual({ projects: 1, tokens: 3 });
       // Room freed by the operator is room the tenant can use again.
-      expect(await h.store.withTenant(g.context, (tx) => tx.tenant.incrementUsage('tokens', 2))).toBe(5);
+      expect(await h.store.withTenant(g.context, (tx) => tx.tenants.incrementUsage('tokens', 2))).toBe(5);
     });
   });
 
@@ -525,7 +552,7 @@ describeEachEngine('tenants', (h) => {
       expect(await projectCount()).toBe(2);
       expect((await tenantRow(h, f.tenant.id)).usage.projects).toBe(2);
 
-      await h.store.withTenant(f.context, (tx) => tx.projects.softDelete(first.id));
+      await h.store.withTenant(f.context, (tx) => tx.projects.delete(first.id));
       expect((await tenantRow(h, f.tenant.id)).usage.projects).toBe(1);
       // A failed create (duplicate slug) does not consume quota.
       await expect(
@@ -551,7 +578,7 @@ describeEachEngine('tenants', (h) => {
       ]);
       // The operator downgrades the plan below what the tenant already uses.
       await svc((tx) => tx.tenants.setQuotas(f.tenant.id, { projects: 0 }));
-      await h.store.withTenant(f.context, (tx) => tx.projects.softDelete(ids[1]!));
+      await h.store.withTenant(f.context, (tx) => tx.projects.delete(ids[1]!));
       expect((await tenantRow(h, f.tenant.id)).usage.projects).toBe(1);
       expect(await ownerCount(h, 'projects WHERE tenant_id = $1 AND deleted_at IS NULL', [f.tenant.id])).toBe(
         1,
@@ -564,7 +591,7 @@ describeEachEngine('tenants', (h) => {
         const project = await tx.projects.create({ slug: 'live', name: 'Live' });
         await tx.projectFiles.upsert({ projectId: project.id, path: 'a.txt', content: 'a' });
         const gone = await tx.projects.create({ slug: 'gone', name: 'Gone' });
-        await tx.projects.softDelete(gone.id);
+        await tx.projects.delete(gone.id);
       });
       await svc((tx) => tx.query('DELETE FROM tenants WHERE id = $1', [f.tenant.id]));
       expect(await ownerCount(h, 'tenants WHERE id = $1', [f.tenant.id])).toBe(0);

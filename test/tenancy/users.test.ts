@@ -80,7 +80,7 @@ describeEachEngine('users', (h) => {
     const noPassword = await svc((tx) => tx.users.create({ email: uniqueEmail('nopw'), name: 'No PW' }));
     expect(await svc((tx) => tx.users.verifyPassword(noPassword.email, ''))).toBeNull();
     expect(await svc((tx) => tx.users.verifyPassword(noPassword.email, password))).toBeNull();
-    await svc((tx) => tx.users.softDelete(user.id));
+    await svc((tx) => tx.users.delete(user.id));
     expect(await svc((tx) => tx.users.verifyPassword(email, password))).toBeNull();
   });
 
@@ -106,10 +106,10 @@ describeEachEngine('users', (h) => {
   it('frees the email of a soft-deleted user', async () => {
     const email = uniqueEmail('gone');
     const first = await svc((tx) => tx.users.create({ email, name: 'First' }));
-    await svc((tx) => tx.users.softDelete(first.id));
+    await svc((tx) => tx.users.delete(first.id));
     await expect(svc((tx) => tx.users.get(first.id))).rejects.toBeInstanceOf(NotFoundError);
     await expect(svc((tx) => tx.users.getByEmail(email))).rejects.toBeInstanceOf(NotFoundError);
-    await expect(svc((tx) => tx.users.softDelete(first.id))).rejects.toBeInstanceOf(NotFoundError);
+    await expect(svc((tx) => tx.users.delete(first.id))).rejects.toBeInstanceOf(NotFoundError);
     const second = await svc((tx) => tx.users.create({ email, name: 'Second' }));
     expect(second.id).not.toBe(first.id);
     expect((await svc((tx) => tx.users.getByEmail(email))).id).toBe(second.id);
@@ -121,7 +121,7 @@ describeEachEngine('users', (h) => {
     const f = await createTenant(h.store);
     const email = uniqueEmail('keys');
     const created = await svc((tx) => tx.users.create({ email, name: 'Keys', password }));
-    await svc((tx) => tx.memberships.add(f.tenant.id, { userId: created.id, role: 'member' }));
+    await svc((tx) => tx.memberships.create(f.tenant.id, { userId: created.id, role: 'member' }));
     const results: Record<string, unknown> = {
       create: created,
       get: await svc((tx) => tx.users.get(created.id)),
@@ -134,7 +134,7 @@ describeEachEngine('users', (h) => {
       expectNoSecret(value, label);
       expect((value as { id: string }).id, label).toBe(created.id);
     }
-    for (const member of await h.store.withTenant(f.context, (tx) => tx.memberships.list())) {
+    for (const member of (await h.store.withTenant(f.context, (tx) => tx.memberships.list())).items) {
       expectNoSecret(member, 'memberships.list');
     }
     // The hash is really there: the repositories leave it out on purpose.
@@ -152,7 +152,7 @@ describeEachEngine('users', (h) => {
       b = await createTenant(h.store);
       memberOfA = await svc(async (tx) => {
         const user = await tx.users.create({ email: uniqueEmail('member'), name: 'Member', password });
-        await tx.memberships.add(a.tenant.id, { userId: user.id, role: 'member' });
+        await tx.memberships.create(a.tenant.id, { userId: user.id, role: 'member' });
         return user.id;
       });
       outsider = (

@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import {
   type AgentflowError,
   ForbiddenError,
+  MAX_PAGE_LIMIT,
   NotFoundError,
   type ServiceTx,
   TenantContextError,
@@ -132,7 +133,7 @@ describeEachEngine('bad input', (h) => {
     },
     {
       name: 'membership without role',
-      run: s((tx) => tx.memberships.add(f.tenant.id, anyValue({ userId }))),
+      run: s((tx) => tx.memberships.create(f.tenant.id, anyValue({ userId }))),
       error: ValidationError,
       field: 'role',
     },
@@ -221,13 +222,13 @@ describeEachEngine('bad input', (h) => {
     },
     {
       name: 'string for a usage increment',
-      run: t((tx) => tx.tenant.incrementUsage('tokens', anyValue('1'))),
+      run: t((tx) => tx.tenants.incrementUsage('tokens', anyValue('1'))),
       error: ValidationError,
       field: 'by',
     },
     {
       name: 'string for the settings patch',
-      run: t((tx) => tx.tenant.updateSettings(anyValue('dark'))),
+      run: t((tx) => tx.tenants.updateSettings(anyValue('dark'))),
       error: ValidationError,
       field: 'tenant settings',
       issuePath: '(input)',
@@ -258,7 +259,7 @@ describeEachEngine('bad input', (h) => {
     },
     {
       name: 'number for a role',
-      run: s((tx) => tx.memberships.add(f.tenant.id, anyValue({ userId, role: 1 }))),
+      run: s((tx) => tx.memberships.create(f.tenant.id, anyValue({ userId, role: 1 }))),
       error: ValidationError,
       field: 'role',
     },
@@ -342,8 +343,26 @@ describeEachEngine('bad input', (h) => {
       field: 'name',
     },
     {
-      name: 'list limit over 500',
-      run: t((tx) => tx.projects.list({ limit: 501 })),
+      name: 'list limit over the maximum',
+      run: t((tx) => tx.projects.list({ limit: MAX_PAGE_LIMIT + 1 })),
+      error: ValidationError,
+      field: 'limit',
+    },
+    {
+      name: 'file list limit over the maximum',
+      run: t((tx) => tx.projectFiles.list(randomUUID(), { limit: MAX_PAGE_LIMIT + 1 })),
+      error: ValidationError,
+      field: 'limit',
+    },
+    {
+      name: 'member list limit over the maximum',
+      run: t((tx) => tx.memberships.list({ limit: MAX_PAGE_LIMIT + 1 })),
+      error: ValidationError,
+      field: 'limit',
+    },
+    {
+      name: 'audit list limit over the maximum',
+      run: t((tx) => tx.auditLogs.list({ limit: MAX_PAGE_LIMIT + 1 })),
       error: ValidationError,
       field: 'limit',
     },
@@ -385,7 +404,7 @@ describeEachEngine('bad input', (h) => {
     {
       name: 'tenantId on membership add',
       run: s((tx) =>
-        tx.memberships.add(f.tenant.id, anyValue({ userId, role: 'member', tenantId: randomUUID() })),
+        tx.memberships.create(f.tenant.id, anyValue({ userId, role: 'member', tenantId: randomUUID() })),
       ),
       error: ValidationError,
       field: 'tenantId',
@@ -463,8 +482,8 @@ describeEachEngine('bad input', (h) => {
         issuePath: '(input)',
       },
       {
-        name: 'project softDelete(42)',
-        run: t((tx) => tx.projects.softDelete(project(42))),
+        name: 'project delete(42)',
+        run: t((tx) => tx.projects.delete(project(42))),
         error: ValidationError,
         field: 'project id',
         issuePath: '(input)',
@@ -498,20 +517,20 @@ describeEachEngine('bad input', (h) => {
       },
       {
         name: "membership add with userId 'not-a-uuid'",
-        run: s((tx) => tx.memberships.add(f.tenant.id, { userId: 'not-a-uuid', role: 'member' })),
+        run: s((tx) => tx.memberships.create(f.tenant.id, { userId: 'not-a-uuid', role: 'member' })),
         error: ValidationError,
         field: 'userId',
       },
       {
-        name: "membership changeRole('')",
-        run: t((tx) => tx.memberships.changeRole('', 'admin')),
+        name: "membership update('')",
+        run: t((tx) => tx.memberships.update('', { role: 'admin' })),
         error: ValidationError,
         field: 'user id',
         issuePath: '(input)',
       },
       {
         name: 'membership remove(42)',
-        run: t((tx) => tx.memberships.remove(project(42))),
+        run: t((tx) => tx.memberships.delete(project(42))),
         error: ValidationError,
         field: 'user id',
         issuePath: '(input)',
@@ -546,7 +565,7 @@ describeEachEngine('bad input', (h) => {
       },
       {
         name: "service membership add to tenant 'not-a-uuid'",
-        run: s((tx) => tx.memberships.add('not-a-uuid', { userId, role: 'member' })),
+        run: s((tx) => tx.memberships.create('not-a-uuid', { userId, role: 'member' })),
         error: ValidationError,
         field: 'tenant id',
         issuePath: '(input)',
@@ -576,8 +595,8 @@ describeEachEngine('bad input', (h) => {
         t((tx) => tx.projects.archive(id)),
       ),
       notFound(
-        'project softDelete',
-        t((tx) => tx.projects.softDelete(id)),
+        'project delete',
+        t((tx) => tx.projects.delete(id)),
       ),
       notFound(
         'file upsert',
@@ -604,12 +623,12 @@ describeEachEngine('bad input', (h) => {
         t((tx) => tx.agentStates.save({ projectId: id, state: {}, expectedVersion: 3 })),
       ),
       notFound(
-        'membership changeRole',
-        t((tx) => tx.memberships.changeRole(id, 'admin')),
+        'membership update',
+        t((tx) => tx.memberships.update(id, { role: 'admin' })),
       ),
       notFound(
         'membership remove',
-        t((tx) => tx.memberships.remove(id)),
+        t((tx) => tx.memberships.delete(id)),
       ),
       notFound(
         'tenant user get',
@@ -617,9 +636,9 @@ describeEachEngine('bad input', (h) => {
       ),
       // The set-up statement refuses a tenant that does not exist before any work runs.
       ...[
-        (tx: TenantTx): Promise<unknown> => tx.tenant.current(),
-        (tx: TenantTx) => tx.tenant.updateSettings({ a: 1 }),
-        (tx: TenantTx) => tx.tenant.incrementUsage('tokens'),
+        (tx: TenantTx): Promise<unknown> => tx.tenants.current(),
+        (tx: TenantTx) => tx.tenants.updateSettings({ a: 1 }),
+        (tx: TenantTx) => tx.tenants.incrementUsage('tokens'),
       ].map(
         (work, i): Case => ({
           name: `tenant work ${i + 1} of 3 for an unknown tenant id`,
@@ -645,8 +664,8 @@ describeEachEngine('bad input', (h) => {
         s((tx) => tx.tenants.setQuotas(id, { projects: 1 })),
       ),
       notFound(
-        'service tenant softDelete',
-        s((tx) => tx.tenants.softDelete(id)),
+        'service tenant delete',
+        s((tx) => tx.tenants.delete(id)),
       ),
       notFound(
         'service user get',
@@ -661,8 +680,8 @@ describeEachEngine('bad input', (h) => {
         s((tx) => tx.users.setPassword(id, 'long enough secret')),
       ),
       notFound(
-        'service user softDelete',
-        s((tx) => tx.users.softDelete(id)),
+        'service user delete',
+        s((tx) => tx.users.delete(id)),
       ),
     ];
   });

@@ -210,7 +210,7 @@ describeEachEngine('JSON documents', (h) => {
       (document) =>
         t((tx) => tx.agentStates.save({ projectId, state: anyValue(document), expectedVersion: 1 })),
     ],
-    ['tenant settings (update)', '', (document) => t((tx) => tx.tenant.updateSettings(anyValue(document)))],
+    ['tenant settings (update)', '', (document) => t((tx) => tx.tenants.updateSettings(anyValue(document)))],
   ];
 
   for (const [where, field, write] of writes) {

@@ -1,20 +1,12 @@
 import { and, eq, getTableColumns, sql } from 'drizzle-orm';
-import { z } from 'zod';
 import { ConflictError, NotFoundError } from '../errors/index.ts';
+import { belongsToLiveProject } from '../projects/live-project.ts';
+import { projectNotFound } from '../projects/project-not-found.ts';
 import { compileStatement } from '../shared/compiled-statement.ts';
-import { jsonObjectSchema, parseId, parseInput, uuidSchema } from '../shared/validation.ts';
-import type { TenantTx } from '../store/unit-of-work.ts';
+import { parseId, parseInput } from '../shared/validation.ts';
+import type { TenantScope } from '../store/scope.ts';
+import { type SaveAgentStateInput, saveAgentStateSchema } from './agent-states.contract.ts';
 import { type AgentState, agentStates } from './agent-states.schema.ts';
-import { belongsToLiveProject } from './live-project.ts';
-import { projectNotFound } from './project-not-found.ts';
-
-const saveStateSchema = z.strictObject({
-  projectId: uuidSchema,
-  state: jsonObjectSchema,
-  /** The version the caller read; null when it expects no state to exist yet. */
-  expectedVersion: z.number().int().min(1).nullable(),
-});
-export type SaveAgentStateInput = z.input<typeof saveStateSchema>;
 
 const columns = getTableColumns(agentStates);
 const selectState = compileStatement(columns, ['projectId'], (db, p) =>
@@ -56,7 +48,7 @@ const updateState = compileStatement(columns, ['projectId', 'state', 'expectedVe
 
 /** The durable agent state of each project, written with optimistic concurrency. */
 export const agentStatesRepository = {
-  async get(tx: TenantTx, projectId: string): Promise<AgentState> {
+  async get(tx: TenantScope, projectId: string): Promise<AgentState> {
     const project = parseId(projectId, 'project');
     const [row] = await selectState.run(tx, { projectId: project });
     if (!row) throw new NotFoundError('agent state', project);
@@ -68,8 +60,8 @@ export const agentStatesRepository = {
    * none yet) and bumps the version. A writer that read an older version gets a ConflictError and
    * must read again: no update is ever silently lost.
    */
-  async save(tx: TenantTx, input: SaveAgentStateInput): Promise<AgentState> {
-    const { projectId, state, expectedVersion } = parseInput(saveStateSchema, input, 'agent state');
+  async save(tx: TenantScope, input: SaveAgentStateInput): Promise<AgentState> {
+    const { projectId, state, expectedVersion } = parseInput(saveAgentStateSchema, input, 'agent state');
     if (expectedVersion === null) {
       const [created] = await insertState
         .run(tx, { tenantId: tx.tenantId, projectId, state })

@@ -101,7 +101,7 @@ describeEachEngine('agent states', (h) => {
     await expect(
       inTenant((tx) => tx.agentStates.save({ projectId: randomUUID(), state: {}, expectedVersion: null })),
     ).rejects.toBeInstanceOf(NotFoundError);
-    await inTenant((tx) => tx.projects.softDelete(projectId));
+    await inTenant((tx) => tx.projects.delete(projectId));
     await expect(
       inTenant((tx) => tx.agentStates.save({ projectId, state: {}, expectedVersion: null })),
     ).rejects.toBeInstanceOf(NotFoundError);

@@ -1,6 +1,6 @@
-import { foreignKey, integer, jsonb, pgTable, primaryKey, unique, uuid } from 'drizzle-orm/pg-core';
-import { scopedIdColumn, tenantIdColumn, timestampColumns } from '../shared/columns.ts';
-import { projects } from './projects.schema.ts';
+import { integer, jsonb, pgTable, unique, uuid } from 'drizzle-orm/pg-core';
+import { projects } from '../projects/projects.schema.ts';
+import { scopedIdColumn, tenantIdColumn, tenantKeys, timestampColumns } from '../shared/columns.ts';
 
 /** The one durable state document per project, written with optimistic concurrency (`version`). */
 export const agentStates = pgTable(
@@ -14,13 +14,8 @@ export const agentStates = pgTable(
     ...timestampColumns(),
   },
   (table) => [
-    primaryKey({ columns: [table.tenantId, table.id] }),
+    ...tenantKeys(table, { project: [table.projectId, projects] }),
     unique('agent_states_project_key').on(table.tenantId, table.projectId),
-    foreignKey({
-      name: 'agent_states_project_fk',
-      columns: [table.tenantId, table.projectId],
-      foreignColumns: [projects.tenantId, projects.id],
-    }).onDelete('cascade'),
   ],
 );
 

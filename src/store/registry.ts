@@ -1,0 +1,35 @@
+import { agentStatesRepository } from '../agents/agent-states.repository.ts';
+import { auditLogsRepository } from '../audit/audit-logs.repository.ts';
+import { projectFilesRepository } from '../projects/project-files.repository.ts';
+import { projectsRepository } from '../projects/projects.repository.ts';
+import { membershipAdminRepository, membershipsRepository } from '../tenancy/memberships.repository.ts';
+import { tenantAdminRepository, tenantsRepository } from '../tenancy/tenants.repository.ts';
+import { userAdminRepository, usersRepository } from '../tenancy/users.repository.ts';
+import type { ServiceScope, TenantScope } from './scope.ts';
+
+/** Repository functions of one kind of unit of work: `fn(tx, …args)`. */
+// biome-ignore lint/suspicious/noExplicitAny: repository functions have arbitrary argument lists.
+export type Repository<Scope> = Record<string, (tx: Scope, ...args: any[]) => Promise<unknown>>;
+
+/** A table's repositories: what tenant work (`withTenant`) and service work (`asService`) may do. */
+export interface RegistryEntry {
+  readonly tenant?: Repository<TenantScope>;
+  readonly service?: Repository<ServiceScope>;
+}
+
+/**
+ * Every repository, one line per table: `tx.<name>` in `withTenant` is the entry's `tenant`
+ * repository bound to `tx`, and `svc.<name>` in `asService` its `service` repository. A new table
+ * adds its line here and nothing else central.
+ */
+export const registry = {
+  tenants: { tenant: tenantsRepository, service: tenantAdminRepository },
+  users: { tenant: usersRepository, service: userAdminRepository },
+  memberships: { tenant: membershipsRepository, service: membershipAdminRepository },
+  projects: { tenant: projectsRepository },
+  projectFiles: { tenant: projectFilesRepository },
+  agentStates: { tenant: agentStatesRepository },
+  auditLogs: { tenant: auditLogsRepository },
+} as const satisfies Record<string, RegistryEntry>;
+
+export type Registry = typeof registry;

@@ -1,0 +1,32 @@
+import { z } from 'zod';
+import { nameSchema } from '../shared/validation.ts';
+
+export const emailSchema = z
+  .string()
+  .trim()
+  .max(320)
+  .transform((email) => email.toLowerCase())
+  .pipe(z.email());
+export const passwordSchema = z.string().min(8).max(1024);
+const profileFields = {
+  name: nameSchema,
+  avatarUrl: z.url().max(2048).nullable().optional(),
+  githubId: z.number().int().positive().nullable().optional(),
+  githubUsername: z.string().min(1).max(100).nullable().optional(),
+};
+
+/** Input of `users.create` (service role); the password is stored only as a slow hash. */
+export const createUserSchema = z.strictObject({
+  email: emailSchema,
+  password: passwordSchema.optional(),
+  ...profileFields,
+});
+export type CreateUserInput = z.input<typeof createUserSchema>;
+
+/** Input of `users.update` (service role): any subset of the profile and the email. */
+export const updateUserSchema = z.strictObject({
+  ...profileFields,
+  name: nameSchema.optional(),
+  email: emailSchema.optional(),
+});
+export type UpdateUserInput = z.input<typeof updateUserSchema>;
