@@ -1,15 +1,16 @@
 import { afterAll, beforeAll, describe, inject } from 'vitest';
 import type { Connection, EngineKind } from '../../src/engine/engine.ts';
 import { openStore, type Store } from '../../src/index.ts';
+import { copyPgliteTemplate } from './pglite-template.ts';
 import { createServerDatabase } from './server.ts';
 
 export interface EngineHarness {
   readonly kind: EngineKind;
-  /** The suite's own freshly migrated database. */
+  /** The suite's own migrated database: a copy of the run's template, made once per engine. */
   readonly store: Store;
-  /** The URL of that database (postgres://… or memory://). */
+  /** The URL of that database (postgres://… or pglite://<folder>). */
   readonly url: string;
-  /** Opens another store on the same database (server engine; PGlite memory databases are private). */
+  /** Opens another store on the same database (server engine; a PGlite folder has one user at a time). */
   openAnother(options?: Parameters<typeof openStore>[0]): Promise<Store>;
   /** Runs raw SQL as agentflow_app with no tenant set, the state a forgotten context leaves behind. */
   asAppWithoutTenant<T>(work: (connection: Connection) => Promise<T>): Promise<T>;
@@ -23,7 +24,7 @@ export { createServerDatabase } from './server.ts';
 
 function harnessFor(kind: EngineKind): EngineHarness & { setUp(): Promise<void>; tearDown(): Promise<void> } {
   let store: Store | undefined;
-  let url = 'memory://';
+  let url: string | undefined;
   let drop: (() => Promise<void>) | undefined;
   const others: Store[] = [];
   const required = <T>(value: T | undefined): T => {
@@ -36,14 +37,21 @@ function harnessFor(kind: EngineKind): EngineHarness & { setUp(): Promise<void>;
       return required(store);
     },
     get url() {
-      return url;
+      return required(url);
     },
     async setUp() {
       if (kind === 'postgres') {
-        const database = await createServerDatabase(required(inject('serverAdminUrl') ?? undefined));
+        const database = await createServerDatabase(required(inject('serverAdminUrl') ?? undefined), {
+          template: required(inject('serverTemplateDatabase') ?? undefined),
+        });
         url = database.url;
         drop = database.drop;
+      } else {
+        const folder = await copyPgliteTemplate(inject('pgliteTemplateDir'));
+        url = `pglite://${folder.dir}`;
+        drop = folder.remove;
       }
+      // Already migrated: this only checks the copy is at the latest version (and would finish it).
       store = await openStore({ url, migrate: true, postgres: { max: 4 } });
     },
     async tearDown() {
@@ -52,8 +60,8 @@ function harnessFor(kind: EngineKind): EngineHarness & { setUp(): Promise<void>;
       await drop?.();
     },
     async openAnother(options = {}) {
-      if (kind !== 'postgres') throw new Error('a memory:// PGlite database cannot be opened twice');
-      const other = await openStore({ url, ...options });
+      if (kind !== 'postgres') throw new Error('a PGlite database cannot be opened twice at once');
+      const other = await openStore({ url: required(url), ...options });
       others.push(other);
       return other;
     },
@@ -83,8 +91,8 @@ export function describePerEngine(title: string, only: EngineFilter, body: (kind
 }
 
 /**
- * Declares a suite once and runs it on every engine, each with a freshly migrated database of its
- * own. Suites that need several connections pass `server` and run on the server engine only.
+ * Declares a suite once and runs it on every engine, each with a migrated database of its own
+ * (a copy of the template the global set-up migrated once per engine). Suites that need several connections pass `server` and run on the server engine only.
  */
 export function describeEachEngine(
   title: string,
