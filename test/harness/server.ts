@@ -14,7 +14,7 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.unref();
@@ -38,6 +38,21 @@ export async function startTestServer(): Promise<TestServer> {
   if (url && /^postgres(ql)?:\/\//i.test(url)) {
     return { adminUrl: url, origin: 'DATABASE_URL', stop: async () => {} };
   }
+  return startEmbeddedServer();
+}
+
+export interface EmbeddedTestServer extends TestServer {
+  /** Stops the server process (a fast shutdown: open sessions are terminated); `restartable` keeps its data. */
+  halt(): Promise<void>;
+  /** Starts it again on the same port. */
+  resume(): Promise<void>;
+}
+
+/**
+ * A throwaway server of this process's own, whatever DATABASE_URL says: one a suite may stop and,
+ * when `restartable`, start again (its folder is then removed by stop() only, not by halt()).
+ */
+export async function startEmbeddedServer({ restartable = false } = {}): Promise<EmbeddedTestServer> {
   const dir = await mkdtemp(join(tmpdir(), 'agentflow-pg-'));
   // When run as root the server runs as the `postgres` user, which must be able to enter the folder.
   await chmod(dir, 0o755);
@@ -48,7 +63,7 @@ export async function startTestServer(): Promise<TestServer> {
     port,
     user: 'postgres',
     password,
-    persistent: false,
+    persistent: restartable,
     // PostgreSQL refuses to run as root; the package then runs it as a `postgres` system user.
     createPostgresUser: process.getuid?.() === 0,
     postgresFlags: ['-c', 'max_connections=200', '-c', 'fsync=off', '-c', 'synchronous_commit=off'],
@@ -59,6 +74,8 @@ export async function startTestServer(): Promise<TestServer> {
   return {
     adminUrl: `postgres://postgres:${password}@127.0.0.1:${port}/postgres`,
     origin: `embedded PostgreSQL on port ${port}`,
+    halt: () => server.stop(),
+    resume: () => server.start(),
     async stop() {
       await server.stop();
       await rm(dir, { recursive: true, force: true });
