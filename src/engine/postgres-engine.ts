@@ -2,7 +2,13 @@ import type { Logger } from 'drizzle-orm';
 import { PgDialect } from 'drizzle-orm/pg-core';
 import { drizzle, PostgresJsDatabase, PostgresJsSession } from 'drizzle-orm/postgres-js';
 import type Postgres from 'postgres';
-import { toDatabaseError } from '../errors/index.ts';
+import {
+  type AgentflowError,
+  ConfigurationError,
+  ConnectionError,
+  isConnectionLoss,
+  toDatabaseError,
+} from '../errors/index.ts';
 import { redactUrl } from './database-url.ts';
 import type { Connection, Engine, QueryListener, SqlStatement, TransactionOptions } from './engine.ts';
 import { postgres } from './postgres-driver.ts';
@@ -16,7 +22,10 @@ export interface PostgresEngineOptions {
   idleTimeout?: number;
   /** Seconds to wait for a connection (default 10). */
   connectTimeout?: number;
-  /** Server-side prepared statements; turn off behind PgBouncer older than 1.21 in transaction mode. */
+  /**
+   * Server-side prepared statements. Unset: on, unless a connection pooler (PgBouncer) is detected
+   * at start-up, where they are turned off. `true` insists, and opening then fails behind a pooler.
+   */
   prepare?: boolean;
   /** Milliseconds a statement may run before the server cancels it (0 = no limit). */
   statementTimeout?: number;
@@ -25,6 +34,37 @@ export interface PostgresEngineOptions {
 
 type Sql = Postgres.Sql;
 type ReservedSql = Postgres.ReservedSql;
+
+/** A driver failure as this library reports it: a lost connection apart from a failed statement. */
+function failure(error: unknown, text?: string, params?: readonly unknown[]): AgentflowError {
+  if (!isConnectionLoss(error)) return toDatabaseError(error, text, params);
+  const reason = error instanceof Error ? error.message : String(error);
+  return new ConnectionError(
+    `the connection to the database was lost (${reason}); the unit of work was not committed: run it again`,
+    { cause: error },
+  );
+}
+
+/** The same loss once COMMIT was sent: whether the server committed before it went is unknown. */
+function lostDuringCommit(error: unknown): unknown {
+  if (!(error instanceof ConnectionError)) return error;
+  const cause = error.cause instanceof Error ? error.cause.message : String(error.cause);
+  return new ConnectionError(
+    `the connection to the database was lost while COMMIT was in flight (${cause}); the unit of work may or may not have been committed`,
+    { cause: error.cause, commitOutcomeUnknown: true },
+  );
+}
+
+/**
+ * Whether a connection pooler sits between this pool and the server: PgBouncer (and its kind)
+ * hands the client a cancel key of its own, so the process id in it is not the server backend's.
+ * Costs nothing extra: it is the start-up probe's own statement, sent as a simple query so that
+ * nothing is prepared before the answer is known.
+ */
+export async function detectPooler(sql: Sql): Promise<boolean> {
+  const rows = await sql.unsafe<{ pid: number }[]>('select pg_backend_pid() as pid');
+  return rows[0]?.pid !== rows.state.pid;
+}
 
 /**
  * Drizzle sends a statement unnamed unless it was `.prepare()`d by name, which makes postgres.js
@@ -42,7 +82,8 @@ class PreparingSession extends PostgresJsSession<ReservedSql, Record<string, nev
 
 /** The server engine: a postgres.js pool, one reserved connection per transaction. */
 export async function openPostgresEngine(options: PostgresEngineOptions): Promise<Engine> {
-  const prepare = options.prepare ?? true;
+  // Unset: on unless a pooler is detected (below).
+  let prepare = options.prepare ?? true;
   const sql: Sql = postgres(options.url, {
     max: options.max ?? 10,
     idle_timeout: options.idleTimeout ?? 30,
@@ -56,11 +97,24 @@ export async function openPostgresEngine(options: PostgresEngineOptions): Promis
   });
   // Registers Drizzle's type parsers on the pool's shared options once.
   drizzle(sql);
+  let pooled: boolean;
   try {
-    await sql`select 1`;
+    pooled = await detectPooler(sql);
   } catch (error) {
     await sql.end({ timeout: 1 });
-    throw toDatabaseError(error, 'select 1');
+    throw failure(error, 'select pg_backend_pid()');
+  }
+  // Behind PgBouncer's transaction mode a statement prepared on one server connection is missing
+  // on the next, and postgres.js 3.4.9 then waits for good (49 of 60 units hung through 1.18).
+  if (pooled && prepare) {
+    if (options.prepare) {
+      await sql.end({ timeout: 1 });
+      throw new ConfigurationError(
+        `${redactUrl(options.url)} answers through a connection pooler (PgBouncer or the like), where server-side prepared statements hang units of work in transaction mode: leave postgres.prepare unset (it is turned off behind a pooler) or pass false`,
+      );
+    }
+    prepare = false;
+    sql.options.prepare = false;
   }
   const logger: Logger = options.onQuery
     ? { logQuery: (text: string) => options.onQuery?.(text) }
@@ -82,7 +136,7 @@ export async function openPostgresEngine(options: PostgresEngineOptions): Promis
       // the set-up relies on (postgres.js would otherwise queue it only when awaited).
       return (await (arrays ? pending.values() : pending).execute()) as unknown as Row[];
     } catch (error) {
-      throw toDatabaseError(error, text, params);
+      throw failure(error, text, params);
     }
   }
 
@@ -107,7 +161,7 @@ export async function openPostgresEngine(options: PostgresEngineOptions): Promis
         try {
           await reserved.unsafe(script);
         } catch (error) {
-          throw toDatabaseError(error, script);
+          throw failure(error, script);
         }
       },
     };
@@ -121,7 +175,9 @@ export async function openPostgresEngine(options: PostgresEngineOptions): Promis
       work: (connection: Connection) => Promise<T>,
       transactionOptions: TransactionOptions = {},
     ) {
-      const reserved = await sql.reserve();
+      const reserved = await sql.reserve().catch((error: unknown) => {
+        throw failure(error);
+      });
       // In a single-statement unit, COMMIT is queued right behind the statement, in the same write.
       let commit: Promise<unknown> | undefined;
       const client = transactionOptions.singleStatement
@@ -150,10 +206,11 @@ export async function openPostgresEngine(options: PostgresEngineOptions): Promis
           await (commit ?? reserved.unsafe('rollback')).catch(() => {});
           // A failed BEGIN or setup aborts everything after it: report its error, not the ones it caused.
           await begin.catch((beginError: unknown) => {
-            throw toDatabaseError(beginError, 'begin');
+            throw failure(beginError, 'begin');
           });
           await ready;
-          throw error;
+          // A pipelined COMMIT may have reached the server before the connection went.
+          throw commit ? lostDuringCommit(error) : error;
         }
         if (transactionOptions.readOnly) {
           // A read-only transaction wrote nothing that its COMMIT could lose: the result stands
@@ -166,7 +223,7 @@ export async function openPostgresEngine(options: PostgresEngineOptions): Promis
         try {
           await (commit ?? reserved.unsafe('commit'));
         } catch (error) {
-          throw toDatabaseError(error, 'commit');
+          throw lostDuringCommit(failure(error, 'commit'));
         }
         return result;
       } finally {

@@ -1,4 +1,5 @@
 export { AgentflowError } from './agentflow-error.ts';
+export { ConnectionError, isConnectionLoss } from './connection-error.ts';
 export { DatabaseError, type SqlStateKind, sqlStateKind } from './database-error.ts';
 export {
   ConfigurationError,

@@ -24,9 +24,16 @@ export interface EmbeddedServerOptions {
   settings?: Record<string, string>;
 }
 
+export interface EmbeddedTestServer extends TestServer {
+  /** Stops the server process (a fast shutdown: open sessions are terminated); its data stays. */
+  halt(): Promise<void>;
+  /** Starts it again on the same port and data. */
+  resume(): Promise<void>;
+}
+
 const run = promisify(execFile);
 
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.unref();
@@ -166,7 +173,7 @@ export async function startTestServer(): Promise<TestServer> {
  * may not be able to reach node_modules (a clone in a private folder such as /root): the binaries
  * are then copied next to the data, where that user can read them.
  */
-export async function startEmbeddedServer(options: EmbeddedServerOptions = {}): Promise<TestServer> {
+export async function startEmbeddedServer(options: EmbeddedServerOptions = {}): Promise<EmbeddedTestServer> {
   const sourceDir = options.nativeDir ?? (await packagedNativeDir());
   const asRoot = process.getuid?.() === 0;
   const user = asRoot ? await postgresUser() : undefined;
@@ -180,6 +187,7 @@ export async function startEmbeddedServer(options: EmbeddedServerOptions = {}): 
   let nativeDir = sourceDir;
   let step = 'preparing its folder';
   let child: ChildProcess | undefined;
+  let startArgs = { binary: '', args: [] as string[] };
   try {
     await mkdir(dataDir, { mode: 0o700 });
     const passwordFile = join(base, 'password');
@@ -222,12 +230,15 @@ export async function startEmbeddedServer(options: EmbeddedServerOptions = {}): 
       ...options.settings,
     };
     step = `starting the server (${join(nativeDir, 'bin', 'postgres')}) on port ${port}`;
-    child = await startPostmaster(
-      join(nativeDir, 'bin', 'postgres'),
-      ['-D', dataDir, ...Object.entries(settings).flatMap(([name, value]) => ['-c', `${name}=${value}`])],
-      ids,
-      adminUrl,
-    );
+    startArgs = {
+      binary: join(nativeDir, 'bin', 'postgres'),
+      args: [
+        '-D',
+        dataDir,
+        ...Object.entries(settings).flatMap(([name, value]) => ['-c', `${name}=${value}`]),
+      ],
+    };
+    child = await startPostmaster(startArgs.binary, startArgs.args, ids, adminUrl);
   } catch (error) {
     await removeBase();
     throw new HarnessSetupError({
@@ -238,20 +249,27 @@ export async function startEmbeddedServer(options: EmbeddedServerOptions = {}): 
         : 'check the message above; or set DATABASE_URL to a postgres:// server where the user may create databases and roles',
     });
   }
-  const server = child;
+  let server = child;
+  const postmasterArgs = startArgs;
   // A run that ends without its teardown (a crash, Ctrl-C) must not leave the server behind.
   const killOnExit = () => server.kill('SIGQUIT');
   process.once('exit', killOnExit);
+  const halt = async () => {
+    if (server.exitCode !== null || server.signalCode !== null) return;
+    const exited = new Promise((resolve) => server.once('exit', resolve));
+    server.kill('SIGINT');
+    await exited;
+  };
   return {
     adminUrl,
     origin: `embedded PostgreSQL on port ${port}${asRoot ? ' (as the postgres user)' : ''}`,
+    halt,
+    async resume() {
+      server = await startPostmaster(postmasterArgs.binary, postmasterArgs.args, ids, adminUrl);
+    },
     async stop() {
       process.removeListener('exit', killOnExit);
-      if (server.exitCode === null && server.signalCode === null) {
-        const exited = new Promise((resolve) => server.once('exit', resolve));
-        server.kill('SIGINT');
-        await exited;
-      }
+      await halt();
       await removeBase();
     },
   };

@@ -1,0 +1,42 @@
+import { AgentflowError } from './agentflow-error.ts';
+
+/**
+ * The connection to the database was lost (the server closed it, restarted, or could not be
+ * reached): the work did not fail, the link did, so the unit can be run again. When
+ * `commitOutcomeUnknown` is false the unit's transaction was not committed (the server rolls back
+ * a transaction whose connection ends). When it is true, COMMIT had been sent and no answer came:
+ * the unit may or may not have been committed, so retry it only if it is idempotent, or look first.
+ */
+export class ConnectionError extends AgentflowError {
+  readonly code = 'connection_lost';
+  readonly retryable = true;
+  readonly commitOutcomeUnknown: boolean;
+
+  constructor(message: string, options: { cause?: unknown; commitOutcomeUnknown?: boolean } = {}) {
+    super(message, { cause: options.cause });
+    this.commitOutcomeUnknown = options.commitOutcomeUnknown ?? false;
+  }
+}
+
+/** postgres.js's own codes for a connection that closed, timed out or was refused. */
+const DRIVER_CODES = new Set(['CONNECTION_CLOSED', 'CONNECT_TIMEOUT']);
+/** Socket failures reported by Node. */
+const SOCKET_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+]);
+/** SQLSTATEs the server ends a session with: admin/crash shutdown, starting up, connection class 08. */
+const SESSION_ENDING_SQLSTATE = /^(08...|57P0[1-3])$/;
+
+/** True for a driver error that means the connection is gone, not that a statement failed. */
+export function isConnectionLoss(error: unknown): boolean {
+  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+  return (
+    typeof code === 'string' &&
+    (DRIVER_CODES.has(code) || SOCKET_CODES.has(code) || SESSION_ENDING_SQLSTATE.test(code))
+  );
+}
