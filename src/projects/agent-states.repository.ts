@@ -6,7 +6,6 @@ import { jsonObjectSchema, parseId, parseInput, uuidSchema } from '../shared/val
 import type { TenantTx } from '../store/unit-of-work.ts';
 import { type AgentState, agentStates } from './agent-states.schema.ts';
 import { belongsToLiveProject } from './live-project.ts';
-import { projectNotFound } from './project-not-found.ts';
 
 const saveStateSchema = z.strictObject({
   projectId: uuidSchema,
@@ -71,24 +70,18 @@ export const agentStatesRepository = {
   async save(tx: TenantTx, input: SaveAgentStateInput): Promise<AgentState> {
     const { projectId, state, expectedVersion } = parseInput(saveStateSchema, input, 'agent state');
     if (expectedVersion === null) {
-      const [created] = await insertState
-        .run(tx, { tenantId: tx.tenantId, projectId, state })
-        .catch((error: unknown) => {
-          throw projectNotFound(error, projectId);
-        });
+      const [created] = await insertState.run(tx, { tenantId: tx.tenantId, projectId, state });
       if (created) return created;
     } else {
-      const [updated] = await updateState
-        .run(tx, { projectId, state, expectedVersion })
-        .catch((error: unknown) => {
-          throw projectNotFound(error, projectId);
-        });
+      const [updated] = await updateState.run(tx, { projectId, state, expectedVersion });
       if (updated) return updated;
     }
     const [current] = await selectVersion.run(tx, { projectId });
     if (!current) throw new NotFoundError('agent state', projectId);
     throw new ConflictError(
+      'stale_version',
       `agent state of project ${projectId} is at version ${current.version}, not ${expectedVersion ?? 'absent'}: read it again and retry`,
+      { entity: 'agent state' },
     );
   },
 };

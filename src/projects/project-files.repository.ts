@@ -3,26 +3,14 @@ import { z } from 'zod';
 import type { Database } from '../engine/engine.ts';
 import { NotFoundError } from '../errors/index.ts';
 import { compileStatement } from '../shared/compiled-statement.ts';
-import { parseId, parseInput, uuidSchema } from '../shared/validation.ts';
+import { filePathSchema, parseId, parseInput, uuidSchema } from '../shared/validation.ts';
 import type { TenantTx } from '../store/unit-of-work.ts';
 import { belongsToLiveProject } from './live-project.ts';
 import { type ProjectFile, projectFiles } from './project-files.schema.ts';
-import { projectNotFound } from './project-not-found.ts';
 
 export const MAX_FILE_BYTES = 10 * 1024 * 1024;
 
-/** A relative path inside the repository: no leading slash, no `.`/`..` segments, no backslash or NUL. */
-const pathSchema = z
-  .string()
-  .min(1)
-  .max(1024)
-  .refine(
-    (path) =>
-      !path.startsWith('/') &&
-      !/[\\\0]/.test(path) &&
-      path.split('/').every((segment) => segment !== '' && segment !== '.' && segment !== '..'),
-    'a relative path without empty, "." or ".." segments',
-  );
+const pathSchema = filePathSchema;
 const upsertFileSchema = z.strictObject({
   projectId: uuidSchema,
   path: pathSchema,
@@ -72,12 +60,8 @@ const deleteFile = compileStatement({ id: projectFiles.id }, ['projectId', 'path
 export const projectFilesRepository = {
   async upsert(tx: TenantTx, input: UpsertFileInput): Promise<ProjectFile> {
     const values = parseInput(upsertFileSchema, input, 'project file');
-    try {
-      const [row] = await upsertFile.run(tx, { ...values, tenantId: tx.tenantId });
-      return row!;
-    } catch (error) {
-      throw projectNotFound(error, values.projectId);
-    }
+    const [row] = await upsertFile.run(tx, { ...values, tenantId: tx.tenantId });
+    return row!;
   },
 
   async get(tx: TenantTx, projectId: string, path: string): Promise<ProjectFile> {

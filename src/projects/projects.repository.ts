@@ -2,14 +2,21 @@ import { and, asc, eq, getTableColumns, gt, isNull, type SQL, sql } from 'drizzl
 import { z } from 'zod';
 import { ConflictError, NotFoundError } from '../errors/index.ts';
 import { compileStatement } from '../shared/compiled-statement.ts';
-import { jsonObjectSchema, nameSchema, parseId, parseInput, slugSchema } from '../shared/validation.ts';
+import {
+  jsonObjectSchema,
+  nameSchema,
+  parseId,
+  parseInput,
+  repoUrlSchema,
+  slugSchema,
+} from '../shared/validation.ts';
 import type { TenantTx } from '../store/unit-of-work.ts';
 import { type Project, projects } from './projects.schema.ts';
 
 const projectFields = {
   name: nameSchema,
   description: z.string().max(10_000).nullable().optional(),
-  repoUrl: z.url().max(2048).nullable().optional(),
+  repoUrl: repoUrlSchema.nullable().optional(),
   defaultBranch: z.string().min(1).max(255).optional(),
   techStack: z.array(z.string().min(1).max(100)).max(100).optional(),
   config: jsonObjectSchema.optional(),
@@ -143,5 +150,7 @@ async function setArchived(tx: TenantTx, id: string, archived: boolean): Promise
   const [row] = await (archived ? archive : unarchive).run(tx, { id: projectId });
   if (row) return row;
   const current = await projectsRepository.get(tx, projectId);
-  throw new ConflictError(`project ${projectId} is ${current.status}, not ${from}`);
+  throw new ConflictError('invalid_transition', `project ${projectId} is ${current.status}, not ${from}`, {
+    entity: 'project',
+  });
 }

@@ -2,7 +2,7 @@ import { and, eq, getTableColumns, isNull } from 'drizzle-orm';
 import { z } from 'zod';
 import { NotFoundError } from '../errors/index.ts';
 import { compileStatement } from '../shared/compiled-statement.ts';
-import { nameSchema, parseId, parseInput } from '../shared/validation.ts';
+import { nameSchema, parseId, parseInput, passwordSchema } from '../shared/validation.ts';
 import type { ServiceTx, TenantTx } from '../store/unit-of-work.ts';
 import { decoyPasswordHash, hashPassword, verifyPassword } from './password-hash.ts';
 import { type User, users } from './users.schema.ts';
@@ -15,7 +15,6 @@ const emailSchema = z
   .max(320)
   .transform((email) => email.toLowerCase())
   .pipe(z.email());
-const passwordSchema = z.string().min(8).max(1024);
 const profileFields = {
   name: nameSchema,
   avatarUrl: z.url().max(2048).nullable().optional(),
