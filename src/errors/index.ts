@@ -1,4 +1,4 @@
-export { AgentflowError, type AgentflowErrorOptions } from './agentflow-error.ts';
+export { AgentflowError } from './agentflow-error.ts';
 export { DatabaseError, type SqlStateKind, sqlStateKind } from './database-error.ts';
 export {
   ConfigurationError,

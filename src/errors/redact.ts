@@ -37,14 +37,16 @@ export function redactDriverError(error: unknown, secrets: readonly string[]): u
   let scrubbedInPlace = true;
   for (const key of Reflect.ownKeys(error)) {
     const descriptor = Object.getOwnPropertyDescriptor(error, key);
-    const value: unknown = descriptor?.value;
+    if (!descriptor) continue;
+    // Newer V8 makes `stack` an accessor.
+    const value: unknown = 'value' in descriptor ? descriptor.value : Reflect.get(error, key);
     if (Array.isArray(value)) {
       value.forEach((item, index) => {
         if (holdsSecret(item, secrets)) value[index] = REDACTED;
       });
     } else if (typeof value === 'string' && holdsSecret(value, secrets)) {
-      if (descriptor?.writable) Reflect.set(error, key, scrubText(value, secrets));
-      else scrubbedInPlace = false;
+      const writable = descriptor.writable === true || descriptor.set !== undefined;
+      if (!writable || !Reflect.set(error, key, scrubText(value, secrets))) scrubbedInPlace = false;
     }
   }
   return scrubbedInPlace ? error : scrubbedCopy(error, secrets);
