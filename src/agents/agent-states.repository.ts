@@ -1,7 +1,6 @@
 import { and, eq, getTableColumns, sql } from 'drizzle-orm';
 import { ConflictError, NotFoundError } from '../errors/index.ts';
 import { belongsToLiveProject } from '../projects/live-project.ts';
-import { projectNotFound } from '../projects/project-not-found.ts';
 import { compileStatement } from '../shared/compiled-statement.ts';
 import { parseId, parseInput } from '../shared/validation.ts';
 import type { TenantScope } from '../store/scope.ts';
@@ -63,24 +62,18 @@ export const agentStatesRepository = {
   async save(tx: TenantScope, input: SaveAgentStateInput): Promise<AgentState> {
     const { projectId, state, expectedVersion } = parseInput(saveAgentStateSchema, input, 'agent state');
     if (expectedVersion === null) {
-      const [created] = await insertState
-        .run(tx, { tenantId: tx.tenantId, projectId, state })
-        .catch((error: unknown) => {
-          throw projectNotFound(error, projectId);
-        });
+      const [created] = await insertState.run(tx, { tenantId: tx.tenantId, projectId, state });
       if (created) return created;
     } else {
-      const [updated] = await updateState
-        .run(tx, { projectId, state, expectedVersion })
-        .catch((error: unknown) => {
-          throw projectNotFound(error, projectId);
-        });
+      const [updated] = await updateState.run(tx, { projectId, state, expectedVersion });
       if (updated) return updated;
     }
     const [current] = await selectVersion.run(tx, { projectId });
     if (!current) throw new NotFoundError('agent state', projectId);
     throw new ConflictError(
+      'stale_version',
       `agent state of project ${projectId} is at version ${current.version}, not ${expectedVersion ?? 'absent'}: read it again and retry`,
+      { entity: 'agent state' },
     );
   },
 };

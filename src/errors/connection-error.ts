@@ -9,7 +9,7 @@ import { AgentflowError } from './agentflow-error.ts';
  */
 export class ConnectionError extends AgentflowError {
   readonly code = 'connection_lost';
-  readonly retryable = true;
+  override readonly retryable = true;
   readonly commitOutcomeUnknown: boolean;
 
   constructor(message: string, options: { cause?: unknown; commitOutcomeUnknown?: boolean } = {}) {

@@ -52,6 +52,13 @@ export function sqlStateKind(sqlState: string | undefined): SqlStateKind {
   return (sqlState && KIND_BY_SQLSTATE[sqlState]) || 'other';
 }
 
+/** Failures caused by concurrent transactions rather than by the statement: a new attempt may pass. */
+const RETRYABLE_KINDS: ReadonlySet<SqlStateKind> = new Set([
+  'serialization_failure',
+  'deadlock_detected',
+  'lock_not_available',
+]);
+
 export interface DatabaseErrorDetails {
   sqlState: string | undefined;
   query: string | undefined;
@@ -64,7 +71,8 @@ export interface DatabaseErrorDetails {
 
 /**
  * One error type for every failed statement, whichever engine ran it: keeps the query, its
- * parameters, the driver's error as `cause`, and the SQLSTATE family as `kind`.
+ * parameters (secrets replaced by `[redacted]`), the driver's error as `cause`, and the SQLSTATE
+ * family as `kind`.
  */
 export class DatabaseError extends AgentflowError {
   readonly code = 'database_error';
@@ -78,8 +86,9 @@ export class DatabaseError extends AgentflowError {
   readonly detail: string | undefined;
 
   constructor(message: string, details: DatabaseErrorDetails, options?: { cause?: unknown }) {
-    super(message, options);
-    this.kind = sqlStateKind(details.sqlState);
+    const kind = sqlStateKind(details.sqlState);
+    super(message, { ...options, retryable: RETRYABLE_KINDS.has(kind) });
+    this.kind = kind;
     this.sqlState = details.sqlState;
     this.query = details.query;
     this.params = details.params;

@@ -1,42 +1,93 @@
-import { AgentflowError } from './agentflow-error.ts';
+import { AgentflowError, type AgentflowErrorOptions } from './agentflow-error.ts';
 
 export interface ValidationIssue {
   path: string;
   message: string;
 }
 
+export type ValidationCode =
+  /** Bad input: refused by a schema at the boundary, or by a CHECK / NOT NULL / type of the database. */
+  | 'validation_failed'
+  /** A foreign key names a row that does not exist (in this tenant). */
+  | 'invalid_reference';
+
 /** Input was rejected before (or by) the database: nothing was written. */
 export class ValidationError extends AgentflowError {
-  readonly code = 'validation_failed';
+  readonly code: ValidationCode;
   constructor(
     message: string,
     readonly issues: readonly ValidationIssue[] = [],
-    options?: { cause?: unknown },
+    options: AgentflowErrorOptions & { code?: ValidationCode } = {},
   ) {
     super(message, options);
+    this.code = options.code ?? 'validation_failed';
   }
 }
 
 /** The row does not exist, or is not visible to the current tenant (the two are indistinguishable on purpose). */
 export class NotFoundError extends AgentflowError {
   readonly code = 'not_found';
+  override readonly entity: string;
   constructor(
-    readonly entity: string,
-    readonly key: string,
-    options?: { cause?: unknown },
+    entity: string,
+    readonly key?: string,
+    options: Omit<AgentflowErrorOptions, 'entity'> = {},
   ) {
-    super(`${entity} ${key} not found`, options);
+    super(key === undefined ? `${entity} not found` : `${entity} ${key} not found`, { ...options, entity });
+    this.entity = entity;
   }
 }
 
+export type ConflictCode =
+  | 'duplicate'
+  | 'stale_version'
+  | 'invalid_transition'
+  | 'still_referenced'
+  | 'usage_underflow'
+  | 'serialization_failure'
+  | 'deadlock'
+  | 'lock_not_available';
+
+/** Conflicts that come from concurrent transactions, not from the data: the same unit of work run again may pass. */
+const RETRYABLE_CONFLICTS: ReadonlySet<ConflictCode> = new Set([
+  'serialization_failure',
+  'deadlock',
+  'lock_not_available',
+]);
+
 /** The write collides with the current state: a duplicate, a stale version, a forbidden transition. */
 export class ConflictError extends AgentflowError {
-  readonly code = 'conflict';
+  readonly code: ConflictCode;
+  /** The field whose value collides (a duplicate's unique column), where known. */
+  readonly field: string | undefined;
+  constructor(
+    code: ConflictCode,
+    message: string,
+    options: Omit<AgentflowErrorOptions, 'retryable'> & { field?: string } = {},
+  ) {
+    super(message, { ...options, retryable: RETRYABLE_CONFLICTS.has(code) });
+    this.code = code;
+    this.field = options.field;
+  }
 }
+
+export type ForbiddenCode =
+  /** Row-level security, a missing privilege, or a guard of the database refused it. */
+  | 'permission_denied'
+  /** A write in a read-only unit of work. */
+  | 'read_only_transaction'
+  /** A usage counter would pass the tenant's quota. */
+  | 'quota_exceeded'
+  /** The tenant is suspended, deleted or unknown: no tenant work runs. */
+  | 'tenant_unavailable';
 
 /** The actor may not do this, or the database's row-level security refused the row. */
 export class ForbiddenError extends AgentflowError {
-  readonly code = 'forbidden';
+  readonly code: ForbiddenCode;
+  constructor(code: ForbiddenCode, message: string, options: Omit<AgentflowErrorOptions, 'retryable'> = {}) {
+    super(message, options);
+    this.code = code;
+  }
 }
 
 /** A tenant-scoped operation ran without a valid tenant or actor. */

@@ -1,6 +1,7 @@
 import { AgentflowError } from './agentflow-error.ts';
 import { DatabaseError } from './database-error.ts';
-import { ConflictError, ForbiddenError, ValidationError } from './domain-errors.ts';
+import { mapDatabaseError } from './error-mapping.ts';
+import { redactDriverError, redactParams, scrubText } from './redact.ts';
 
 interface DriverErrorShape {
   message?: string;
@@ -24,7 +25,10 @@ function asShape(error: unknown): DriverErrorShape {
   return typeof error === 'object' && error !== null ? (error as DriverErrorShape) : {};
 }
 
-/** Normalises any driver or Drizzle error into a DatabaseError; AgentflowErrors pass through. */
+/**
+ * Normalises any driver or Drizzle error into a DatabaseError; AgentflowErrors pass through. Secret
+ * parameters (src/shared/secret.ts) are redacted in it and in the driver's error it keeps.
+ */
 export function toDatabaseError(error: unknown, query?: string, params?: readonly unknown[]): AgentflowError {
   if (error instanceof AgentflowError) return error;
   let driverError = error;
@@ -38,19 +42,22 @@ export function toDatabaseError(error: unknown, query?: string, params?: readonl
     sqlQuery = outer.query;
     sqlParams = outer.params;
   }
-  const shape = asShape(driverError);
+  // Drizzle's own error, dropped here, spells its parameters out in its message.
+  const { params: redactedParams, secrets } = redactParams(sqlParams);
+  const cause = redactDriverError(driverError, secrets);
+  const shape = asShape(cause);
   return new DatabaseError(
-    shape.message ?? String(driverError),
+    scrubText(shape.message ?? String(cause), secrets),
     {
       sqlState: typeof shape.code === 'string' ? shape.code : undefined,
       query: sqlQuery,
-      params: sqlParams,
+      params: redactedParams,
       constraint: shape.constraint_name ?? shape.constraint,
       table: shape.table_name ?? shape.table,
       column: shape.column_name ?? shape.column,
-      detail: shape.detail,
+      detail: scrubText(shape.detail, secrets),
     },
-    { cause: driverError },
+    { cause },
   );
 }
 
@@ -61,50 +68,13 @@ function isDriverError(error: unknown): boolean {
 }
 
 /**
- * Maps a database failure to the domain error a caller can act on. The DatabaseError stays
- * reachable as `cause`, so nothing about the failed statement is lost. Errors that did not come
- * from the database (a bug in a callback, say) pass through untouched.
+ * Maps a database failure to the domain error a caller can act on, through the table of
+ * error-mapping.ts. The DatabaseError stays reachable as `cause`, so nothing about the failed
+ * statement is lost. Errors that did not come from the database (a bug in a callback, say) pass
+ * through untouched.
  */
 export function translateError(error: unknown): unknown {
   if (!(error instanceof AgentflowError) && !isDriverError(error)) return error;
   const dbError = toDatabaseError(error);
-  if (!(dbError instanceof DatabaseError)) return dbError;
-  const where = dbError.constraint ? ` (${dbError.constraint})` : '';
-  switch (dbError.kind) {
-    case 'unique_violation':
-      return new ConflictError(`already exists${where}`, { cause: dbError });
-    case 'foreign_key_violation':
-      // On delete the referencing rows are the problem; on insert/update the referenced row is missing.
-      // PostgreSQL says "still referenced" only in the DETAIL; the message names the delete side.
-      return /still referenced/.test(dbError.detail ?? '') ||
-        dbError.message.startsWith('update or delete on table')
-        ? new ConflictError(`still referenced by other rows${where}`, { cause: dbError })
-        : new ValidationError(`references a row that does not exist in this tenant${where}`, [], {
-            cause: dbError,
-          });
-    case 'check_violation':
-    case 'not_null_violation':
-    case 'exclusion_violation':
-    case 'invalid_text_representation':
-    case 'string_data_right_truncation':
-    case 'numeric_value_out_of_range':
-      // The database names the column when it knows it (NOT NULL, a trigger's RAISE … COLUMN).
-      return new ValidationError(
-        `${dbError.message}${where}`,
-        dbError.column ? [{ path: dbError.column, message: dbError.message }] : [],
-        { cause: dbError },
-      );
-    case 'insufficient_privilege':
-    case 'read_only_transaction':
-    case 'quota_exceeded':
-    case 'tenant_unavailable':
-      return new ForbiddenError(dbError.message, { cause: dbError });
-    case 'usage_underflow':
-      return new ConflictError(dbError.message, { cause: dbError });
-    case 'serialization_failure':
-    case 'deadlock_detected':
-      return new ConflictError(`concurrent update, retry: ${dbError.message}`, { cause: dbError });
-    default:
-      return dbError;
-  }
+  return dbError instanceof DatabaseError ? mapDatabaseError(dbError) : dbError;
 }

@@ -15,7 +15,6 @@ import {
   upsertFileSchema,
 } from './project-files.contract.ts';
 import { type ProjectFile, type ProjectFileSummary, projectFiles } from './project-files.schema.ts';
-import { projectNotFound } from './project-not-found.ts';
 
 // Paths are unique within a project: the path alone orders and resumes the list.
 const filesKey = z.tuple([filePathSchema]);
@@ -58,12 +57,8 @@ const deleteFile = compileStatement({ id: projectFiles.id }, ['projectId', 'path
 export const projectFilesRepository = {
   async upsert(tx: TenantScope, input: UpsertFileInput): Promise<ProjectFile> {
     const values = parseInput(upsertFileSchema, input, 'project file');
-    try {
-      const [row] = await upsertFile.run(tx, { ...values, tenantId: tx.tenantId });
-      return row!;
-    } catch (error) {
-      throw projectNotFound(error, values.projectId);
-    }
+    const [row] = await upsertFile.run(tx, { ...values, tenantId: tx.tenantId });
+    return row!;
   },
 
   async get(tx: TenantScope, projectId: string, path: string): Promise<ProjectFile> {

@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import { pageFields } from '../shared/pagination.ts';
-import { jsonObjectSchema, nameSchema, slugSchema } from '../shared/validation.ts';
+import { jsonObjectSchema, nameSchema, repoUrlSchema, slugSchema } from '../shared/validation.ts';
 
 const projectFields = {
   name: nameSchema,
   description: z.string().max(10_000).nullable().optional(),
-  repoUrl: z.url().max(2048).nullable().optional(),
+  repoUrl: repoUrlSchema.nullable().optional(),
   defaultBranch: z.string().min(1).max(255).optional(),
   techStack: z.array(z.string().min(1).max(100)).max(100).optional(),
   config: jsonObjectSchema.optional(),

@@ -133,5 +133,7 @@ async function setArchived(tx: TenantScope, id: string, archived: boolean): Prom
   const [row] = await (archived ? archive : unarchive).run(tx, { id: projectId });
   if (row) return row;
   const current = await projectsRepository.get(tx, projectId);
-  throw new ConflictError(`project ${projectId} is ${current.status}, not ${from}`);
+  throw new ConflictError('invalid_transition', `project ${projectId} is ${current.status}, not ${from}`, {
+    entity: 'project',
+  });
 }

@@ -8,7 +8,104 @@ export const slugSchema = z
     /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/,
     'lowercase letters, digits and inner hyphens, at most 63 characters',
   );
-export const nameSchema = z.string().trim().min(1).max(200);
+
+/** C0 and C1 control characters and DEL: ESC (U+001B) and CSI (U+009B) start ANSI escape sequences. */
+const CONTROL_CHARACTER = /\p{Cc}/u;
+/** Bidirectional marks, embeddings, overrides and isolates: they reorder how the text around them is shown. */
+const BIDI_CONTROL = /[\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/;
+/** Text that draws nothing: whitespace, zero-width and other default-ignorable characters, the Braille blank. */
+const INVISIBLE_ONLY = /^[\p{White_Space}\p{Default_Ignorable_Code_Point}\u2800]*$/u;
+
+/**
+ * A display name: stored exactly as given, so leading or trailing whitespace is refused rather than
+ * trimmed; refused too when it shows nothing, or holds characters that rewrite a terminal or the
+ * order of the text around them.
+ */
+export const nameSchema = z
+  .string()
+  .min(1)
+  .max(200)
+  .refine((name) => !INVISIBLE_ONLY.test(name), 'must contain a visible character')
+  .refine((name) => !/^\s|\s$/u.test(name), 'must not start or end with whitespace')
+  .refine(
+    (name) => !CONTROL_CHARACTER.test(name) && !BIDI_CONTROL.test(name),
+    'must not contain control characters (ANSI escapes included) or bidirectional controls',
+  );
+
+/** Longest password accepted, in UTF-8 bytes: scrypt's input is bounded before any hashing. */
+export const PASSWORD_MAX_BYTES = 1024;
+
+/** Whether `password` is within PASSWORD_MAX_BYTES. */
+export function passwordFits(password: string): boolean {
+  return Buffer.byteLength(password, 'utf8') <= PASSWORD_MAX_BYTES;
+}
+
+export const passwordSchema = z
+  .string()
+  .min(8)
+  .refine(passwordFits, `must not exceed ${PASSWORD_MAX_BYTES} bytes as UTF-8`);
+
+/** The URL schemes a repository is cloned over. */
+const REPO_URL_SCHEMES = new Set(['https:', 'http:', 'ssh:', 'git:']);
+/** git's scp-like syntax, `user@host:path` (what GitHub shows for SSH); the user is required, so no scheme passes as a host. */
+const SCP_LIKE_REPO = /^[A-Za-z0-9._-]+@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?:(?!\/\/)\S+$/;
+
+function isRepoUrl(value: string): boolean {
+  // URL parsing drops tabs and newlines without a word: refuse them (and every space) first.
+  if (/[\s\p{Cc}]/u.test(value)) return false;
+  if (SCP_LIKE_REPO.test(value)) return true;
+  if (!URL.canParse(value)) return false;
+  const url = new URL(value);
+  // A password in the URL would be stored in clear and copied into every audit row.
+  return REPO_URL_SCHEMES.has(url.protocol) && url.hostname !== '' && url.password === '';
+}
+
+/** Where a project's code lives: an https, http, ssh or git URL, or `user@host:path`; stored as given. */
+export const repoUrlSchema = z
+  .string()
+  .max(2048)
+  .refine(
+    isRepoUrl,
+    'an https://, http://, ssh:// or git:// URL with a host and no password, or user@host:path',
+  );
+
+/**
+ * A path is one of `.`/`..` when its segment reads so once percent-decoded and NFKC-folded:
+ * `%2e%2e`, fullwidth `．．` (U+FF0E), one dot leader `․` (U+2024) are `..` to some reader.
+ */
+function isDotSegment(segment: string): boolean {
+  const folded = segment.replace(/%2e/gi, '.').normalize('NFKC');
+  return folded === '.' || folded === '..';
+}
+
+/**
+ * A relative file path inside a project, stored in Unicode NFC (so `café.md` typed either way is one
+ * file): no leading `/`, no backslash, no control or bidirectional characters, and no empty, blank,
+ * `.` or `..` segment (percent-encoded or fullwidth dots included).
+ */
+export const filePathSchema = z
+  .string()
+  .transform((path) => path.normalize('NFC'))
+  .pipe(
+    z
+      .string()
+      .min(1)
+      .max(1024)
+      .refine((path) => !path.startsWith('/'), 'must be relative (no leading "/")')
+      .refine((path) => !path.includes('\\'), 'must separate folders with "/", not "\\"')
+      .refine(
+        (path) => !CONTROL_CHARACTER.test(path) && !BIDI_CONTROL.test(path),
+        'must not contain control characters or bidirectional controls',
+      )
+      .refine(
+        (path) => path.split('/').every((segment) => !INVISIBLE_ONLY.test(segment)),
+        'must not have an empty or blank segment',
+      )
+      .refine(
+        (path) => !path.split('/').some(isDotSegment),
+        'must not have a "." or ".." segment (percent-encoded or fullwidth included)',
+      ),
+  );
 /** Largest JSON document accepted, measured as the UTF-8 bytes of its JSON.stringify form (what is stored). */
 export const JSON_DOCUMENT_MAX_BYTES = 1024 * 1024;
 /** Deepest nesting of objects and arrays accepted in a JSON document; the root object is depth 1. */
@@ -33,9 +130,9 @@ export function parseInput<Schema extends z.ZodType>(
 ): z.output<Schema> {
   const result = schema.safeParse(input);
   if (result.success) {
-    // PostgreSQL text and jsonb cannot hold U+0000: refuse it here, naming the field, rather than
-    // let the driver fail with an untyped encoding error.
-    const found = findNul(result.data, [], new Set());
+    // PostgreSQL text and jsonb cannot hold U+0000, and UTF-8 cannot hold an unpaired surrogate
+    // (the driver would store U+FFFD instead): refuse both here, naming the field.
+    const found = findUnstorableText(result.data, [], new Set());
     if (found !== undefined) {
       const path = found.path.join('.') || '(input)';
       throw new ValidationError(`invalid ${what}: ${path}: ${found.message}`, [
@@ -57,21 +154,31 @@ export function parseId(id: unknown, what: string): string {
   return parseInput(uuidSchema, id, `${what} id`);
 }
 
+/** Why `text` cannot be stored as it is, or undefined. */
+function unstorableText(text: string): string | undefined {
+  if (text.includes('\0')) return NUL_MESSAGE;
+  // isWellFormed: Node 20, not yet in TypeScript's ES2023 lib.
+  return (text as string & { isWellFormed(): boolean }).isWellFormed() ? undefined : SURROGATE_MESSAGE;
+}
+
 /**
- * The first string (value or object key) holding U+0000, or a reference cycle, or undefined. Schemas
- * refuse cycles first; meeting one here anyway must still end in a ValidationError, not a stack overflow.
+ * The first string (value or object key) that cannot be stored (unstorableText), or a reference
+ * cycle, or undefined. Schemas refuse cycles first; meeting one here anyway must still end in a
+ * ValidationError, not a stack overflow.
  */
-function findNul(value: unknown, path: string[], open: Set<object>): Issue | undefined {
+function findUnstorableText(value: unknown, path: string[], open: Set<object>): Issue | undefined {
   if (typeof value === 'string') {
-    return value.includes('\0') ? { path: [...path], message: NUL_MESSAGE } : undefined;
+    const message = unstorableText(value);
+    return message === undefined ? undefined : { path: [...path], message };
   }
   if (typeof value !== 'object' || value === null || value instanceof Date) return undefined;
   if (open.has(value)) return { path: [...path], message: CYCLE_MESSAGE };
   open.add(value);
   for (const [key, item] of Array.isArray(value) ? value.entries() : Object.entries(value)) {
     path.push(String(key));
-    if (typeof key === 'string' && key.includes('\0')) return { path: [...path], message: NUL_MESSAGE };
-    const found = findNul(item, path, open);
+    const keyMessage = typeof key === 'string' ? unstorableText(key) : undefined;
+    if (keyMessage !== undefined) return { path: [...path], message: keyMessage };
+    const found = findUnstorableText(item, path, open);
     if (found) return found;
     path.pop();
   }
@@ -95,6 +202,7 @@ interface JsonWalk {
 }
 
 const NUL_MESSAGE = 'must not contain NUL (\\u0000) characters';
+const SURROGATE_MESSAGE = 'must be well-formed Unicode (it holds an unpaired surrogate)';
 const CYCLE_MESSAGE = 'must not refer to itself (a reference cycle cannot be stored as JSON)';
 const TOO_LARGE = `must not exceed ${JSON_DOCUMENT_MAX_BYTES} bytes (1 MiB) as JSON`;
 
@@ -184,7 +292,7 @@ function jsonStringIssue(text: string, walk: JsonWalk): string | undefined {
       index++;
     } else {
       // PostgreSQL refuses an unpaired surrogate in jsonb with an untyped syntax error.
-      return 'must be well-formed Unicode (it holds an unpaired surrogate)';
+      return SURROGATE_MESSAGE;
     }
   }
   walk.bytes += bytes;

@@ -1,4 +1,6 @@
 import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
+import { Secret } from '../shared/secret.ts';
+import { passwordFits } from '../shared/validation.ts';
 
 // scrypt is a slow, memory-hard password hash built into Node: no native dependency to install.
 const COST = 2 ** 15;
@@ -26,14 +28,18 @@ function derive(
 }
 
 /** Returns `scrypt$N$r$p$salt$key`, parameters included so that they can be raised later. */
-export async function hashPassword(password: string): Promise<string> {
+export async function hashPassword(password: string): Promise<Secret> {
   const salt = randomBytes(16);
   const key = await derive(password, salt, COST, BLOCK_SIZE, PARALLELISM);
-  return ['scrypt', COST, BLOCK_SIZE, PARALLELISM, salt.toString('base64'), key.toString('base64')].join('$');
+  return new Secret(
+    ['scrypt', COST, BLOCK_SIZE, PARALLELISM, salt.toString('base64'), key.toString('base64')].join('$'),
+  );
 }
 
-export async function verifyPassword(password: string, stored: string): Promise<boolean> {
-  const [scheme, cost, blockSize, parallelism, salt, key] = stored.split('$');
+export async function verifyPassword(password: string, stored: Secret): Promise<boolean> {
+  // No password that long was ever accepted (PASSWORD_MAX_BYTES): nothing to hash.
+  if (!passwordFits(password)) return false;
+  const [scheme, cost, blockSize, parallelism, salt, key] = stored.reveal().split('$');
   if (scheme !== 'scrypt' || !cost || !blockSize || !parallelism || !salt || !key) return false;
   const expected = Buffer.from(key, 'base64');
   const actual = await derive(
@@ -46,10 +52,10 @@ export async function verifyPassword(password: string, stored: string): Promise<
   return actual.length === expected.length && timingSafeEqual(actual, expected);
 }
 
-let decoy: Promise<string> | undefined;
+let decoy: Promise<Secret> | undefined;
 
 /** A valid hash of nothing anyone knows: verifying against it costs what a real check costs. */
-export function decoyPasswordHash(): Promise<string> {
+export function decoyPasswordHash(): Promise<Secret> {
   decoy ??= hashPassword(randomBytes(16).toString('hex'));
   return decoy;
 }

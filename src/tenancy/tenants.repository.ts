@@ -1,6 +1,6 @@
 import { and, asc, eq, getTableColumns, inArray, isNull, type SQL, sql } from 'drizzle-orm';
 import { z } from 'zod';
-import { ConflictError, DatabaseError, NotFoundError } from '../errors/index.ts';
+import { ConflictError, NotFoundError } from '../errors/index.ts';
 import { compileStatement } from '../shared/compiled-statement.ts';
 import { decodeCursor, type Page, toPage } from '../shared/pagination.ts';
 import { parseId, parseInput, slugSchema, uuidSchema } from '../shared/validation.ts';
@@ -30,14 +30,11 @@ async function addUsage(
   counter: string,
   by: number,
 ): Promise<number> {
-  const [row] = await tx
-    .query<{ value: string }>('SELECT agentflow.add_usage($1, $2, $3) AS value', [tenantId, counter, by])
-    .catch((error: unknown) => {
-      // add_usage raises no_data_found (P0002) when the tenant does not exist.
-      if (error instanceof DatabaseError && error.sqlState === 'P0002')
-        throw new NotFoundError('tenant', tenantId, { cause: error });
-      throw error;
-    });
+  const [row] = await tx.query<{ value: string }>('SELECT agentflow.add_usage($1, $2, $3) AS value', [
+    tenantId,
+    counter,
+    by,
+  ]);
   return Number(row?.value);
 }
 
@@ -141,7 +138,11 @@ export const tenantAdminRepository = {
       .returning();
     if (row) return row;
     const current = await findTenant(tx, tenantId);
-    throw new ConflictError(`tenant ${tenantId} cannot go from ${current.status} to ${next}`);
+    throw new ConflictError(
+      'invalid_transition',
+      `tenant ${tenantId} cannot go from ${current.status} to ${next}`,
+      { entity: 'tenant' },
+    );
   },
 
   async setPlan(tx: ServiceScope, id: string, plan: Tenant['plan']): Promise<Tenant> {

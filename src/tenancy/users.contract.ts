@@ -1,5 +1,7 @@
 import { z } from 'zod';
-import { nameSchema } from '../shared/validation.ts';
+import { nameSchema, passwordSchema } from '../shared/validation.ts';
+
+export { passwordSchema };
 
 export const emailSchema = z
   .string()
@@ -7,7 +9,6 @@ export const emailSchema = z
   .max(320)
   .transform((email) => email.toLowerCase())
   .pipe(z.email());
-export const passwordSchema = z.string().min(8).max(1024);
 const profileFields = {
   name: nameSchema,
   avatarUrl: z.url().max(2048).nullable().optional(),

@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { bigint, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { deletedAtColumn, timestampColumns } from '../shared/columns.ts';
+import { secretText } from '../shared/secret.ts';
 
 export const users = pgTable(
   'users',
@@ -8,7 +9,7 @@ export const users = pgTable(
     id: uuid('id').primaryKey().defaultRandom(),
     email: text('email').notNull(),
     /** Readable only by the service role; never returned by a repository. */
-    passwordHash: text('password_hash'),
+    passwordHash: secretText('password_hash'),
     name: text('name').notNull(),
     avatarUrl: text('avatar_url'),
     githubId: bigint('github_id', { mode: 'number' }),

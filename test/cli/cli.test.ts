@@ -95,7 +95,7 @@ describe('agentflow command line [pglite folder]', () => {
     expect(tenant.out).toMatch(/created tenant initech/);
     const duplicate = await agentflow(url, 'tenant', 'create', '--slug', 'initech', '--name', 'Again');
     expect(duplicate.code).toBe(2);
-    expect(duplicate.err).toContain('[conflict]');
+    expect(duplicate.err).toContain('[duplicate]');
     const bad = await agentflow(url, 'tenant', 'create', '--slug', 'Not A Slug', '--name', 'x');
     expect(bad.code).toBe(2);
     expect(bad.err).toMatch(/slug.*\[validation_failed\]/);

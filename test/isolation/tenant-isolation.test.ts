@@ -1,12 +1,5 @@
 import { beforeAll, expect, it } from 'vitest';
-import {
-  DatabaseError,
-  ForbiddenError,
-  NotFoundError,
-  type TenantTx,
-  UsageError,
-  ValidationError,
-} from '../../src/index.ts';
+import { DatabaseError, ForbiddenError, NotFoundError, type TenantTx, UsageError } from '../../src/index.ts';
 import { describeEachEngine, type EngineHarness } from '../harness/engines.ts';
 import { createTenant, type TenantFixture } from '../harness/fixtures.ts';
 
@@ -276,9 +269,10 @@ describeEachEngine('tenant isolation', (h) => {
       ]),
     );
     const error = await attempt.catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(ValidationError);
-    expect((error as ValidationError).cause).toBeInstanceOf(DatabaseError);
-    expect(((error as ValidationError).cause as DatabaseError).kind).toBe('foreign_key_violation');
+    // Another tenant's project does not exist for A: the constraint table makes it NotFoundError.
+    expect(error).toBeInstanceOf(NotFoundError);
+    expect((error as NotFoundError).cause).toBeInstanceOf(DatabaseError);
+    expect(((error as NotFoundError).cause as DatabaseError).kind).toBe('foreign_key_violation');
     // Even the service role, which passes row-level security, cannot build the link.
     const asService = h.store.asService({ actor: 'test' }, (tx) =>
       tx.query(`INSERT INTO project_files (tenant_id, project_id, path, content) VALUES ($1, $2, 'x', 'x')`, [

@@ -1,5 +1,5 @@
 import { beforeAll, expect, it } from 'vitest';
-import { type DatabaseError, NotFoundError, type TenantTx, ValidationError } from '../../src/index.ts';
+import { type DatabaseError, NotFoundError, type TenantTx } from '../../src/index.ts';
 import { describeEachEngine } from '../harness/engines.ts';
 import { caught, createTenant, type TenantFixture } from '../harness/fixtures.ts';
 
@@ -56,7 +56,8 @@ describeEachEngine('the files and state of a soft-deleted project', (h) => {
       `UPDATE project_files SET content = 'raw' WHERE project_id = $1`,
     ]) {
       const error = await caught(h.store.withTenant(f.context, (tx) => tx.query(statement, [projectId])));
-      expect(error).toBeInstanceOf(ValidationError);
+      // The constraint table maps the project foreign key to NotFoundError, whichever path hit it.
+      expect(error).toBeInstanceOf(NotFoundError);
       expect(((error as Error).cause as DatabaseError).kind).toBe('foreign_key_violation');
     }
   });

@@ -1,0 +1,159 @@
+import type { AgentflowError } from './agentflow-error.ts';
+import type { DatabaseError, SqlStateKind } from './database-error.ts';
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from './domain-errors.ts';
+
+/**
+ * The one table from database failures to domain errors. A failure is looked up, first match wins:
+ * 1. by the SQLSTATE (and message) our own SQL functions and triggers raise (`RAISED_ERRORS`);
+ * 2. by constraint name, where a constraint means more than its family (`CONSTRAINT_ERRORS`);
+ * 3. by SQLSTATE family (`KIND_ERRORS`).
+ * Anything else stays a DatabaseError. Repositories check none of this themselves.
+ */
+type Translate = (error: DatabaseError) => AgentflowError;
+
+/** The library's name for the rows of each table: the `entity` of errors about them. */
+const ENTITY_BY_TABLE: Readonly<Record<string, string>> = {
+  tenants: 'tenant',
+  users: 'user',
+  memberships: 'membership',
+  projects: 'project',
+  project_files: 'project file',
+  agent_states: 'agent state',
+  audit_logs: 'audit log',
+};
+
+function entityOf(error: DatabaseError): string | undefined {
+  return error.table === undefined ? undefined : (ENTITY_BY_TABLE[error.table] ?? error.table);
+}
+
+const named = (error: DatabaseError) => (error.constraint ? ` (${error.constraint})` : '');
+
+function duplicate(entity: string, field: string): Translate {
+  return (error) =>
+    new ConflictError('duplicate', `${entity} with this ${field} already exists${named(error)}`, {
+      cause: error,
+      entity,
+      field,
+    });
+}
+
+/**
+ * The composite foreign key to projects, and the require_live_project trigger that raises its
+ * refusal of a deleted project under the same `<table>_project_fk` name (migration 3), fail when
+ * the project is unknown, deleted or another tenant's: to the caller, that project does not exist.
+ */
+const missingProject: Translate = (error) => {
+  const key =
+    /^project (\S+) is deleted$/.exec(error.message)?.[1] ??
+    /^Key \(tenant_id, project_id\)=\([^,]+, ([^)]+)\)/.exec(error.detail ?? '')?.[1];
+  return new NotFoundError('project', key, { cause: error });
+};
+
+export const CONSTRAINT_ERRORS: Readonly<Record<string, Translate>> = {
+  tenants_slug_live_key: duplicate('tenant', 'slug'),
+  users_email_live_key: duplicate('user', 'email'),
+  users_github_id_live_key: duplicate('user', 'githubId'),
+  memberships_user_key: duplicate('membership', 'userId'),
+  projects_slug_live_key: duplicate('project', 'slug'),
+  project_files_path_key: duplicate('project file', 'path'),
+  agent_states_project_key: duplicate('agent state', 'projectId'),
+  project_files_project_fk: missingProject,
+  agent_states_project_fk: missingProject,
+};
+
+interface RaisedError {
+  sqlState: string;
+  /** When the SQLSTATE is a standard one, the message our function raises with it. */
+  message?: RegExp;
+  translate: (error: DatabaseError, match: RegExpExecArray | null) => AgentflowError;
+}
+
+/** What agentflow.add_usage (migrations 2, 5) and agentflow.require_usable_tenant (migration 6) raise. */
+export const RAISED_ERRORS: readonly RaisedError[] = [
+  {
+    sqlState: 'AF001',
+    translate: (error) =>
+      new ForbiddenError('quota_exceeded', error.message, { cause: error, entity: 'tenant' }),
+  },
+  {
+    sqlState: 'AF002',
+    translate: (error) =>
+      new ConflictError('usage_underflow', error.message, { cause: error, entity: 'tenant' }),
+  },
+  {
+    sqlState: 'AF003',
+    translate: (error) =>
+      new ForbiddenError('tenant_unavailable', error.message, { cause: error, entity: 'tenant' }),
+  },
+  {
+    sqlState: 'P0002', // no_data_found, from add_usage
+    message: /^tenant (\S+) not found$/,
+    translate: (error, match) => new NotFoundError('tenant', match?.[1], { cause: error }),
+  },
+];
+
+/** On delete the referencing rows are the problem; on insert or update the referenced row is missing. */
+const foreignKey: Translate = (error) =>
+  // PostgreSQL says "still referenced" only in the DETAIL; the message names the delete side.
+  /still referenced/.test(error.detail ?? '') || error.message.startsWith('update or delete on table')
+    ? new ConflictError('still_referenced', `still referenced by other rows${named(error)}`, {
+        cause: error,
+        entity: entityOf(error),
+      })
+    : new ValidationError(`references a row that does not exist in this tenant${named(error)}`, [], {
+        cause: error,
+        entity: entityOf(error),
+        code: 'invalid_reference',
+      });
+
+/** The database refused a value; it names the column when it knows it (NOT NULL, a trigger's RAISE … COLUMN). */
+const invalidValue: Translate = (error) =>
+  new ValidationError(
+    `${error.message}${named(error)}`,
+    error.column ? [{ path: error.column, message: error.message }] : [],
+    { cause: error, entity: entityOf(error) },
+  );
+
+const forbidden =
+  (code: ForbiddenError['code']): Translate =>
+  (error) =>
+    new ForbiddenError(code, error.message, { cause: error, entity: entityOf(error) });
+
+const concurrent =
+  (code: ConflictError['code']): Translate =>
+  (error) =>
+    new ConflictError(code, `concurrent update, retry: ${error.message}`, {
+      cause: error,
+      entity: entityOf(error),
+    });
+
+export const KIND_ERRORS: Readonly<Partial<Record<SqlStateKind, Translate>>> = {
+  unique_violation: (error) =>
+    new ConflictError('duplicate', `already exists${named(error)}`, {
+      cause: error,
+      entity: entityOf(error),
+    }),
+  foreign_key_violation: foreignKey,
+  check_violation: invalidValue,
+  not_null_violation: invalidValue,
+  exclusion_violation: invalidValue,
+  invalid_text_representation: invalidValue,
+  string_data_right_truncation: invalidValue,
+  numeric_value_out_of_range: invalidValue,
+  insufficient_privilege: forbidden('permission_denied'),
+  read_only_transaction: forbidden('read_only_transaction'),
+  serialization_failure: concurrent('serialization_failure'),
+  deadlock_detected: concurrent('deadlock'),
+  lock_not_available: concurrent('lock_not_available'),
+};
+
+/** The domain error for a database failure, or the DatabaseError itself when none applies. */
+export function mapDatabaseError(error: DatabaseError): AgentflowError {
+  for (const raised of RAISED_ERRORS) {
+    if (raised.sqlState !== error.sqlState) continue;
+    const match = raised.message ? raised.message.exec(error.message) : null;
+    if (!raised.message || match) return raised.translate(error, match);
+  }
+  const byConstraint = error.constraint === undefined ? undefined : CONSTRAINT_ERRORS[error.constraint];
+  return (byConstraint ?? KIND_ERRORS[error.kind])?.(error) ?? error;
+}

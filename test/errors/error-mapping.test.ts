@@ -1,0 +1,330 @@
+import { randomUUID } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import {
+  type AgentflowError,
+  CONSTRAINT_ERRORS,
+  ConflictError,
+  DatabaseError,
+  ForbiddenError,
+  mapDatabaseError,
+  NotFoundError,
+  type ValidationError,
+} from '../../src/index.ts';
+import { describeEachEngine } from '../harness/engines.ts';
+import { caught, createTenant } from '../harness/fixtures.ts';
+
+interface Failure {
+  message?: string;
+  sqlState?: string;
+  constraint?: string;
+  table?: string;
+  column?: string;
+  detail?: string;
+}
+
+/** A DatabaseError as an engine makes it from a driver error with these fields. */
+function failure(fields: Failure): DatabaseError {
+  return new DatabaseError(fields.message ?? 'failed', {
+    sqlState: fields.sqlState,
+    query: 'SELECT 1',
+    params: [],
+    constraint: fields.constraint,
+    table: fields.table,
+    column: fields.column,
+    detail: fields.detail,
+  });
+}
+
+/** What a program reads from an error: no message parsing. */
+function summary(error: AgentflowError) {
+  return {
+    type: error.constructor.name,
+    code: error.code,
+    retryable: error.retryable,
+    entity: error.entity,
+    ...(error instanceof ConflictError ? { field: error.field } : {}),
+    ...(error instanceof NotFoundError ? { key: error.key } : {}),
+  };
+}
+
+function mapped(fields: Failure) {
+  const source = failure(fields);
+  const error = mapDatabaseError(source);
+  // Every domain error keeps the failed statement reachable.
+  if (error !== source) expect(error.cause).toBe(source);
+  return summary(error);
+}
+
+const tenantId = randomUUID();
+const projectId = randomUUID();
+
+describe('the error mapping table: SQLSTATEs our SQL functions raise', () => {
+  it('AF001 (add_usage: quota exceeded) is ForbiddenError quota_exceeded', () => {
+    expect(
+      mapped({ sqlState: 'AF001', message: 'quota exceeded for tokens: 5 used of 5, 1 more requested' }),
+    ).toEqual({ type: 'ForbiddenError', code: 'quota_exceeded', retryable: false, entity: 'tenant' });
+  });
+
+  it('AF002 (add_usage: below zero) is ConflictError usage_underflow', () => {
+    expect(mapped({ sqlState: 'AF002' })).toEqual({
+      type: 'ConflictError',
+      code: 'usage_underflow',
+      retryable: false,
+      entity: 'tenant',
+      field: undefined,
+    });
+  });
+
+  it('AF003 (require_usable_tenant) is ForbiddenError tenant_unavailable, a code of its own', () => {
+    expect(mapped({ sqlState: 'AF003', message: `tenant ${tenantId} is suspended` })).toEqual({
+      type: 'ForbiddenError',
+      code: 'tenant_unavailable',
+      retryable: false,
+      entity: 'tenant',
+    });
+  });
+
+  it("P0002 with add_usage's message is NotFoundError for that tenant; any other P0002 stays a DatabaseError", () => {
+    expect(mapped({ sqlState: 'P0002', message: `tenant ${tenantId} not found` })).toEqual({
+      type: 'NotFoundError',
+      code: 'not_found',
+      retryable: false,
+      entity: 'tenant',
+      key: tenantId,
+    });
+    expect(mapped({ sqlState: 'P0002', message: 'query returned no rows' }).type).toBe('DatabaseError');
+  });
+});
+
+describe('the error mapping table: named constraints', () => {
+  const duplicates: Record<string, [entity: string, field: string]> = {
+    tenants_slug_live_key: ['tenant', 'slug'],
+    users_email_live_key: ['user', 'email'],
+    users_github_id_live_key: ['user', 'githubId'],
+    memberships_user_key: ['membership', 'userId'],
+    projects_slug_live_key: ['project', 'slug'],
+    project_files_path_key: ['project file', 'path'],
+    agent_states_project_key: ['agent state', 'projectId'],
+  };
+  for (const [constraint, [entity, field]] of Object.entries(duplicates)) {
+    it(`${constraint} is ConflictError duplicate of ${entity}.${field}`, () => {
+      expect(mapped({ sqlState: '23505', constraint })).toEqual({
+        type: 'ConflictError',
+        code: 'duplicate',
+        retryable: false,
+        entity,
+        field,
+      });
+    });
+  }
+
+  for (const constraint of ['project_files_project_fk', 'agent_states_project_fk']) {
+    it(`${constraint} is NotFoundError project, with the id the database names`, () => {
+      const notFound = { type: 'NotFoundError', code: 'not_found', retryable: false, entity: 'project' };
+      // The require_live_project trigger, for a deleted project.
+      expect(mapped({ sqlState: '23503', constraint, message: `project ${projectId} is deleted` })).toEqual({
+        ...notFound,
+        key: projectId,
+      });
+      // The foreign key, where the database shows the key (not under row-level security).
+      const detail = `Key (tenant_id, project_id)=(${tenantId}, ${projectId}) is not present in table "projects".`;
+      expect(mapped({ sqlState: '23503', constraint, detail })).toEqual({ ...notFound, key: projectId });
+      // Under row-level security it shows no value: still the project, without its id.
+      expect(
+        mapped({ sqlState: '23503', constraint, detail: 'Key is not present in table "projects".' }),
+      ).toEqual({
+        ...notFound,
+        key: undefined,
+      });
+    });
+  }
+
+  it('has a test row above for every constraint it names', () => {
+    expect(Object.keys(CONSTRAINT_ERRORS).sort()).toEqual(
+      [...Object.keys(duplicates), 'project_files_project_fk', 'agent_states_project_fk'].sort(),
+    );
+  });
+});
+
+describe('the error mapping table: SQLSTATE families', () => {
+  it('another unique violation is ConflictError duplicate of the table it names', () => {
+    expect(mapped({ sqlState: '23505', constraint: 'users_pkey', table: 'users' })).toEqual({
+      type: 'ConflictError',
+      code: 'duplicate',
+      retryable: false,
+      entity: 'user',
+      field: undefined,
+    });
+  });
+
+  it('a foreign key blocking a delete is ConflictError still_referenced; a missing row is ValidationError invalid_reference', () => {
+    expect(
+      mapped({
+        sqlState: '23503',
+        constraint: 'memberships_user_id_fkey',
+        table: 'memberships',
+        message:
+          'update or delete on table "users" violates foreign key constraint "memberships_user_id_fkey"',
+      }),
+    ).toMatchObject({ type: 'ConflictError', code: 'still_referenced', retryable: false });
+    expect(
+      mapped({ sqlState: '23503', constraint: 'memberships_user_id_fkey', table: 'memberships' }),
+    ).toMatchObject({ type: 'ValidationError', code: 'invalid_reference', entity: 'membership' });
+  });
+
+  for (const sqlState of ['23514', '23502', '23P01', '22P02', '22001', '22003']) {
+    it(`${sqlState} is ValidationError validation_failed, listing the column the database names`, () => {
+      const source = failure({ sqlState, table: 'projects', column: 'name', message: 'bad value' });
+      const error = mapDatabaseError(source) as ValidationError;
+      expect(summary(error)).toEqual({
+        type: 'ValidationError',
+        code: 'validation_failed',
+        retryable: false,
+        entity: 'project',
+      });
+      expect(error.issues).toEqual([{ path: 'name', message: 'bad value' }]);
+    });
+  }
+
+  it('42501 is ForbiddenError permission_denied; 25006 is ForbiddenError read_only_transaction', () => {
+    expect(mapped({ sqlState: '42501', table: 'audit_logs' })).toEqual({
+      type: 'ForbiddenError',
+      code: 'permission_denied',
+      retryable: false,
+      entity: 'audit log',
+    });
+    expect(mapped({ sqlState: '25006' })).toMatchObject({
+      type: 'ForbiddenError',
+      code: 'read_only_transaction',
+    });
+  });
+
+  it('serialization failures, deadlocks and lock timeouts are retryable conflicts; a duplicate is not', () => {
+    expect(mapped({ sqlState: '40001' })).toMatchObject({
+      type: 'ConflictError',
+      code: 'serialization_failure',
+      retryable: true,
+    });
+    expect(mapped({ sqlState: '40P01' })).toMatchObject({
+      type: 'ConflictError',
+      code: 'deadlock',
+      retryable: true,
+    });
+    expect(mapped({ sqlState: '55P03' })).toMatchObject({
+      type: 'ConflictError',
+      code: 'lock_not_available',
+      retryable: true,
+    });
+    expect(mapped({ sqlState: '23505' }).retryable).toBe(false);
+    // Untranslated (as the engine throws it), the DatabaseError says so too.
+    expect(failure({ sqlState: '40001' }).retryable).toBe(true);
+  });
+
+  it('anything else stays the DatabaseError, not retryable', () => {
+    expect(mapped({ sqlState: '42P01' })).toEqual({
+      type: 'DatabaseError',
+      code: 'database_error',
+      retryable: false,
+      entity: undefined,
+    });
+  });
+});
+
+describeEachEngine('error codes through the repositories', (h) => {
+  it('names every constraint of the table in the live schema', async () => {
+    const rows = await h.asOwner((c) =>
+      c.query<{ name: string }>(
+        `SELECT conname AS name FROM pg_constraint WHERE connamespace = 'public'::regnamespace
+         UNION SELECT relname FROM pg_class WHERE relkind = 'i' AND relnamespace = 'public'::regnamespace`,
+      ),
+    );
+    const names = new Set(rows.map((row) => row.name));
+    for (const constraint of Object.keys(CONSTRAINT_ERRORS)) expect(names, constraint).toContain(constraint);
+  });
+
+  it('tells a duplicate, a stale version and an illegal transition apart', async () => {
+    const f = await createTenant(h.store);
+    const duplicate = await caught(
+      h.store.withTenant(f.context, async (tx) => {
+        await tx.projects.create({ slug: 'twice', name: 'One' });
+        await tx.projects.create({ slug: 'twice', name: 'Two' });
+      }),
+    );
+    expect(summary(duplicate as AgentflowError)).toEqual({
+      type: 'ConflictError',
+      code: 'duplicate',
+      retryable: false,
+      entity: 'project',
+      field: 'slug',
+    });
+    const project = await h.store.withTenant(f.context, (tx) => tx.projects.create({ slug: 'p', name: 'P' }));
+    await h.store.withTenant(f.context, (tx) =>
+      tx.agentStates.save({ projectId: project.id, state: {}, expectedVersion: null }),
+    );
+    const stale = await caught(
+      h.store.withTenant(f.context, (tx) =>
+        tx.agentStates.save({ projectId: project.id, state: {}, expectedVersion: 7 }),
+      ),
+    );
+    expect(summary(stale as AgentflowError)).toMatchObject({ code: 'stale_version', entity: 'agent state' });
+    const transition = await caught(h.store.withTenant(f.context, (tx) => tx.projects.unarchive(project.id)));
+    expect(summary(transition as AgentflowError)).toMatchObject({
+      code: 'invalid_transition',
+      entity: 'project',
+    });
+    const tenantTransition = await caught(
+      h.store.asService({ actor: 'test' }, (svc) => svc.tenants.setStatus(f.tenant.id, 'pending')),
+    );
+    expect(summary(tenantTransition as AgentflowError)).toMatchObject({
+      type: 'ConflictError',
+      code: 'invalid_transition',
+      entity: 'tenant',
+    });
+  });
+
+  it('tells quota exceeded and tenant unavailable apart', async () => {
+    const f = await createTenant(h.store, { quotas: { tokens: 1 } });
+    const quota = await caught(h.store.withTenant(f.context, (tx) => tx.tenants.incrementUsage('tokens', 2)));
+    expect(quota).toBeInstanceOf(ForbiddenError);
+    expect((quota as ForbiddenError).code).toBe('quota_exceeded');
+    await h.store.asService({ actor: 'test' }, (svc) => svc.tenants.setStatus(f.tenant.id, 'suspended'));
+    const unavailable = await caught(h.store.withTenant(f.context, (tx) => tx.tenants.current()));
+    expect(unavailable).toBeInstanceOf(ForbiddenError);
+    expect((unavailable as ForbiddenError).code).toBe('tenant_unavailable');
+  });
+
+  it('maps an unknown tenant in add_usage to NotFoundError with its id', async () => {
+    const unknown = randomUUID();
+    const error = await caught(
+      h.store.asService({ actor: 'test' }, (svc) => svc.tenants.adjustUsage(unknown, 'tokens', 1)),
+    );
+    expect(error).toBeInstanceOf(NotFoundError);
+    expect(summary(error as NotFoundError)).toMatchObject({ entity: 'tenant', key: unknown });
+  });
+
+  it('maps a file of an unknown or deleted project to NotFoundError project', async () => {
+    const f = await createTenant(h.store);
+    const unknown = await caught(
+      h.store.withTenant(f.context, (tx) =>
+        tx.projectFiles.upsert({ projectId: randomUUID(), path: 'a.md', content: '' }),
+      ),
+    );
+    expect(summary(unknown as AgentflowError)).toMatchObject({ type: 'NotFoundError', entity: 'project' });
+    const deleted = await h.store.withTenant(f.context, async (tx) => {
+      const project = await tx.projects.create({ slug: 'gone', name: 'Gone' });
+      await tx.projects.delete(project.id);
+      return project.id;
+    });
+    const error = await caught(
+      h.store.withTenant(f.context, (tx) =>
+        tx.agentStates.save({ projectId: deleted, state: {}, expectedVersion: null }),
+      ),
+    );
+    expect(summary(error as AgentflowError)).toMatchObject({
+      type: 'NotFoundError',
+      entity: 'project',
+      key: deleted,
+    });
+    expect((error as Error).cause).toBeInstanceOf(DatabaseError);
+  });
+});
