@@ -1,4 +1,5 @@
-import { foreignKey, integer, jsonb, pgTable, primaryKey, unique, uuid } from 'drizzle-orm/pg-core';
+import { sql } from 'drizzle-orm';
+import { check, foreignKey, integer, jsonb, pgTable, primaryKey, unique, uuid } from 'drizzle-orm/pg-core';
 import { scopedIdColumn, tenantIdColumn, timestampColumns } from '../shared/columns.ts';
 import { projects } from './projects.schema.ts';
 
@@ -21,6 +22,8 @@ export const agentStates = pgTable(
       columns: [table.tenantId, table.projectId],
       foreignColumns: [projects.tenantId, projects.id],
     }).onDelete('cascade'),
+    check('agent_states_state_check', sql`jsonb_typeof(${table.state}) = 'object'`),
+    check('agent_states_version_check', sql`${table.version} >= 1`),
   ],
 );
 

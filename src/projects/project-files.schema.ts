@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { foreignKey, integer, pgTable, primaryKey, text, unique, uuid } from 'drizzle-orm/pg-core';
+import { check, foreignKey, integer, pgTable, primaryKey, text, unique, uuid } from 'drizzle-orm/pg-core';
 import { scopedIdColumn, tenantIdColumn, timestampColumns } from '../shared/columns.ts';
 import { projects } from './projects.schema.ts';
 
@@ -23,6 +23,8 @@ export const projectFiles = pgTable(
       columns: [table.tenantId, table.projectId],
       foreignColumns: [projects.tenantId, projects.id],
     }).onDelete('cascade'),
+    check('project_files_path_check', sql`char_length(${table.path}) BETWEEN 1 AND 1024`),
+    check('project_files_content_check', sql`octet_length(${table.content}) <= 10485760`),
   ],
 );
 

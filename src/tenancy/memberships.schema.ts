@@ -1,4 +1,6 @@
-import { pgTable, primaryKey, text, unique, uuid } from 'drizzle-orm/pg-core';
+import { sql } from 'drizzle-orm';
+import { check, index, pgTable, primaryKey, text, unique, uuid } from 'drizzle-orm/pg-core';
+import { sqlValues } from '../shared/check-values.ts';
 import { scopedIdColumn, tenantIdColumn, timestampColumns } from '../shared/columns.ts';
 import { tenants } from './tenants.schema.ts';
 import { users } from './users.schema.ts';
@@ -21,6 +23,8 @@ export const memberships = pgTable(
   (table) => [
     primaryKey({ columns: [table.tenantId, table.id] }),
     unique('memberships_user_key').on(table.tenantId, table.userId),
+    index('memberships_user_idx').on(table.userId),
+    check('memberships_role_check', sql`${table.role} IN (${sqlValues(MEMBERSHIP_ROLES)})`),
   ],
 );
 
