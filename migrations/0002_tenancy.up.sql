@@ -1,4 +1,4 @@
--- Tenancy core: tenants, global users, and the membership of users in tenants.
+-- Tenancy: tenants, global users, the membership of users in tenants, and the usage counters.
 
 CREATE TABLE tenants (
   id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
@@ -12,7 +12,9 @@ CREATE TABLE tenants (
   created_at timestamptz NOT NULL DEFAULT now(),
   updated_at timestamptz NOT NULL DEFAULT now(),
   deleted_at timestamptz,
-  CONSTRAINT tenants_deleted_status CHECK ((status = 'deleted') = (deleted_at IS NOT NULL))
+  CONSTRAINT tenants_deleted_status CHECK ((status = 'deleted') = (deleted_at IS NOT NULL)),
+  -- The tenant_id of audit rows of no tenant (0001_foundation): no tenant may own it.
+  CONSTRAINT tenants_id_not_sentinel CHECK (id <> '00000000-0000-0000-0000-000000000000')
 );
 CREATE UNIQUE INDEX tenants_slug_live_key ON tenants (slug) WHERE deleted_at IS NULL;
 SELECT agentflow.isolate_by_tenant('tenants', 'id');
@@ -22,6 +24,39 @@ SELECT agentflow.track_changes('tenants', 'id');
 GRANT SELECT, UPDATE (name, settings) ON tenants TO agentflow_app;
 GRANT SELECT, INSERT, UPDATE, DELETE ON tenants TO agentflow_service;
 
+-- A tenant's settings stay within the 1 MiB a settings patch may have (JSON_DOCUMENT_MAX_BYTES in
+-- src/shared/validation.ts): each patch is checked, but `settings || patch` could grow past the
+-- bound over many updates.
+--
+-- Measured as octet_length(settings::text): bytes, like the patch check (UTF-8 bytes of the JSON
+-- text), of jsonb's own canonical text, which is what a reader gets back and depends only on the
+-- stored value (keys sorted, duplicates gone). pg_column_size() would measure the compressed
+-- binary form instead, which neither side sees and which varies with TOAST compression. That text
+-- writes a space after each ':' and ',' and numbers in full, so it is a little larger than
+-- JSON.stringify's: the stored bound is the stricter of the two.
+--
+-- A trigger rather than a CHECK: a CHECK runs on every UPDATE of the row, and the usage counters
+-- update it for every project created; serializing 1 MiB of settings costs each such update
+-- milliseconds. The trigger runs only when settings are written. It reports a check violation
+-- named tenants_settings_size, as the CHECK would have.
+CREATE FUNCTION agentflow.check_settings_size() RETURNS trigger
+  LANGUAGE plpgsql SET search_path = pg_catalog, public, pg_temp
+  AS $$
+DECLARE
+  bytes integer := octet_length(NEW.settings::text);
+BEGIN
+  IF bytes > 1048576 THEN
+    RAISE EXCEPTION 'tenant settings must not exceed 1048576 bytes as stored JSON text, not %', bytes
+      USING ERRCODE = 'check_violation', CONSTRAINT = 'tenants_settings_size', TABLE = 'tenants',
+            COLUMN = 'settings';
+  END IF;
+  RETURN NEW;
+END $$;
+-- A trigger function, closed to PUBLIC like the others (0001_foundation).
+REVOKE EXECUTE ON FUNCTION agentflow.check_settings_size() FROM PUBLIC;
+CREATE TRIGGER tenants_settings_size BEFORE INSERT OR UPDATE OF settings ON tenants
+  FOR EACH ROW EXECUTE FUNCTION agentflow.check_settings_size();
+
 -- Adds `amount` to a usage counter of `target`, refusing to raise it past its quota (SQLSTATE AF001)
 -- or to take it below zero (AF002); a decrease is never refused by the quota. FOR NO KEY UPDATE
 -- queues concurrent calls without conflicting with the FOR KEY SHARE lock that a foreign-key check
@@ -30,7 +65,7 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON tenants TO agentflow_service;
 -- absent tenant (one being purged) is not an error.
 CREATE FUNCTION agentflow.apply_usage(target uuid, counter text, amount bigint, missing_ok boolean DEFAULT false)
   RETURNS bigint
-  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
   AS $$
 DECLARE
   used bigint;
@@ -54,29 +89,60 @@ BEGIN
   UPDATE tenants SET usage = jsonb_set(usage, ARRAY[counter], to_jsonb(used + amount)) WHERE id = target;
   RETURN used + amount;
 END $$;
--- Unless run by a superuser, a new owner needs CREATE on the schema: granted for this statement only.
-GRANT CREATE ON SCHEMA agentflow TO agentflow_service;
-ALTER FUNCTION agentflow.apply_usage(uuid, text, bigint, boolean) OWNER TO agentflow_service;
-REVOKE CREATE ON SCHEMA agentflow FROM agentflow_service;
 REVOKE ALL ON FUNCTION agentflow.apply_usage(uuid, text, bigint, boolean) FROM PUBLIC;
 
--- The entry point for the application: a tenant only ever counts against itself.
+-- The entry point for the application: a tenant only ever counts against itself, may only raise a
+-- counter, and never `projects` (the projects trigger maintains it), so it cannot lower a counter
+-- and go past its quota again. Lowering or correcting usage is for the service role. Refusals are
+-- insufficient_privilege: the service role may do what the tenant may not.
 CREATE FUNCTION agentflow.add_usage(target uuid, counter text, amount bigint) RETURNS bigint
-  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
   AS $$
 BEGIN
-  IF target IS DISTINCT FROM agentflow.current_tenant_id()
-     AND current_setting('role', true) IS DISTINCT FROM 'agentflow_service' THEN
-    RAISE EXCEPTION 'usage of tenant % cannot be changed from another tenant', target
-      USING ERRCODE = 'insufficient_privilege';
+  IF current_setting('role', true) IS DISTINCT FROM 'agentflow_service' THEN
+    IF target IS DISTINCT FROM agentflow.current_tenant_id() THEN
+      RAISE EXCEPTION 'usage of tenant % cannot be changed from another tenant', target
+        USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    IF counter = 'projects' THEN
+      RAISE EXCEPTION 'usage counter % is maintained by the database and cannot be changed by a tenant', counter
+        USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    IF amount IS NULL OR amount <= 0 THEN
+      RAISE EXCEPTION 'usage counter % can only be raised by a tenant, not changed by %', counter, amount
+        USING ERRCODE = 'insufficient_privilege';
+    END IF;
   END IF;
   RETURN agentflow.apply_usage(target, counter, amount);
 END $$;
--- Unless run by a superuser, a new owner needs CREATE on the schema: granted for this statement only.
-GRANT CREATE ON SCHEMA agentflow TO agentflow_service;
-ALTER FUNCTION agentflow.add_usage(uuid, text, bigint) OWNER TO agentflow_service;
-REVOKE CREATE ON SCHEMA agentflow FROM agentflow_service;
 REVOKE ALL ON FUNCTION agentflow.add_usage(uuid, text, bigint) FROM PUBLIC;
+
+-- Tenant work needs a tenant that exists and is pending or active: a suspended or deleted
+-- tenant's data stays, but no unit of work runs for it. The unit of work calls this in its set-up
+-- statement (no extra round trip). Callable by every role: the set-up runs before the role switch.
+CREATE FUNCTION agentflow.require_usable_tenant(target uuid) RETURNS void
+  LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
+  AS $$
+DECLARE
+  current_status text;
+BEGIN
+  SELECT status INTO current_status FROM tenants WHERE id = target;
+  IF current_status IS NULL OR current_status = 'deleted' THEN
+    RAISE EXCEPTION 'tenant % does not exist or is deleted', target USING ERRCODE = 'AF003';
+  END IF;
+  IF current_status NOT IN ('pending', 'active') THEN
+    RAISE EXCEPTION 'tenant % is %: no tenant work runs until it is reactivated', target, current_status
+      USING ERRCODE = 'AF003';
+  END IF;
+END $$;
+
+-- The SECURITY DEFINER functions belong to agentflow_definer (0001_foundation). Unless run by a
+-- superuser, a new owner needs CREATE on the schema: granted for these statements only.
+GRANT CREATE ON SCHEMA agentflow TO agentflow_definer;
+ALTER FUNCTION agentflow.apply_usage(uuid, text, bigint, boolean) OWNER TO agentflow_definer;
+ALTER FUNCTION agentflow.add_usage(uuid, text, bigint) OWNER TO agentflow_definer;
+ALTER FUNCTION agentflow.require_usable_tenant(uuid) OWNER TO agentflow_definer;
+REVOKE CREATE ON SCHEMA agentflow FROM agentflow_definer;
 GRANT EXECUTE ON FUNCTION agentflow.add_usage(uuid, text, bigint) TO agentflow_app, agentflow_service;
 
 CREATE TABLE users (
@@ -105,9 +171,18 @@ CREATE TABLE memberships (
   PRIMARY KEY (tenant_id, id),
   CONSTRAINT memberships_user_key UNIQUE (tenant_id, user_id)
 );
+-- Deleting a user cascades to its memberships through user_id, which without an index scans every
+-- tenant's memberships. Not led by tenant_id: users is a global table, so the lookup has no tenant.
+-- db verify allows exactly this: a plain index on the columns of a foreign key to a global table.
+CREATE INDEX memberships_user_idx ON memberships (user_id);
 SELECT agentflow.isolate_by_tenant('memberships');
 SELECT agentflow.track_changes('memberships', 'tenant_id');
-GRANT SELECT, INSERT, UPDATE, DELETE ON memberships TO agentflow_app, agentflow_service;
+-- A tenant that could insert a membership for any user id could then read that user's email and
+-- name (users_member_select): adding a user to a tenant is for the service role. A tenant reads
+-- its memberships, changes their role and removes them.
+GRANT SELECT, DELETE ON memberships TO agentflow_app;
+GRANT UPDATE (role) ON memberships TO agentflow_app;
+GRANT SELECT, INSERT, UPDATE, DELETE ON memberships TO agentflow_service;
 
 -- Users are global: a tenant sees the users who are its members, never their password hash.
 ALTER TABLE users ENABLE ROW LEVEL SECURITY;

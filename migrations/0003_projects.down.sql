@@ -1,4 +1,3 @@
-DROP TABLE agent_states;
 DROP TABLE project_files;
 DROP TABLE projects;
 DROP FUNCTION agentflow.count_live_projects();

@@ -1,4 +1,4 @@
--- Projects, their files, and the one durable agent-state document per project.
+-- Projects and their files.
 
 CREATE TABLE projects (
   tenant_id uuid NOT NULL DEFAULT agentflow.current_tenant_id() REFERENCES tenants (id) ON DELETE CASCADE,
@@ -24,7 +24,7 @@ CREATE TABLE projects (
 CREATE UNIQUE INDEX projects_slug_live_key ON projects (tenant_id, slug) WHERE deleted_at IS NULL;
 -- Live projects count against the tenant's `projects` usage (and quota) whoever writes them.
 CREATE FUNCTION agentflow.count_live_projects() RETURNS trigger
-  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
   AS $$
 DECLARE
   was_live boolean := TG_OP <> 'INSERT' AND OLD.deleted_at IS NULL;
@@ -40,14 +40,34 @@ BEGIN
   END IF;
   RETURN NULL;
 END $$;
--- Unless run by a superuser, a new owner needs CREATE on the schema: granted for this statement only.
-GRANT CREATE ON SCHEMA agentflow TO agentflow_service;
-ALTER FUNCTION agentflow.count_live_projects() OWNER TO agentflow_service;
-REVOKE CREATE ON SCHEMA agentflow FROM agentflow_service;
+-- A trigger function, closed to PUBLIC like the others (0001_foundation), and owned like the other
+-- usage functions by agentflow_definer (0002_tenancy), with CREATE on the schema for this statement.
+REVOKE EXECUTE ON FUNCTION agentflow.count_live_projects() FROM PUBLIC;
+GRANT CREATE ON SCHEMA agentflow TO agentflow_definer;
+ALTER FUNCTION agentflow.count_live_projects() OWNER TO agentflow_definer;
+REVOKE CREATE ON SCHEMA agentflow FROM agentflow_definer;
 CREATE TRIGGER projects_count_usage AFTER INSERT OR DELETE OR UPDATE OF deleted_at ON projects
   FOR EACH ROW EXECUTE FUNCTION agentflow.count_live_projects();
 SELECT agentflow.isolate_by_tenant('projects');
 SELECT agentflow.track_changes('projects', 'tenant_id');
+GRANT SELECT, INSERT, UPDATE, DELETE ON projects TO agentflow_app, agentflow_service;
+
+-- A soft-deleted project's files and agent state are gone to readers as the project is: a row of a
+-- deleted project is neither added nor changed. Enforced here so that no writer can bypass it;
+-- reported like the foreign key it extends. Runs with the caller's rights, with pg_temp searched
+-- last, so a temporary table called projects cannot stand in for the real one.
+CREATE FUNCTION agentflow.require_live_project() RETURNS trigger
+  LANGUAGE plpgsql SET search_path = pg_catalog, public, pg_temp
+  AS $$
+BEGIN
+  IF EXISTS (SELECT 1 FROM projects
+              WHERE tenant_id = NEW.tenant_id AND id = NEW.project_id AND deleted_at IS NOT NULL) THEN
+    RAISE EXCEPTION 'project % is deleted', NEW.project_id
+      USING ERRCODE = 'foreign_key_violation', CONSTRAINT = TG_TABLE_NAME || '_project_fk';
+  END IF;
+  RETURN NEW;
+END $$;
+REVOKE EXECUTE ON FUNCTION agentflow.require_live_project() FROM PUBLIC;
 
 CREATE TABLE project_files (
   tenant_id uuid NOT NULL DEFAULT agentflow.current_tenant_id(),
@@ -65,40 +85,8 @@ CREATE TABLE project_files (
   CONSTRAINT project_files_project_fk FOREIGN KEY (tenant_id, project_id)
     REFERENCES projects (tenant_id, id) ON DELETE CASCADE
 );
--- A soft-deleted project takes no new files. Enforced here so that no writer can bypass it; reported
--- like the foreign key it extends.
-CREATE FUNCTION agentflow.require_live_project() RETURNS trigger
-  LANGUAGE plpgsql
-  AS $$
-BEGIN
-  IF EXISTS (SELECT 1 FROM projects
-              WHERE tenant_id = NEW.tenant_id AND id = NEW.project_id AND deleted_at IS NOT NULL) THEN
-    RAISE EXCEPTION 'project % is deleted', NEW.project_id
-      USING ERRCODE = 'foreign_key_violation', CONSTRAINT = TG_TABLE_NAME || '_project_fk';
-  END IF;
-  RETURN NEW;
-END $$;
-CREATE TRIGGER project_files_live_project BEFORE INSERT ON project_files
+CREATE TRIGGER project_files_live_project BEFORE INSERT OR UPDATE ON project_files
   FOR EACH ROW EXECUTE FUNCTION agentflow.require_live_project();
 SELECT agentflow.isolate_by_tenant('project_files');
 SELECT agentflow.track_changes('project_files', 'tenant_id');
-
-CREATE TABLE agent_states (
-  tenant_id uuid NOT NULL DEFAULT agentflow.current_tenant_id(),
-  id uuid NOT NULL DEFAULT gen_random_uuid(),
-  project_id uuid NOT NULL,
-  state jsonb NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(state) = 'object'),
-  version integer NOT NULL DEFAULT 1 CHECK (version >= 1),
-  created_at timestamptz NOT NULL DEFAULT now(),
-  updated_at timestamptz NOT NULL DEFAULT now(),
-  PRIMARY KEY (tenant_id, id),
-  CONSTRAINT agent_states_project_key UNIQUE (tenant_id, project_id),
-  CONSTRAINT agent_states_project_fk FOREIGN KEY (tenant_id, project_id)
-    REFERENCES projects (tenant_id, id) ON DELETE CASCADE
-);
-CREATE TRIGGER agent_states_live_project BEFORE INSERT ON agent_states
-  FOR EACH ROW EXECUTE FUNCTION agentflow.require_live_project();
-SELECT agentflow.isolate_by_tenant('agent_states');
-SELECT agentflow.track_changes('agent_states', 'tenant_id');
-
-GRANT SELECT, INSERT, UPDATE, DELETE ON projects, project_files, agent_states TO agentflow_app, agentflow_service;
+GRANT SELECT, INSERT, UPDATE, DELETE ON project_files TO agentflow_app, agentflow_service;

@@ -1,4 +1,5 @@
-import { integer, jsonb, pgTable, unique, uuid } from 'drizzle-orm/pg-core';
+import { sql } from 'drizzle-orm';
+import { check, integer, jsonb, pgTable, unique, uuid } from 'drizzle-orm/pg-core';
 import { projects } from '../projects/projects.schema.ts';
 import { scopedIdColumn, tenantIdColumn, tenantKeys, timestampColumns } from '../shared/columns.ts';
 
@@ -16,6 +17,8 @@ export const agentStates = pgTable(
   (table) => [
     ...tenantKeys(table, { project: [table.projectId, projects] }),
     unique('agent_states_project_key').on(table.tenantId, table.projectId),
+    check('agent_states_state_check', sql`jsonb_typeof(${table.state}) = 'object'`),
+    check('agent_states_version_check', sql`${table.version} >= 1`),
   ],
 );
 

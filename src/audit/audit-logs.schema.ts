@@ -1,6 +1,9 @@
-import { bigint, index, jsonb, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { sql } from 'drizzle-orm';
+import { bigint, check, index, jsonb, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { sqlValues } from '../shared/check-values.ts';
 
 export const AUDIT_ACTOR_TYPES = ['user', 'agent', 'service', 'system'] as const;
+export const AUDIT_ACTIONS = ['insert', 'update', 'delete'] as const;
 export type AuditActorType = (typeof AUDIT_ACTOR_TYPES)[number];
 
 /**
@@ -8,6 +11,13 @@ export type AuditActorType = (typeof AUDIT_ACTOR_TYPES)[number];
  * work without a tenant). No tenant may have this id (a CHECK on tenants), so no tenant sees them.
  */
 export const NO_TENANT_ID = '00000000-0000-0000-0000-000000000000';
+
+/**
+ * A value over this many bytes (file content, a large document) is recorded in the audit trail as
+ * `{ $omitted: { bytes, sha256 } }`, its size and SHA-256, instead of whole; a secret column as
+ * `{ $redacted: true }`. The database applies it (agentflow.audit_values, migration 1).
+ */
+export const AUDIT_VALUE_MAX_BYTES = 4096;
 
 /**
  * Written only by the database's audit trigger; append-only for every application role. Keyed
@@ -21,7 +31,7 @@ export const auditLogs = pgTable(
     actorType: text('actor_type', { enum: AUDIT_ACTOR_TYPES }).notNull(),
     actorId: text('actor_id'),
     dbRole: text('db_role').notNull(),
-    action: text('action', { enum: ['insert', 'update', 'delete'] }).notNull(),
+    action: text('action', { enum: AUDIT_ACTIONS }).notNull(),
     tableName: text('table_name').notNull(),
     rowId: text('row_id'),
     oldValues: jsonb('old_values').$type<Record<string, unknown>>(),
@@ -32,6 +42,8 @@ export const auditLogs = pgTable(
   (table) => [
     primaryKey({ columns: [table.tenantId, table.occurredAt, table.id] }),
     index('audit_logs_tenant_row_idx').on(table.tenantId, table.tableName, table.rowId),
+    check('audit_logs_actor_type_check', sql`${table.actorType} IN (${sqlValues(AUDIT_ACTOR_TYPES)})`),
+    check('audit_logs_action_check', sql`${table.action} IN (${sqlValues(AUDIT_ACTIONS)})`),
   ],
 );
 

@@ -128,10 +128,11 @@ export function buildProgram(outcome: Outcome = { exitCode: 0 }): Command {
   db.command('rollback')
     .description('undo the last migration, or every migration above --to')
     .option('--to <version>', 'the version to end at (0 undoes everything)', parseVersion)
-    .action(async (commandOptions: { to?: number }, command: Command) => {
+    .option('--force', 'also run down steps that drop tables or columns holding data')
+    .action(async (commandOptions: { to?: number; force?: boolean }, command: Command) => {
       const options = globalOptions(command);
       await withEngine(options, async (_engine, migrator) => {
-        const undone = await migrator.rollback(commandOptions.to);
+        const undone = await migrator.rollback(commandOptions.to, { force: commandOptions.force });
         const status = await migrator.status();
         if (options.json)
           print(JSON.stringify({ undone: undone.map((m) => m.version), version: status.current }));

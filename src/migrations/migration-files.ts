@@ -13,51 +13,6 @@ export interface Migration {
   checksum: string;
 }
 
-/**
- * Checksums of earlier texts of applied migrations, accepted as the same migration: an edit that
- * changes nothing for a database that already applied the old text. Kept by hand; each entry says
- * what changed and why that database needs nothing more. Any other edit is refused.
- */
-export const SUPERSEDED_CHECKSUMS: ReadonlyMap<number, { up?: readonly string[]; down?: readonly string[] }> =
-  new Map([
-    // 1 (and 6 for agentflow_definer): the owner grants itself the roles unless it can switch to
-    // them, which from PostgreSQL 16 on means the SET option rather than membership. The objects
-    // are the same; only a cluster-wide role grant differs, in the one case (a non-superuser that
-    // created the roles, PostgreSQL 16+) where the old text left the next migration failing.
-    // Later, the owner that may not grant itself the roles gets a message saying what to do instead
-    // of PostgreSQL's bare refusal; a database past migration 1 had them already.
-    [
-      1,
-      {
-        up: [
-          '951235766c1e53b464c5cdcc716190513c1ab78f4a771a59d95d777d1c08c93f',
-          '306aa3bc9db4b33116484595148b961d4d782191139aed5e574cdbaaee5b31e1',
-        ],
-      },
-    ],
-    // 2, 3 and 6 (up and down): CREATE on schema agentflow is granted to a function's new owner
-    // around each ALTER … OWNER and revoked right after, which a non-superuser owner needs; the
-    // schema's privileges end as they were.
-    [2, { up: ['9b2ff25c5edc074652a35c157cdd67e89c286af522a1c793581b96c03216367b'] }],
-    [3, { up: ['677846a062332d1c9a9cfbdeac790cd8ff561fa4b80c377e2022bcf47762fc98'] }],
-    [
-      6,
-      {
-        up: ['cdeb02050d140454147a8ec77cbd7b6612f41655bffc02892fb5d274727ffece'],
-        down: ['baaa52db399365c38de5884fc1a107f90544b6381eb8b4f2826057a45e4308e5'],
-      },
-    ],
-  ]);
-
-/** Whether a recorded checksum is that of the migration's file as it reads now, or a superseded one. */
-export function matchesChecksum(migration: Migration, direction: 'up' | 'down', recorded: string): boolean {
-  const current = direction === 'up' ? migration.checksum : checksumOf(migration.down);
-  return (
-    recorded === current ||
-    (SUPERSEDED_CHECKSUMS.get(migration.version)?.[direction] ?? []).includes(recorded)
-  );
-}
-
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations/', import.meta.url));
 
 const FILE_PATTERN = /^(\d{4})_([a-z0-9_]+)\.(up|down)\.sql$/;

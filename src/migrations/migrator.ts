@@ -1,13 +1,13 @@
 import type { Connection, Engine } from '../engine/engine.ts';
 import { DatabaseError, MigrationError, SchemaVersionError } from '../errors/index.ts';
-import { checksumOf, loadMigrations, type Migration, matchesChecksum } from './migration-files.ts';
+import { checksumOf, loadMigrations, type Migration } from './migration-files.ts';
 
 export interface AppliedMigration {
   version: number;
   name: string;
   checksum: string;
-  /** Checksum of the down step as recorded (migration 7 on); null where none was recorded. */
-  downChecksum: string | null;
+  /** Checksum of the down step as applied: rollback refuses a down step edited since. */
+  downChecksum: string;
   appliedAt: Date;
 }
 
@@ -24,15 +24,56 @@ export interface MigrationStatus {
   modifiedDown: AppliedMigration[];
 }
 
+export interface RollbackOptions {
+  /** Run down steps that drop tables or columns holding data; without it such a rollback is refused. */
+  force?: boolean;
+}
+
 // One key for every process migrating this database; pg_advisory_xact_lock frees it at commit.
 const MIGRATION_LOCK_KEY = 7_461_830_201;
+
+/**
+ * The stored columns of every table a migration may have made (generated columns are derived, not
+ * data; the migrator's own history is not the schema's). Names come quoted for use in a statement.
+ */
+const STORED_COLUMNS = `
+SELECT c.oid::text AS table_oid, a.attnum::int AS attnum, c.relforcerowsecurity AS forced,
+       CASE WHEN n.nspname = 'public' THEN c.relname::text ELSE n.nspname || '.' || c.relname END AS table_name,
+       a.attname::text AS column_name,
+       quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS quoted_table, quote_ident(a.attname) AS quoted_column
+  FROM pg_class c
+  JOIN pg_namespace n ON n.oid = c.relnamespace
+  JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
+ WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
+   AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
+   AND NOT (n.nspname = 'public' AND c.relname = 'schema_migrations')
+ ORDER BY table_name, a.attnum`;
+
+interface StoredColumn {
+  table_oid: string;
+  attnum: number;
+  forced: boolean;
+  table_name: string;
+  column_name: string;
+  quoted_table: string;
+  quoted_column: string;
+}
+
+/** A table, or a column of a table that stays, that a down step drops. */
+interface Dropped {
+  migration: Migration;
+  column: StoredColumn;
+  /** The whole table goes, not only this column. */
+  wholeTable: boolean;
+}
 
 const CREATE_HISTORY = `
 CREATE TABLE IF NOT EXISTS schema_migrations (
   version integer PRIMARY KEY,
   name text NOT NULL,
   checksum text NOT NULL,
-  applied_at timestamptz NOT NULL DEFAULT now()
+  applied_at timestamptz NOT NULL DEFAULT now(),
+  down_checksum text NOT NULL
 )`;
 
 async function readApplied(connection: Connection): Promise<AppliedMigration[]> {
@@ -44,17 +85,15 @@ async function readApplied(connection: Connection): Promise<AppliedMigration[]> 
     version: number;
     name: string;
     checksum: string;
-    down_checksum: string | null;
+    down_checksum: string;
     applied_at: Date | string;
   }[];
   try {
-    // Through to_jsonb, so that a history from before migration 7 (no down_checksum) reads the same.
     rows = await connection.query(
-      `SELECT version, name, checksum, to_jsonb(m) ->> 'down_checksum' AS down_checksum, applied_at
-         FROM schema_migrations m ORDER BY version`,
+      'SELECT version, name, checksum, down_checksum, applied_at FROM schema_migrations ORDER BY version',
     );
   } catch (error) {
-    // A login role meets a schema older than migration 4, which lets every role read the history.
+    // Every role may read the history from migration 1 on: a login role meets a database rolled back to 0.
     if (error instanceof DatabaseError && error.kind === 'insufficient_privilege')
       throw new SchemaVersionError(
         'the connecting role may not read schema_migrations: run `agentflow db migrate` as the schema owner first',
@@ -69,24 +108,6 @@ async function readApplied(connection: Connection): Promise<AppliedMigration[]> 
     downChecksum: row.down_checksum,
     appliedAt: new Date(row.applied_at),
   }));
-}
-
-/**
- * Records the down step's checksum of every applied migration that has none yet, once the history
- * has the column (migration 7): new migrations as they are applied, older ones as their files read now.
- */
-async function recordDownChecksums(connection: Connection, known: Migration[]): Promise<void> {
-  const [column] = await connection.query<{ present: boolean }>(
-    `SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = 'public.schema_migrations'::regclass
-                      AND attname = 'down_checksum' AND NOT attisdropped) AS present`,
-  );
-  if (!column?.present) return;
-  await connection.query(
-    `UPDATE schema_migrations m SET down_checksum = k.down_checksum
-       FROM unnest($1::int[], $2::text[]) AS k(version, down_checksum)
-      WHERE m.version = k.version AND m.down_checksum IS NULL`,
-    [known.map((m) => m.version), known.map((m) => checksumOf(m.down))],
-  );
 }
 
 /** Refuses, before any DDL, a connection that cannot create the schema (an application login role). */
@@ -116,15 +137,11 @@ function statusOf(applied: AppliedMigration[], known: Migration[]): MigrationSta
     pending: known.filter((migration) => !appliedVersions.has(migration.version)),
     modified: applied.filter((migration) => {
       const file = knownByVersion.get(migration.version);
-      return file !== undefined && !matchesChecksum(file, 'up', migration.checksum);
+      return file !== undefined && file.checksum !== migration.checksum;
     }),
     modifiedDown: applied.filter((migration) => {
       const file = knownByVersion.get(migration.version);
-      return (
-        file !== undefined &&
-        migration.downChecksum !== null &&
-        !matchesChecksum(file, 'down', migration.downChecksum)
-      );
+      return file !== undefined && checksumOf(file.down) !== migration.downChecksum;
     }),
   };
 }
@@ -195,17 +212,20 @@ export class Migrator {
       for (const migration of status.pending) {
         await this.run(connection, migration, 'up');
         await connection.query(
-          'INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)',
-          [migration.version, migration.name, migration.checksum],
+          'INSERT INTO schema_migrations (version, name, checksum, down_checksum) VALUES ($1, $2, $3, $4)',
+          [migration.version, migration.name, migration.checksum, checksumOf(migration.down)],
         );
       }
-      await recordDownChecksums(connection, this.migrations);
       return status.pending;
     });
   }
 
-  /** Rolls back to `targetVersion` (default: one step back), newest first, in one transaction. */
-  async rollback(targetVersion?: number): Promise<Migration[]> {
+  /**
+   * Rolls back to `targetVersion` (default: one step back), newest first, in one transaction. A
+   * down step that would drop a table holding rows, or a column holding a value, is refused
+   * (naming each) unless `force` is given, before anything changes.
+   */
+  async rollback(targetVersion?: number, options: RollbackOptions = {}): Promise<Migration[]> {
     return this.engine.transaction(undefined, async (connection) => {
       await assertMayMigrate(connection);
       await connection.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
@@ -226,12 +246,67 @@ export class Migrator {
           `the down step of migration ${edited.version}_${edited.name} was edited after the migration was applied (checksum differs): restore it, or roll back with the down step that was recorded`,
         );
       }
+      if (!options.force) await this.refuseDataLoss(connection, undone);
       for (const migration of undone) {
         await this.run(connection, migration, 'down');
         await connection.query('DELETE FROM schema_migrations WHERE version = $1', [migration.version]);
       }
       return undone;
     });
+  }
+
+  /**
+   * Runs the down steps once under a savepoint to learn, step by step from the catalog, which
+   * tables and columns they drop, undoes that, and refuses if any of them holds data. Counting
+   * needs every row: forced row-level security binds a non-superuser owner too (it sees today's
+   * tables through the service policies, but a table need not have one), so it is lifted on the
+   * tables counted, under a second savepoint undone before anything else runs.
+   */
+  private async refuseDataLoss(connection: Connection, undone: Migration[]): Promise<void> {
+    const key = (c: StoredColumn) => `${c.table_oid}:${c.attnum}`;
+    await connection.exec('SAVEPOINT agentflow_rollback_probe');
+    let before = await connection.query<StoredColumn>(STORED_COLUMNS);
+    const dropped: Dropped[] = [];
+    for (const migration of undone) {
+      await this.run(connection, migration, 'down');
+      const after = await connection.query<StoredColumn>(STORED_COLUMNS);
+      const columns = new Set(after.map(key));
+      const tables = new Set(after.map((c) => c.table_oid));
+      const reported = new Set<string>();
+      for (const column of before) {
+        if (columns.has(key(column))) continue;
+        const wholeTable = !tables.has(column.table_oid);
+        if (wholeTable && reported.has(column.table_oid)) continue;
+        reported.add(column.table_oid);
+        dropped.push({ migration, column, wholeTable });
+      }
+      before = after;
+    }
+    await connection.exec('ROLLBACK TO SAVEPOINT agentflow_rollback_probe');
+    if (dropped.length === 0) return;
+
+    await connection.exec('SAVEPOINT agentflow_rollback_count');
+    for (const table of new Set(dropped.filter((d) => d.column.forced).map((d) => d.column.quoted_table)))
+      await connection.exec(`ALTER TABLE ${table} NO FORCE ROW LEVEL SECURITY`);
+    const losses: string[] = [];
+    for (const { migration, column, wholeTable } of dropped) {
+      const [found] = await connection.query<{ present: boolean }>(
+        wholeTable
+          ? `SELECT EXISTS (SELECT FROM ${column.quoted_table}) AS present`
+          : `SELECT EXISTS (SELECT FROM ${column.quoted_table} WHERE ${column.quoted_column} IS NOT NULL) AS present`,
+      );
+      if (!found?.present) continue;
+      losses.push(
+        wholeTable
+          ? `${migration.version}_${migration.name} drops table ${column.table_name}, which holds rows`
+          : `${migration.version}_${migration.name} drops column ${column.table_name}.${column.column_name}, which holds values`,
+      );
+    }
+    await connection.exec('ROLLBACK TO SAVEPOINT agentflow_rollback_count');
+    if (losses.length > 0)
+      throw new MigrationError(
+        `rolling back would lose data: ${losses.join('; ')}. Nothing was rolled back; to drop the data, roll back with force (agentflow db rollback --force)`,
+      );
   }
 
   private async run(connection: Connection, migration: Migration, direction: 'up' | 'down'): Promise<void> {

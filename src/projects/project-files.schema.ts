@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { integer, pgTable, text, unique, uuid } from 'drizzle-orm/pg-core';
+import { check, integer, pgTable, text, unique, uuid } from 'drizzle-orm/pg-core';
 import { scopedIdColumn, tenantIdColumn, tenantKeys, timestampColumns } from '../shared/columns.ts';
 import { projects } from './projects.schema.ts';
 
@@ -18,6 +18,8 @@ export const projectFiles = pgTable(
   (table) => [
     ...tenantKeys(table, { project: [table.projectId, projects] }),
     unique('project_files_path_key').on(table.tenantId, table.projectId, table.path),
+    check('project_files_path_check', sql`char_length(${table.path}) BETWEEN 1 AND 1024`),
+    check('project_files_content_check', sql`octet_length(${table.content}) <= 10485760`),
   ],
 );
 

@@ -1,4 +1,6 @@
-import { pgTable, text, unique, uuid } from 'drizzle-orm/pg-core';
+import { sql } from 'drizzle-orm';
+import { check, index, pgTable, text, unique, uuid } from 'drizzle-orm/pg-core';
+import { sqlValues } from '../shared/check-values.ts';
 import { scopedIdColumn, tenantIdColumn, tenantKeys, timestampColumns } from '../shared/columns.ts';
 import { tenants } from './tenants.schema.ts';
 import { users } from './users.schema.ts';
@@ -18,7 +20,12 @@ export const memberships = pgTable(
     role: text('role', { enum: MEMBERSHIP_ROLES }).notNull(),
     ...timestampColumns(),
   },
-  (table) => [...tenantKeys(table), unique('memberships_user_key').on(table.tenantId, table.userId)],
+  (table) => [
+    ...tenantKeys(table),
+    unique('memberships_user_key').on(table.tenantId, table.userId),
+    index('memberships_user_idx').on(table.userId),
+    check('memberships_role_check', sql`${table.role} IN (${sqlValues(MEMBERSHIP_ROLES)})`),
+  ],
 );
 
 export type Membership = typeof memberships.$inferSelect;

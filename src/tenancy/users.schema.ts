@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { bigint, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { bigint, check, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { deletedAtColumn, timestampColumns } from '../shared/columns.ts';
 import { secretText } from '../shared/secret.ts';
 
@@ -22,6 +22,13 @@ export const users = pgTable(
     uniqueIndex('users_github_id_live_key')
       .on(table.githubId)
       .where(sql`github_id IS NOT NULL AND deleted_at IS NULL`),
+    check(
+      'users_email_check',
+      sql`${table.email} = lower(${table.email}) AND char_length(${table.email}) BETWEEN 3 AND 320 AND ${table.email} LIKE '_%@_%'`,
+    ),
+    check('users_name_check', sql`char_length(${table.name}) BETWEEN 1 AND 200`),
+    check('users_avatar_url_check', sql`char_length(${table.avatarUrl}) <= 2048`),
+    check('users_github_username_check', sql`char_length(${table.githubUsername}) <= 100`),
   ],
 );
 

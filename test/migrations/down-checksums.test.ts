@@ -7,12 +7,12 @@ import { caught } from '../harness/fixtures.ts';
 describeEachEngine('checksums of down steps', (h) => {
   const recorded = () =>
     h.asOwner((c) =>
-      c.query<{ version: number; down_checksum: string | null }>(
+      c.query<{ version: number; down_checksum: string }>(
         'SELECT version, down_checksum FROM schema_migrations ORDER BY version',
       ),
     );
 
-  it('are recorded for every applied migration, those applied before migration 7 included', async () => {
+  it('are recorded for every applied migration', async () => {
     const migrations = await loadMigrations();
     expect(await recorded()).toEqual(
       migrations.map((m) => ({ version: m.version, down_checksum: checksumOf(m.down) })),
@@ -40,14 +40,5 @@ describeEachEngine('checksums of down steps', (h) => {
     );
     // Opening the store is not blocked by it: only a rollback would run the down step.
     await expect(migrator.assertUpToDate()).resolves.toMatchObject({ current: last.version });
-  });
-
-  it('read a history from before migration 7 without them, and fill them in when migrating', async () => {
-    await h.store.migrator.rollback(6);
-    const before = await h.store.migrator.status();
-    expect(before.applied.every((m) => m.downChecksum === null)).toBe(true);
-    expect(before.modifiedDown).toEqual([]);
-    await h.store.migrator.migrate();
-    expect((await recorded()).every((row) => row.down_checksum !== null)).toBe(true);
   });
 });

@@ -17,6 +17,13 @@ export interface TableShape {
   uniques: string[];
   /** Other named indexes: `<name> using <method> (cols[ DESC])[ where <predicate>]`. */
   indexes: string[];
+  /** `<name>: CHECK (<expression>)`, the expression as PostgreSQL prints it (see canonicalChecks). */
+  checks: string[];
+  /**
+   * `<name> <when> <events> FOR EACH <ROW|STATEMENT> EXECUTE FUNCTION <call>`, as pg_get_triggerdef
+   * prints it without the table. Drizzle cannot declare triggers: its side is DECLARED_TRIGGERS.
+   */
+  triggers: string[];
 }
 
 /** Qualified table name (`public.projects`) → its shape. */
@@ -107,8 +114,14 @@ function sqlText(fragment: SQL): string {
   return dialect.sqlToQuery(fragment).sql;
 }
 
-/** The shape the Drizzle table definitions describe. */
-export function shapeOfDrizzle(tables: readonly PgTable[]): SchemaShape {
+/**
+ * The shape the Drizzle table definitions describe, with the triggers declared for them. Check
+ * expressions are Drizzle's SQL text here: `canonicalChecks` has PostgreSQL print them.
+ */
+export function shapeOfDrizzle(
+  tables: readonly PgTable[],
+  triggers: Readonly<Record<string, readonly string[]>> = {},
+): SchemaShape {
   const shape: SchemaShape = {};
   for (const table of tables) {
     const config = getTableConfig(table);
@@ -171,10 +184,50 @@ export function shapeOfDrizzle(tables: readonly PgTable[]): SchemaShape {
       foreignKeys: foreignKeys.sort(),
       uniques: uniques.sort(),
       indexes: indexes.sort(),
+      checks: config.checks.map((c) => `${c.name}: CHECK (${sqlText(c.value)})`).sort(),
+      triggers: [...(triggers[name] ?? [])].sort(),
     };
   }
   return shape;
 }
+
+/**
+ * The Drizzle shape with each CHECK expression as PostgreSQL prints it, so that it compares with the
+ * database's exactly (PostgreSQL rewrites `BETWEEN`, `IN`, `LIKE` and adds casts and parentheses).
+ * Each table with checks is built once more as a temporary table of the same name and columns, the
+ * checks added to it and read back; the temporary tables are dropped again.
+ */
+export async function canonicalChecks(
+  connection: Connection,
+  tables: readonly PgTable[],
+  shape: SchemaShape,
+): Promise<SchemaShape> {
+  const result: SchemaShape = { ...shape };
+  for (const table of tables) {
+    const config = getTableConfig(table);
+    const name = `${config.schema ?? 'public'}.${config.name}`;
+    const current = result[name];
+    if (config.checks.length === 0 || !current) continue;
+    const temp = `pg_temp.${quote(config.name)}`;
+    const definitions = [
+      ...config.columns.map((c) => `${quote(c.name)} ${c.getSQLType()}`),
+      ...config.checks.map((c) => `CONSTRAINT ${quote(c.name)} CHECK (${sqlText(c.value)})`),
+    ];
+    await connection.exec(`CREATE TEMPORARY TABLE ${quote(config.name)} (${definitions.join(', ')})`);
+    try {
+      const rows = await connection.query<{ line: string }>(
+        `SELECT conname || ': ' || pg_get_constraintdef(oid) AS line FROM pg_constraint
+          WHERE conrelid = '${temp}'::regclass AND contype = 'c'`,
+      );
+      result[name] = { ...current, checks: rows.map((row) => row.line).sort() };
+    } finally {
+      await connection.exec(`DROP TABLE ${temp}`);
+    }
+  }
+  return result;
+}
+
+const quote = (identifier: string) => `"${identifier.replaceAll('"', '""')}"`;
 
 // ---------------------------------------------------------------------------------------------------
 // PostgreSQL
@@ -209,7 +262,15 @@ export async function shapeOfDatabase(connection: Connection): Promise<SchemaSha
   for (const table of tables) {
     if (UNMODELLED_TABLES.includes(table.qualified)) continue;
     tableNames.set(table.qualified, table.name);
-    shape[table.qualified] = { columns: {}, primaryKey: 'none', foreignKeys: [], uniques: [], indexes: [] };
+    shape[table.qualified] = {
+      columns: {},
+      primaryKey: 'none',
+      foreignKeys: [],
+      uniques: [],
+      indexes: [],
+      checks: [],
+      triggers: [],
+    };
   }
   const tableOf = (qualified: string) => shape[qualified];
 
@@ -318,10 +379,27 @@ export async function shapeOfDatabase(connection: Connection): Promise<SchemaSha
     else table.indexes.push(`${index.name} using ${index.method} ${columnList}${predicate}`);
   }
 
+  const checks = await connection.query<{ qualified: string; line: string }>(
+    `SELECT t.qualified, k.conname || ': ' || pg_get_constraintdef(k.oid) AS line
+       FROM (${USER_TABLES}) t JOIN pg_constraint k ON k.conrelid = t.oid
+      WHERE k.contype = 'c'`,
+  );
+  for (const check of checks) tableOf(check.qualified)?.checks.push(check.line);
+
+  const triggers = await connection.query<{ qualified: string; line: string }>(
+    `SELECT t.qualified,
+            regexp_replace(pg_get_triggerdef(g.oid), '^CREATE (CONSTRAINT )?TRIGGER (\\S+) (.*) ON \\S+ (.*)$', '\\2 \\3 \\4') AS line
+       FROM (${USER_TABLES}) t JOIN pg_trigger g ON g.tgrelid = t.oid
+      WHERE NOT g.tgisinternal`,
+  );
+  for (const trigger of triggers) tableOf(trigger.qualified)?.triggers.push(trigger.line);
+
   for (const table of Object.values(shape)) {
     table.foreignKeys.sort();
     table.uniques.sort();
     table.indexes.sort();
+    table.checks.sort();
+    table.triggers.sort();
   }
   return shape;
 }
@@ -330,9 +408,11 @@ export async function shapeOfDatabase(connection: Connection): Promise<SchemaSha
 // Comparison
 
 const SET_ITEMS = [
-  ['foreignKeys', 'foreign key'],
-  ['uniques', 'unique'],
-  ['indexes', 'index'],
+  ['foreignKeys', 'foreign key', 'the Drizzle schema'],
+  ['uniques', 'unique', 'the Drizzle schema'],
+  ['indexes', 'index', 'the Drizzle schema'],
+  ['checks', 'check', 'the Drizzle schema'],
+  ['triggers', 'trigger', 'the declared triggers'],
 ] as const;
 
 /**
@@ -365,9 +445,9 @@ export function diffSchemas(drizzle: SchemaShape, database: SchemaShape): string
     }
     if (left.primaryKey !== right.primaryKey)
       lines.push(`${name}: primary key differs: Drizzle ${left.primaryKey}, database ${right.primaryKey}`);
-    for (const [key, label] of SET_ITEMS) {
+    for (const [key, label, side] of SET_ITEMS) {
       for (const item of left[key])
-        if (!right[key].includes(item)) lines.push(`${name}: ${label} only in the Drizzle schema: ${item}`);
+        if (!right[key].includes(item)) lines.push(`${name}: ${label} only in ${side}: ${item}`);
       for (const item of right[key])
         if (!left[key].includes(item)) lines.push(`${name}: ${label} only in the database: ${item}`);
     }

@@ -1,7 +1,9 @@
 import { sql } from 'drizzle-orm';
 import {
+  check,
   index,
   integer,
+  type PgTable,
   pgTable,
   primaryKey,
   text,
@@ -14,7 +16,9 @@ import {
 import { beforeAll, expect, it } from 'vitest';
 import * as schema from '../../src/schema.ts';
 import { describeEachEngine } from '../harness/engines.ts';
+import { DECLARED_TRIGGERS } from './declared-triggers.ts';
 import {
+  canonicalChecks,
   diffSchemas,
   formatSchemaDiff,
   type SchemaShape,
@@ -45,6 +49,7 @@ const alteredMemberships = pgTable(
     primaryKey({ columns: [t.id, t.tenantId] }),
     unique('memberships_user_key').on(t.userId, t.tenantId),
     index('memberships_role_idx').on(t.role.desc()),
+    check('memberships_role_check', sql`${t.role} = 'x'`),
   ],
 );
 const ghosts = pgTable('ghosts', { id: integer('id').primaryKey() });
@@ -53,9 +58,11 @@ describeEachEngine('the Drizzle schema never drifts from the migrations', (h) =>
   const drizzleTables = tablesOf(schema);
   let drizzle: SchemaShape;
   let database: SchemaShape;
+  const drizzleShape = (tables: PgTable[]) =>
+    h.asOwner((c) => canonicalChecks(c, tables, shapeOfDrizzle(tables, DECLARED_TRIGGERS)));
 
   beforeAll(async () => {
-    drizzle = shapeOfDrizzle(drizzleTables);
+    drizzle = await drizzleShape(drizzleTables);
     database = await h.asOwner(shapeOfDatabase);
   });
 
@@ -75,10 +82,22 @@ describeEachEngine('the Drizzle schema never drifts from the migrations', (h) =>
     expect(database['public.audit_logs']?.indexes).toEqual([
       'audit_logs_tenant_row_idx using btree (tenant_id, table_name, row_id)',
     ]);
+    expect(database['public.memberships']?.indexes).toEqual(['memberships_user_idx using btree (user_id)']);
+    expect(database['public.tenants']?.checks).toContain(
+      'tenants_name_check: CHECK (((char_length(name) >= 1) AND (char_length(name) <= 200)))',
+    );
+    expect(drizzle['public.tenants']?.checks).toContain(
+      "tenants_plan_check: CHECK ((plan = ANY (ARRAY['free'::text, 'starter'::text, 'professional'::text, 'enterprise'::text])))",
+    );
+    expect(database['public.audit_logs']?.triggers).toContain(
+      'audit_logs_no_truncate BEFORE TRUNCATE FOR EACH STATEMENT EXECUTE FUNCTION agentflow.reject_mutation()',
+    );
+    for (const [name, table] of Object.entries(database))
+      expect(table.checks.length + table.triggers.length, name).toBeGreaterThan(0);
     expect(Object.keys(database)).not.toContain('public.schema_migrations');
   });
 
-  it('matches the migrated database: tables, columns, keys, foreign keys, unique constraints and indexes', () => {
+  it('matches the migrated database: tables, columns, keys, foreign keys, unique constraints, indexes, checks and triggers', () => {
     const differences = diffSchemas(drizzle, database);
     expect(differences, formatSchemaDiff(differences)).toEqual([]);
   });
@@ -99,6 +118,12 @@ describeEachEngine('the Drizzle schema never drifts from the migrations', (h) =>
         DROP INDEX projects_slug_live_key;
         CREATE UNIQUE INDEX projects_slug_live_key ON projects (tenant_id, slug) WHERE status <> 'deleted';
         CREATE TABLE stray (id int PRIMARY KEY);
+        ALTER TABLE projects DROP CONSTRAINT projects_description_check;
+        ALTER TABLE users DROP CONSTRAINT users_name_check;
+        ALTER TABLE users ADD CONSTRAINT users_name_check CHECK (char_length(name) BETWEEN 1 AND 100);
+        ALTER TABLE tenants ADD CONSTRAINT tenants_extra_check CHECK (name <> 'x');
+        DROP TRIGGER memberships_audit ON memberships;
+        CREATE TRIGGER tenants_stray BEFORE DELETE ON tenants FOR EACH ROW EXECUTE FUNCTION agentflow.touch_updated_at();
       `);
       differences = diffSchemas(drizzle, await shapeOfDatabase(connection));
       throw new RollBack();
@@ -117,19 +142,25 @@ describeEachEngine('the Drizzle schema never drifts from the migrations', (h) =>
         'public.stray: table only in the database',
         'public.tenants.name: column differs: Drizzle text NOT NULL, database text NULL',
         'public.users.github_id: column differs: Drizzle bigint NULL, database integer NULL',
+        'public.projects: check only in the Drizzle schema: projects_description_check: CHECK ((char_length(description) <= 10000))',
+        'public.users: check only in the Drizzle schema: users_name_check: CHECK (((char_length(name) >= 1) AND (char_length(name) <= 200)))',
+        'public.users: check only in the database: users_name_check: CHECK (((char_length(name) >= 1) AND (char_length(name) <= 100)))',
+        "public.tenants: check only in the database: tenants_extra_check: CHECK ((name <> 'x'::text))",
+        "public.memberships: trigger only in the declared triggers: memberships_audit AFTER INSERT OR DELETE OR UPDATE FOR EACH ROW EXECUTE FUNCTION agentflow.audit_row('tenant_id')",
+        'public.tenants: trigger only in the database: tenants_stray BEFORE DELETE FOR EACH ROW EXECUTE FUNCTION agentflow.touch_updated_at()',
       ].sort(),
     );
     // The transaction rolled back: the real database still matches.
     expect(diffSchemas(drizzle, await h.asOwner(shapeOfDatabase))).toEqual([]);
   });
 
-  it('reports a Drizzle schema changed without a migration', () => {
+  it('reports a Drizzle schema changed without a migration', async () => {
     const tables = [
       ...drizzleTables.filter((t) => t !== schema.memberships && t !== schema.auditLogs),
       alteredMemberships,
       ghosts,
     ];
-    const differences = diffSchemas(shapeOfDrizzle(tables), database);
+    const differences = diffSchemas(await drizzleShape(tables), database);
     expect([...differences].sort(), formatSchemaDiff(differences)).toEqual(
       [
         'public.audit_logs: table only in the database',
@@ -144,10 +175,13 @@ describeEachEngine('the Drizzle schema never drifts from the migrations', (h) =>
         'public.memberships: unique only in the Drizzle schema: constraint memberships_user_key (user_id, tenant_id)',
         'public.memberships: unique only in the database: constraint memberships_user_key (tenant_id, user_id)',
         'public.memberships: index only in the Drizzle schema: memberships_role_idx using btree (role DESC)',
+        'public.memberships: index only in the database: memberships_user_idx using btree (user_id)',
+        "public.memberships: check only in the Drizzle schema: memberships_role_check: CHECK (((role)::text = 'x'::text))",
+        "public.memberships: check only in the database: memberships_role_check: CHECK ((role = ANY (ARRAY['owner'::text, 'admin'::text, 'manager'::text, 'member'::text, 'service'::text])))",
       ].sort(),
     );
     expect(formatSchemaDiff(differences)).toMatch(
-      /differ in 12 place\(s\):\n {2}- public\.audit_logs: table only/,
+      /differ in 15 place\(s\):\n {2}- public\.audit_logs: table only/,
     );
   });
 

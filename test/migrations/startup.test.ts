@@ -81,9 +81,10 @@ describeEachEmptyEngine('startup', (kind) => {
   it('on a database newer than the code refuses to open, with or without migrate', async () => {
     const { store } = await startUp(database.url);
     await store.engine.transaction(undefined, (c) =>
-      c.query(`INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, 'from_the_future', 'x')`, [
-        latest + 1,
-      ]),
+      c.query(
+        `INSERT INTO schema_migrations (version, name, checksum, down_checksum) VALUES ($1, 'from_the_future', 'x', 'x')`,
+        [latest + 1],
+      ),
     );
     await store.close();
     for (const migrate of [false, true]) {

@@ -29,6 +29,19 @@ describeEachEngine('db verify', (h) => {
     expect(report.ok).toBe(true);
   });
 
+  it('accepts the index of the foreign key to users, which a user delete searches without a tenant', async () => {
+    const plan = await h.asOwner(async (c) => {
+      await c.exec('SET LOCAL enable_seqscan = off');
+      const rows = await c.query<{ 'QUERY PLAN': string }>(
+        `EXPLAIN SELECT 1 FROM memberships WHERE user_id = '00000000-0000-4000-8000-000000000001'`,
+      );
+      return rows.map((row) => row['QUERY PLAN']).join('\n');
+    });
+    expect(plan).toMatch(/Index (Only )?Scan (using|on) memberships_user_idx/);
+    const problems = (await h.store.verify()).checks.flatMap((check) => check.problems);
+    expect(problems.filter((p) => p.includes('memberships_user_idx'))).toEqual([]);
+  });
+
   const breakages: Array<[string, string, RegExp]> = [
     [
       'a new tenant table without row-level security',
@@ -81,7 +94,22 @@ describeEachEngine('db verify', (h) => {
       /^projects: index projects_by_name starts with name/,
     ],
     [
-      'an index of audit_logs not led by tenant_id (tenant_id is NOT NULL there since migration 9)',
+      'an index of a tenant table on a foreign key to another tenant table, not led by tenant_id',
+      'CREATE INDEX agent_states_by_project ON agent_states (project_id)',
+      /^agent_states: index agent_states_by_project starts with project_id, not tenant_id$/,
+    ],
+    [
+      'an index on the foreign key to users with one more column',
+      'CREATE INDEX memberships_by_user_role ON memberships (user_id, role)',
+      /^memberships: index memberships_by_user_role starts with user_id, not tenant_id$/,
+    ],
+    [
+      'a unique index on the foreign key to users',
+      'CREATE UNIQUE INDEX memberships_one_per_user ON memberships (user_id)',
+      /^memberships: index memberships_one_per_user starts with user_id, not tenant_id$/,
+    ],
+    [
+      'an index of audit_logs not led by tenant_id',
       'CREATE INDEX audit_logs_by_time ON audit_logs (occurred_at)',
       /^audit_logs: index audit_logs_by_time starts with occurred_at, not tenant_id$/,
     ],

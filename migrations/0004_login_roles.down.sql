@@ -1,1 +1,0 @@
-REVOKE SELECT ON schema_migrations FROM PUBLIC;

@@ -1,1 +1,0 @@
-ALTER TABLE schema_migrations DROP COLUMN down_checksum;

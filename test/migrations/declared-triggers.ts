@@ -1,0 +1,39 @@
+/**
+ * The triggers of every table, as `pg_get_triggerdef` prints them without `CREATE TRIGGER` and the
+ * table: Drizzle cannot declare triggers, so this is their side of the drift test. A migration that
+ * adds, changes or drops a trigger changes this list in the same commit.
+ */
+export const DECLARED_TRIGGERS: Record<string, string[]> = {
+  'public.tenants': [
+    "tenants_audit AFTER INSERT OR DELETE OR UPDATE FOR EACH ROW EXECUTE FUNCTION agentflow.audit_row('id')",
+    'tenants_settings_size BEFORE INSERT OR UPDATE OF settings FOR EACH ROW EXECUTE FUNCTION agentflow.check_settings_size()',
+    'tenants_touch_updated_at BEFORE UPDATE FOR EACH ROW EXECUTE FUNCTION agentflow.touch_updated_at()',
+  ],
+  'public.users': [
+    "users_audit AFTER INSERT OR DELETE OR UPDATE FOR EACH ROW EXECUTE FUNCTION agentflow.audit_row('', 'password_hash')",
+    'users_touch_updated_at BEFORE UPDATE FOR EACH ROW EXECUTE FUNCTION agentflow.touch_updated_at()',
+  ],
+  'public.memberships': [
+    "memberships_audit AFTER INSERT OR DELETE OR UPDATE FOR EACH ROW EXECUTE FUNCTION agentflow.audit_row('tenant_id')",
+    'memberships_touch_updated_at BEFORE UPDATE FOR EACH ROW EXECUTE FUNCTION agentflow.touch_updated_at()',
+  ],
+  'public.projects': [
+    "projects_audit AFTER INSERT OR DELETE OR UPDATE FOR EACH ROW EXECUTE FUNCTION agentflow.audit_row('tenant_id')",
+    'projects_count_usage AFTER INSERT OR DELETE OR UPDATE OF deleted_at FOR EACH ROW EXECUTE FUNCTION agentflow.count_live_projects()',
+    'projects_touch_updated_at BEFORE UPDATE FOR EACH ROW EXECUTE FUNCTION agentflow.touch_updated_at()',
+  ],
+  'public.project_files': [
+    "project_files_audit AFTER INSERT OR DELETE OR UPDATE FOR EACH ROW EXECUTE FUNCTION agentflow.audit_row('tenant_id')",
+    'project_files_live_project BEFORE INSERT OR UPDATE FOR EACH ROW EXECUTE FUNCTION agentflow.require_live_project()',
+    'project_files_touch_updated_at BEFORE UPDATE FOR EACH ROW EXECUTE FUNCTION agentflow.touch_updated_at()',
+  ],
+  'public.agent_states': [
+    "agent_states_audit AFTER INSERT OR DELETE OR UPDATE FOR EACH ROW EXECUTE FUNCTION agentflow.audit_row('tenant_id')",
+    'agent_states_live_project BEFORE INSERT OR UPDATE FOR EACH ROW EXECUTE FUNCTION agentflow.require_live_project()',
+    'agent_states_touch_updated_at BEFORE UPDATE FOR EACH ROW EXECUTE FUNCTION agentflow.touch_updated_at()',
+  ],
+  'public.audit_logs': [
+    'audit_logs_append_only BEFORE DELETE OR UPDATE FOR EACH ROW EXECUTE FUNCTION agentflow.reject_mutation()',
+    'audit_logs_no_truncate BEFORE TRUNCATE FOR EACH STATEMENT EXECUTE FUNCTION agentflow.reject_mutation()',
+  ],
+};
