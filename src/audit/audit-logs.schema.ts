@@ -1,4 +1,5 @@
 import { bigint, index, jsonb, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { primaryKeyName } from '../shared/columns.ts';
 
 export const AUDIT_ACTOR_TYPES = ['user', 'agent', 'service', 'system'] as const;
 export type AuditActorType = (typeof AUDIT_ACTOR_TYPES)[number];
@@ -30,7 +31,7 @@ export const auditLogs = pgTable(
     occurredAt: timestamp('occurred_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (table) => [
-    primaryKey({ columns: [table.tenantId, table.occurredAt, table.id] }),
+    primaryKey({ name: primaryKeyName('audit_logs'), columns: [table.tenantId, table.occurredAt, table.id] }),
     index('audit_logs_tenant_row_idx').on(table.tenantId, table.tableName, table.rowId),
   ],
 );

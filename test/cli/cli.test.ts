@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -132,5 +133,45 @@ describe('agentflow command line [pglite folder]', () => {
       'rolled back 10_tenant_settings_size, 9_audit_log_keys, 8_function_privileges, 7_down_step_checksums, 6_definer_role_and_live_rows, 5_usage_and_membership_guards, 4_login_roles, 3_projects; now at version 2',
     );
     expect((await agentflow(url, 'db', 'migrate')).out).toContain('now at version 10');
+  });
+});
+
+// tenant create / user create validate with the repositories' own contracts, before a database opens.
+describe('agentflow tenant and user commands validate their input first', () => {
+  let dir: string;
+  let url: string;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'agentflow-cli-contract-'));
+    url = `pglite://${join(dir, 'never-opened')}`;
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  it('refuses bad input with the contract’s ValidationError, opening no database', async () => {
+    for (const args of [
+      ['tenant', 'create', '--slug', 'Not A Slug', '--name', 'x'],
+      ['tenant', 'create', '--slug', 'fine', '--name', 'x', '--plan', 'platinum'],
+      ['tenant', 'create', '--slug', 'fine', '--name', ' '],
+      ['user', 'create', '--email', 'not-an-email', '--name', 'Ada'],
+      ['user', 'create', '--email', 'ada@example.test', '--name', 'Ada', '--tenant', 'Bad Slug'],
+      [
+        'user',
+        'create',
+        '--email',
+        'ada@example.test',
+        '--name',
+        'Ada',
+        '--tenant',
+        'acme',
+        '--role',
+        'root',
+      ],
+    ]) {
+      const run = await agentflow(url, ...args);
+      expect(run.code, args.join(' ')).toBe(2);
+      expect(run.err, args.join(' ')).toContain('[validation_failed]');
+    }
+    // An unmigrated database would have been refused with schema_version_mismatch: none was opened.
+    expect(existsSync(join(dir, 'never-opened'))).toBe(false);
   });
 });
