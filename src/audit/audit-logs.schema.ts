@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { bigint, check, index, jsonb, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 import { sqlValues } from '../shared/check-values.ts';
+import { primaryKeyName } from '../shared/columns.ts';
 
 export const AUDIT_ACTOR_TYPES = ['user', 'agent', 'service', 'system'] as const;
 export const AUDIT_ACTIONS = ['insert', 'update', 'delete'] as const;
@@ -40,7 +41,7 @@ export const auditLogs = pgTable(
     occurredAt: timestamp('occurred_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (table) => [
-    primaryKey({ columns: [table.tenantId, table.occurredAt, table.id] }),
+    primaryKey({ name: primaryKeyName('audit_logs'), columns: [table.tenantId, table.occurredAt, table.id] }),
     index('audit_logs_tenant_row_idx').on(table.tenantId, table.tableName, table.rowId),
     check('audit_logs_actor_type_check', sql`${table.actorType} IN (${sqlValues(AUDIT_ACTOR_TYPES)})`),
     check('audit_logs_action_check', sql`${table.action} IN (${sqlValues(AUDIT_ACTIONS)})`),

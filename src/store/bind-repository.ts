@@ -1,7 +1,8 @@
 import { translateError } from '../errors/index.ts';
 
+/** Repository functions of one kind of unit of work: `fn(tx, …args)`. */
 // biome-ignore lint/suspicious/noExplicitAny: repository functions have arbitrary argument lists.
-type RepositoryFunction<Tx> = (tx: Tx, ...args: any[]) => Promise<unknown>;
+export type Repository<Tx> = Record<string, (tx: Tx, ...args: any[]) => Promise<unknown>>;
 
 export type BoundRepository<Repository> = {
   [Name in keyof Repository]: Repository[Name] extends (tx: never, ...args: infer Args) => infer Result
@@ -15,10 +16,10 @@ const boundByTx = new WeakMap<object, Map<object, unknown>>();
  * Turns `fn(tx, …args)` repository functions into `tx.repo.fn(…args)` methods, and maps database
  * failures to domain errors (ConflictError, ValidationError…) at this one boundary.
  */
-export function bindRepository<Tx extends object, Repository extends Record<string, RepositoryFunction<Tx>>>(
-  repository: Repository,
+export function bindRepository<Tx extends object, Functions extends Repository<Tx>>(
+  repository: Functions,
   tx: Tx,
-): BoundRepository<Repository> {
+): BoundRepository<Functions> {
   // Bound once per unit of work, not on every `tx.projects` access: loops call them many times.
   let ofTx = boundByTx.get(tx);
   if (!ofTx) {
@@ -26,7 +27,7 @@ export function bindRepository<Tx extends object, Repository extends Record<stri
     boundByTx.set(tx, ofTx);
   }
   const cached = ofTx.get(repository);
-  if (cached) return cached as BoundRepository<Repository>;
+  if (cached) return cached as BoundRepository<Functions>;
   const bound: Record<string, (...args: unknown[]) => Promise<unknown>> = {};
   for (const [name, fn] of Object.entries(repository)) {
     bound[name] = async (...args: unknown[]) => {
@@ -38,5 +39,5 @@ export function bindRepository<Tx extends object, Repository extends Record<stri
     };
   }
   ofTx.set(repository, bound);
-  return bound as BoundRepository<Repository>;
+  return bound as BoundRepository<Functions>;
 }

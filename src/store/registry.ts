@@ -5,11 +5,8 @@ import { projectsRepository } from '../projects/projects.repository.ts';
 import { membershipAdminRepository, membershipsRepository } from '../tenancy/memberships.repository.ts';
 import { tenantAdminRepository, tenantsRepository } from '../tenancy/tenants.repository.ts';
 import { userAdminRepository, usersRepository } from '../tenancy/users.repository.ts';
+import type { Repository } from './bind-repository.ts';
 import type { ServiceScope, TenantScope } from './scope.ts';
-
-/** Repository functions of one kind of unit of work: `fn(tx, …args)`. */
-// biome-ignore lint/suspicious/noExplicitAny: repository functions have arbitrary argument lists.
-export type Repository<Scope> = Record<string, (tx: Scope, ...args: any[]) => Promise<unknown>>;
 
 /** A table's repositories: what tenant work (`withTenant`) and service work (`asService`) may do. */
 export interface RegistryEntry {

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -140,5 +141,45 @@ describe('agentflow command line [pglite folder]', () => {
     expect(run.code).toBe(0);
     expect(run.out).toContain('rolled back 4_agent_states, 3_projects; now at version 2');
     expect((await agentflow(url, 'db', 'migrate')).out).toContain('now at version 4');
+  });
+});
+
+// tenant create / user create validate with the repositories' own contracts, before a database opens.
+describe('agentflow tenant and user commands validate their input first', () => {
+  let dir: string;
+  let url: string;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'agentflow-cli-contract-'));
+    url = `pglite://${join(dir, 'never-opened')}`;
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  it('refuses bad input with the contract’s ValidationError, opening no database', async () => {
+    for (const args of [
+      ['tenant', 'create', '--slug', 'Not A Slug', '--name', 'x'],
+      ['tenant', 'create', '--slug', 'fine', '--name', 'x', '--plan', 'platinum'],
+      ['tenant', 'create', '--slug', 'fine', '--name', ' '],
+      ['user', 'create', '--email', 'not-an-email', '--name', 'Ada'],
+      ['user', 'create', '--email', 'ada@example.test', '--name', 'Ada', '--tenant', 'Bad Slug'],
+      [
+        'user',
+        'create',
+        '--email',
+        'ada@example.test',
+        '--name',
+        'Ada',
+        '--tenant',
+        'acme',
+        '--role',
+        'root',
+      ],
+    ]) {
+      const run = await agentflow(url, ...args);
+      expect(run.code, args.join(' ')).toBe(2);
+      expect(run.err, args.join(' ')).toContain('[validation_failed]');
+    }
+    // An unmigrated database would have been refused with schema_version_mismatch: none was opened.
+    expect(existsSync(join(dir, 'never-opened'))).toBe(false);
   });
 });

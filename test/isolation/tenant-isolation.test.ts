@@ -1,5 +1,6 @@
 import { beforeAll, expect, it } from 'vitest';
 import { DatabaseError, ForbiddenError, NotFoundError, type TenantTx, UsageError } from '../../src/index.ts';
+import { encodeCursor } from '../../src/shared/pagination.ts';
 import { describeEachEngine, type EngineHarness } from '../harness/engines.ts';
 import { createTenant, type TenantFixture } from '../harness/fixtures.ts';
 
@@ -140,6 +141,30 @@ describeEachEngine('tenant isolation', (h) => {
       const { items: audit } = await tx.auditLogs.list({ limit: 1000 });
       expect(audit.length).toBeGreaterThan(0);
       expect(audit.every((row) => row.tenantId === a.tenant.id)).toBe(true);
+    });
+  });
+
+  it('shows nothing of the other tenant through a cursor it made', async () => {
+    // A cursor names a position only: B's cursors, used by A, still page over A's rows alone.
+    const cursors = await h.store.withTenant(b.context, async (tx) => ({
+      projects: (await tx.projects.list({ limit: 1, cursor: encodeCursor('projects', ['a', projectOfB]) }))
+        .items,
+      audit: (await tx.auditLogs.list({ limit: 1 })).nextCursor,
+      members: encodeCursor('memberships', [new Date(0).toISOString(), b.owner.id]),
+    }));
+    expect(cursors.projects.map((p) => p.slug)).toEqual(['beta']);
+    await h.store.withTenant(a.context, async (tx) => {
+      expect(
+        (await tx.projects.list({ cursor: encodeCursor('projects', ['a', projectOfB]) })).items.map(
+          (p) => p.slug,
+        ),
+      ).toEqual(['alpha']);
+      const audit = await tx.auditLogs.list({ cursor: cursors.audit!, limit: 1000 });
+      expect(audit.items.length).toBeGreaterThan(0);
+      expect(audit.items.every((row) => row.tenantId === a.tenant.id)).toBe(true);
+      expect((await tx.memberships.list({ cursor: cursors.members })).items.map((m) => m.userId)).toEqual([
+        a.owner.id,
+      ]);
     });
   });
 
