@@ -40,7 +40,7 @@ function failure(error: unknown, text?: string, params?: readonly unknown[]): Ag
   if (!isConnectionLoss(error)) return toDatabaseError(error, text, params);
   const reason = error instanceof Error ? error.message : String(error);
   return new ConnectionError(
-    `the connection to the database was lost (${reason}); the unit of work was not committed: run it again`,
+    `the connection to the database was lost or could not be made (${reason}); nothing was committed: run it again`,
     { cause: error },
   );
 }

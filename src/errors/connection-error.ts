@@ -29,14 +29,17 @@ const SOCKET_CODES = new Set([
   'EHOSTUNREACH',
   'ENETUNREACH',
 ]);
-/** SQLSTATEs the server ends a session with: admin/crash shutdown, starting up, connection class 08. */
-const SESSION_ENDING_SQLSTATE = /^(08...|57P0[1-3])$/;
+/**
+ * SQLSTATEs of a connection that failed or that the server ended (admin or crash shutdown, starting
+ * up); not 08P01, a protocol violation such as a start-up parameter a pooler refuses.
+ */
+const SESSION_ENDING_SQLSTATES = new Set(['08000', '08001', '08003', '08006', '57P01', '57P02', '57P03']);
 
 /** True for a driver error that means the connection is gone, not that a statement failed. */
 export function isConnectionLoss(error: unknown): boolean {
   const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
   return (
     typeof code === 'string' &&
-    (DRIVER_CODES.has(code) || SOCKET_CODES.has(code) || SESSION_ENDING_SQLSTATE.test(code))
+    (DRIVER_CODES.has(code) || SOCKET_CODES.has(code) || SESSION_ENDING_SQLSTATES.has(code))
   );
 }
