@@ -64,7 +64,7 @@ async function main(): Promise<void> {
     const { tenantId, actor } = await store.asService({ actor: 'probe' }, async (svc) => {
       const tenant = await svc.tenants.create({ slug: 'probe', name: 'Probe', status: 'active' });
       const user = await svc.users.create({ email: 'probe@probe.example', name: 'Probe' });
-      await svc.memberships.add(tenant.id, { userId: user.id, role: 'owner' });
+      await svc.memberships.create(tenant.id, { userId: user.id, role: 'owner' });
       return { tenantId: tenant.id, actor: { type: 'user' as const, id: user.id } };
     });
     const context = { tenantId, actor };

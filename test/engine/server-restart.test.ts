@@ -19,7 +19,7 @@ const skipReason = inject('serverSkipReason');
     let engine: Engine;
 
     beforeAll(async () => {
-      server = await startEmbeddedServer({ restartable: true });
+      server = await startEmbeddedServer();
       url = (await createServerDatabase(server.adminUrl)).url;
       engine = await openPostgresEngine({ url, max: 4, connectTimeout: 5 });
       await engine.transaction(undefined, (c) => c.exec('create table restart_probe (id int primary key)'));

@@ -58,7 +58,7 @@ if (!bouncer) {
               pooled.withTenant(i % 2 ? a.context : b.context, async (tx) => {
                 const projects = await tx.projects.list();
                 await tx.projects.create({ slug: `c${i}`, name: `Concurrent ${i}` });
-                return projects.length;
+                return projects.items.length;
               }),
             ),
           ),
@@ -95,7 +95,7 @@ if (!bouncer) {
                 return {
                   expected: fixture.tenant.id,
                   context: context?.tenant,
-                  owners: projects.map((p) => p.tenantId),
+                  owners: projects.items.map((p) => p.tenantId),
                 };
               },
               { readOnly: i % 4 === 1 },
