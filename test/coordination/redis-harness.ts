@@ -5,6 +5,7 @@ import { createConnection, createServer } from 'node:net';
 import { delimiter, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createClient } from 'redis';
+import { HarnessSetupError } from '../harness/setup-error.ts';
 
 /** A key prefix of its own per test run, so parallel runs on one Redis never collide. */
 export function uniquePrefix(label: string): string {
@@ -73,13 +74,28 @@ export class RedisServerProcess {
     const child = spawn(
       this.binary,
       ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-      { stdio: 'ignore' },
+      { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     this.#child = child;
+    // redis-server writes why it stopped to stdout: kept for the error below.
+    let log = '';
+    const keep = (chunk: Buffer) => {
+      log = (log + chunk).slice(-2000);
+    };
+    child.stdout?.on('data', keep);
+    child.stderr?.on('data', keep);
     const deadline = Date.now() + 5000;
     while (!(await pingRedis('127.0.0.1', this.port, 200))) {
       if (child.exitCode !== null || Date.now() > deadline) {
-        throw new Error(`redis-server on port ${this.port} did not start`);
+        child.kill('SIGKILL');
+        throw new HarnessSetupError({
+          what: `starting ${this.binary} on port ${this.port} for the Redis suites`,
+          cause:
+            child.exitCode !== null
+              ? `it exited with ${child.exitCode}: ${log.trim()}`
+              : 'no answer to PING within 5 s',
+          todo: 'set REDIS_URL to a Redis server you run, or start one on 127.0.0.1:6379',
+        });
       }
       await sleep(20);
     }

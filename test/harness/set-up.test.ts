@@ -1,11 +1,12 @@
 import { spawn } from 'node:child_process';
-import { chmod, cp, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import postgres from 'postgres';
 import { describe, expect, it } from 'vitest';
+import { RedisServerProcess } from '../coordination/redis-harness.ts';
 import { caught } from './fixtures.ts';
 import { startEmbeddedServer } from './server.ts';
 
@@ -76,6 +77,22 @@ describe('the test harness set-up', () => {
     const message = ((await caught(startEmbeddedServer({ nativeDir: missing }))) as Error).message;
     expect(message).toContain(missing);
     expect(message).toContain('ENOENT');
+  });
+
+  it('reports a redis-server that exits at start with its own reason', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'agentflow-redis-'));
+    try {
+      const binary = join(dir, 'redis-server');
+      await writeFile(binary, '#!/bin/sh\necho "Bad directive or wrong number of arguments"\nexit 1\n', {
+        mode: 0o755,
+      });
+      const message = ((await caught(RedisServerProcess.start(binary))) as Error).message;
+      expect(message).toContain(`test set-up failed: starting ${binary}`);
+      expect(message).toContain('it exited with 1: Bad directive or wrong number of arguments');
+      expect(message).toContain('what to do: set REDIS_URL');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   // A clone in a folder only root may enter (such as /root): the server runs as the postgres user.
