@@ -53,14 +53,14 @@ describe('agentflow command line [pglite folder]', () => {
 
   it('shows pending migrations, applies them, then has nothing to apply', async () => {
     const before = await agentflow(url, 'db', 'status');
-    expect(before.out).toMatch(/version\s+0 of 10/);
+    expect(before.out).toMatch(/version\s+0 of 11/);
     expect(before.out).toContain('pending  1_foundation');
     const migrate = await agentflow(url, 'db', 'migrate');
     expect(migrate.code).toBe(0);
     expect(migrate.out).toContain(
-      'applied 1_foundation, 2_tenancy, 3_projects, 4_login_roles, 5_usage_and_membership_guards, 6_definer_role_and_live_rows, 7_down_step_checksums, 8_function_privileges, 9_audit_log_keys, 10_tenant_settings_size; now at version 10',
+      'applied 1_foundation, 2_tenancy, 3_projects, 4_login_roles, 5_usage_and_membership_guards, 6_definer_role_and_live_rows, 7_down_step_checksums, 8_function_privileges, 9_audit_log_keys, 10_tenant_settings_size, 11_unit_isolation; now at version 11',
     );
-    expect((await agentflow(url, 'db', 'migrate')).out).toContain('already up to date at version 10');
+    expect((await agentflow(url, 'db', 'migrate')).out).toContain('already up to date at version 11');
   });
 
   it('verifies the live catalog', async () => {
@@ -83,7 +83,7 @@ describe('agentflow command line [pglite folder]', () => {
     const run = await agentflow(url, 'start');
     expect(run.code).toBe(0);
     expect(run.out).not.toContain('seeded');
-    expect(run.out).toMatch(/schema version\s+10 of 10/);
+    expect(run.out).toMatch(/schema version\s+11 of 11/);
     expect(run.out).toMatch(/acme-robotics\s+active\s+.*projects=2/);
     expect(run.out).toMatch(/globex\s+active\s+.*projects=1/);
     expect(run.out).toMatch(/isolation\s+OK/);
@@ -124,13 +124,13 @@ describe('agentflow command line [pglite folder]', () => {
 
   // Last: the rollback drops the projects the tests above rely on.
   it('rolls back to a version and refuses a version it does not have', async () => {
-    expect((await agentflow(url, 'db', 'rollback', '--to', '11')).err).toContain(
-      'cannot roll back to version 11',
+    expect((await agentflow(url, 'db', 'rollback', '--to', '12')).err).toContain(
+      'cannot roll back to version 12',
     );
     const run = await agentflow(url, 'db', 'rollback', '--to', '2');
     expect(run.out).toContain(
-      'rolled back 10_tenant_settings_size, 9_audit_log_keys, 8_function_privileges, 7_down_step_checksums, 6_definer_role_and_live_rows, 5_usage_and_membership_guards, 4_login_roles, 3_projects; now at version 2',
+      'rolled back 11_unit_isolation, 10_tenant_settings_size, 9_audit_log_keys, 8_function_privileges, 7_down_step_checksums, 6_definer_role_and_live_rows, 5_usage_and_membership_guards, 4_login_roles, 3_projects; now at version 2',
     );
-    expect((await agentflow(url, 'db', 'migrate')).out).toContain('now at version 10');
+    expect((await agentflow(url, 'db', 'migrate')).out).toContain('now at version 11');
   });
 });
