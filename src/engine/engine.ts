@@ -22,6 +22,11 @@ export interface Connection {
   queryArrays(text: string, params?: readonly unknown[]): Promise<unknown[][]>;
   /** Runs a script of several statements without parameters (migrations). */
   exec(script: string): Promise<void>;
+  /**
+   * The work runs SQL the library did not write (tx.query, tx.db): before the transaction ends,
+   * the engine clears whatever such SQL can leave on the connection (SESSION_RESET).
+   */
+  markCallerSql(): void;
 }
 
 export type QueryListener = (text: string) => void;

@@ -3,7 +3,7 @@ import { PGlite, type QueryOptions, type Transaction, types } from '@electric-sq
 import { drizzle } from 'drizzle-orm/pglite';
 import { toDatabaseError } from '../errors/index.ts';
 import type { Connection, Engine, QueryListener, SqlStatement, TransactionOptions } from './engine.ts';
-import { singleStatementClient } from './single-statement.ts';
+import { SESSION_RESET, UnitGuard } from './unit-guard.ts';
 
 export interface PgliteEngineOptions {
   /** A folder to keep the database in; undefined keeps it in memory. */
@@ -37,31 +37,42 @@ export async function openPgliteEngine(options: PgliteEngineOptions): Promise<En
   const logger = options.onQuery ? { logQuery: (text: string) => options.onQuery?.(text) } : false;
 
   async function query<Row>(
-    tx: Transaction,
+    client: Pick<Transaction, 'query'>,
     text: string,
     params: readonly unknown[] = [],
     queryOptions?: QueryOptions,
   ) {
-    options.onQuery?.(text);
     try {
-      const result = await tx.query<Row>(text, params as unknown[], queryOptions);
+      const pending = client.query<Row>(text, params as unknown[], queryOptions);
+      // Reported once the unit's guard let it through.
+      options.onQuery?.(text);
+      const result = await pending;
       return result.rows;
     } catch (error) {
       throw toDatabaseError(error, text, params);
     }
   }
 
-  function connectionFor(tx: Transaction): Connection {
+  function connectionFor(tx: Transaction, guard: UnitGuard): Connection {
+    // The only client the work reaches, Drizzle's session included. PGlite's query() uses the
+    // extended protocol, so it runs exactly the one statement the guard read.
+    const client = {
+      query: <Row>(text: string, params?: unknown[], queryOptions?: QueryOptions) =>
+        guard.send(text, () => tx.query<Row>(text, params, queryOptions)),
+      transaction: () => guard.refuseNestedTransaction(),
+    };
     let db: Connection['db'] | undefined;
     return {
       // Built on first use: hot paths run compiled statements through queryArrays and never need it.
       get db() {
-        db ??= drizzle(tx as unknown as PGlite, { logger });
+        guard.assertOpen();
+        db ??= drizzle({ client: client as unknown as PGlite, logger });
         return db;
       },
-      query: (text, params) => query(tx, text, params),
-      queryArrays: (text, params) => query<unknown[]>(tx, text, params, ARRAY_ROWS),
+      query: (text, params) => query(client, text, params),
+      queryArrays: (text, params) => query<unknown[]>(client, text, params, ARRAY_ROWS),
       async exec(script: string) {
+        guard.assertOpen();
         options.onQuery?.(script);
         try {
           await tx.exec(script);
@@ -69,6 +80,7 @@ export async function openPgliteEngine(options: PgliteEngineOptions): Promise<En
           throw toDatabaseError(error, script);
         }
       },
+      markCallerSql: () => guard.markCallerSql(),
     };
   }
 
@@ -86,28 +98,56 @@ export async function openPgliteEngine(options: PgliteEngineOptions): Promise<En
       let thrownAfterStatement: { error: unknown } | undefined;
       // One connection: a transaction opened inside another would wait forever (Store refuses it).
       const result = await pglite.transaction(async (tx) => {
-        const setupConnection = connectionFor(tx);
-        if (transactionOptions.readOnly) await setupConnection.query('SET TRANSACTION READ ONLY');
-        if (setup) await setupConnection.query(setup.text, setup.params);
-        if (!transactionOptions.singleStatement) return work(setupConnection);
-        const single = singleStatementClient(tx, ['query', 'exec'], (statement) => {
-          (statement as Promise<unknown>).then(
-            () => {
-              statementSucceeded = true;
-            },
-            () => {},
-          );
-        });
+        const guard = new UnitGuard(
+          transactionOptions.singleStatement
+            ? (statement) => {
+                (statement as Promise<unknown>).then(
+                  () => {
+                    statementSucceeded = true;
+                  },
+                  () => {},
+                );
+              }
+            : undefined,
+        );
+        if (transactionOptions.readOnly) await query(tx, 'SET TRANSACTION READ ONLY');
+        if (setup) await query(tx, setup.text, setup.params);
+        let outcome: { value: T } | { error: unknown };
         try {
-          return await work(connectionFor(single));
+          outcome = { value: await work(connectionFor(tx, guard)) };
         } catch (error) {
-          if (!statementSucceeded) throw error;
-          thrownAfterStatement = { error };
-          return undefined;
+          outcome = { error };
+        } finally {
+          guard.close();
         }
+        if ('error' in outcome && statementSucceeded) {
+          thrownAfterStatement = outcome;
+          outcome = { value: undefined as T };
+        }
+        // PGlite's one connection is every unit's: what caller SQL left on it is cleared before the
+        // transaction mutex passes on. An aborted transaction refuses the reset, so it is rolled back
+        // first, and a new (empty) one is opened for PGlite to end.
+        if (guard.ranCallerSql) {
+          const resetAfterRollback = () =>
+            tx.exec(`ROLLBACK; ${SESSION_RESET}; BEGIN`).then(
+              () => {},
+              () => {},
+            );
+          if ('error' in outcome) await resetAfterRollback();
+          else {
+            try {
+              await tx.exec(SESSION_RESET);
+            } catch (error) {
+              await resetAfterRollback();
+              throw toDatabaseError(error, SESSION_RESET);
+            }
+          }
+        }
+        if ('error' in outcome) throw outcome.error;
+        return outcome.value;
       });
       if (thrownAfterStatement) throw thrownAfterStatement.error;
-      return result as T;
+      return result;
     },
     async close() {
       if (!pglite.closed) await pglite.close();

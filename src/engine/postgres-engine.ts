@@ -12,7 +12,7 @@ import {
 import { redactUrl } from './database-url.ts';
 import type { Connection, Engine, QueryListener, SqlStatement, TransactionOptions } from './engine.ts';
 import { postgres } from './postgres-driver.ts';
-import { singleStatementClient } from './single-statement.ts';
+import { SESSION_RESET, UnitGuard } from './unit-guard.ts';
 
 export interface PostgresEngineOptions {
   url: string;
@@ -65,6 +65,9 @@ export async function detectPooler(sql: Sql): Promise<boolean> {
   const rows = await sql.unsafe<{ pid: number }[]>('select pg_backend_pid() as pid');
   return rows[0]?.pid !== rows.state.pid;
 }
+
+// postgres.js reads `simple` (untyped): false keeps a statement without parameters off the simple protocol.
+const EXTENDED_PROTOCOL = { simple: false } as Postgres.UnsafeQueryOptions;
 
 /**
  * Drizzle sends a statement unnamed unless it was `.prepare()`d by name, which makes postgres.js
@@ -124,14 +127,15 @@ export async function openPostgresEngine(options: PostgresEngineOptions): Promis
   const dialect = new PgDialect();
 
   async function query<Row>(
-    reserved: ReservedSql,
+    client: Pick<ReservedSql, 'unsafe'>,
     text: string,
     params: readonly unknown[] = [],
     arrays = false,
   ) {
-    options.onQuery?.(text);
     try {
-      const pending = reserved.unsafe(text, params as Postgres.ParameterOrJSON<never>[], { prepare });
+      const pending = client.unsafe(text, params as Postgres.ParameterOrJSON<never>[], { prepare });
+      // Reported once the unit's guard let it through.
+      options.onQuery?.(text);
       // execute() queues it now: statements reach the server in the order they were called, which
       // the set-up relies on (postgres.js would otherwise queue it only when awaited).
       return (await (arrays ? pending.values() : pending).execute()) as unknown as Row[];
@@ -140,23 +144,36 @@ export async function openPostgresEngine(options: PostgresEngineOptions): Promis
     }
   }
 
-  function connectionFor(reserved: ReservedSql): Connection {
+  function connectionFor(reserved: ReservedSql, guard: UnitGuard): Connection {
+    // The only client the work reaches, Drizzle's session included. Always the extended protocol
+    // (postgres.js sends a statement without parameters as a simple query, which may hold several),
+    // so the one statement the guard read is the one the server runs.
+    const client = {
+      unsafe: (
+        text: string,
+        params?: Postgres.ParameterOrJSON<never>[],
+        queryOptions?: Postgres.UnsafeQueryOptions,
+      ) => guard.send(text, () => reserved.unsafe(text, params, { ...queryOptions, ...EXTENDED_PROTOCOL })),
+      begin: () => guard.refuseNestedTransaction(),
+    } as unknown as ReservedSql;
     let db: PostgresJsDatabase<Record<string, never>> | undefined;
     return {
       // Built on first use: hot paths run compiled statements through queryArrays and never need it.
       get db() {
+        guard.assertOpen();
         db ??= new PostgresJsDatabase(
           dialect,
           prepare
-            ? new PreparingSession(reserved, dialect, undefined, { logger })
-            : new PostgresJsSession(reserved, dialect, undefined, { logger }),
+            ? new PreparingSession(client, dialect, undefined, { logger })
+            : new PostgresJsSession(client, dialect, undefined, { logger }),
           undefined,
         );
         return db;
       },
-      query: (text, params) => query(reserved, text, params),
-      queryArrays: (text, params) => query<unknown[]>(reserved, text, params, true),
+      query: (text, params) => query(client, text, params),
+      queryArrays: (text, params) => query<unknown[]>(client, text, params, true),
       async exec(script: string) {
+        guard.assertOpen();
         options.onQuery?.(script);
         try {
           await reserved.unsafe(script);
@@ -164,6 +181,7 @@ export async function openPostgresEngine(options: PostgresEngineOptions): Promis
           throw failure(error, script);
         }
       },
+      markCallerSql: () => guard.markCallerSql(),
     };
   }
 
@@ -178,20 +196,48 @@ export async function openPostgresEngine(options: PostgresEngineOptions): Promis
       const reserved = await sql.reserve().catch((error: unknown) => {
         throw failure(error);
       });
-      // In a single-statement unit, COMMIT is queued right behind the statement, in the same write.
-      let commit: Promise<unknown> | undefined;
-      const client = transactionOptions.singleStatement
-        ? singleStatementClient(reserved, ['unsafe'], (statement) => {
-            (statement as Postgres.PendingQuery<Postgres.Row[]>).execute();
-            commit = reserved.unsafe('commit').execute();
-            commit.catch(() => {});
-          })
-        : reserved;
-      const connection = connectionFor(client);
+      // How the transaction ends: SESSION_RESET when the work ran caller SQL, then COMMIT or ROLLBACK,
+      // written together. A single-statement unit queues it right behind its statement.
+      let ending: { end: Promise<unknown>; reset: Promise<boolean> | undefined } | undefined;
+      const end = (statement: 'commit' | 'rollback'): Promise<unknown> => {
+        const reset = guard.ranCallerSql
+          ? reserved
+              .unsafe(SESSION_RESET)
+              .execute()
+              .then(
+                () => true,
+                () => false,
+              )
+          : undefined;
+        ending = { end: reserved.unsafe(statement).execute(), reset };
+        ending.end.catch(() => {});
+        return ending.end;
+      };
+      // An aborted transaction refused the reset: it runs on its own once the transaction is over.
+      const resetAfterEnd = async () => {
+        if (ending?.reset && !(await ending.reset))
+          await reserved
+            .unsafe(SESSION_RESET)
+            .execute()
+            .catch(() => {});
+      };
+      const guard = new UnitGuard(
+        transactionOptions.singleStatement
+          ? (statement) => {
+              (statement as Postgres.PendingQuery<Postgres.Row[]>).execute();
+              end('commit');
+            }
+          : undefined,
+      );
+      const connection = connectionFor(reserved, guard);
       let releaseNow = true;
       try {
         // BEGIN and the setup are written without waiting, so they travel with work's first statement.
-        const begin = reserved.unsafe(transactionOptions.readOnly ? 'begin read only' : 'begin').execute();
+        // READ WRITE is explicit: a default_transaction_read_only left on the server connection
+        // (another PgBouncer client's) cannot turn the unit read-only.
+        const begin = reserved
+          .unsafe(transactionOptions.readOnly ? 'begin read only' : 'begin read write')
+          .execute();
         // Sent on the reserved connection itself: a single-statement unit's one statement is the work's.
         const ready: Promise<unknown> = setup ? query(reserved, setup.text, setup.params) : begin;
         // Avoids an unhandled rejection while work runs; the error is rethrown below.
@@ -199,31 +245,42 @@ export async function openPostgresEngine(options: PostgresEngineOptions): Promis
         ready.catch(() => {});
         let result: T;
         try {
-          result = await work(connection);
+          try {
+            result = await work(connection);
+          } finally {
+            guard.close();
+          }
           await ready;
         } catch (error) {
           // After a pipelined COMMIT there is nothing left to roll back (a failed statement made it a ROLLBACK).
-          await (commit ?? reserved.unsafe('rollback')).catch(() => {});
+          const commitSent = ending !== undefined;
+          await (ending?.end ?? end('rollback')).catch(() => {});
+          await resetAfterEnd();
           // A failed BEGIN or setup aborts everything after it: report its error, not the ones it caused.
           await begin.catch((beginError: unknown) => {
             throw failure(beginError, 'begin');
           });
           await ready;
           // A pipelined COMMIT may have reached the server before the connection went.
-          throw commit ? lostDuringCommit(error) : error;
+          throw commitSent ? lostDuringCommit(error) : error;
         }
         if (transactionOptions.readOnly) {
           // A read-only transaction wrote nothing that its COMMIT could lose: the result stands
-          // without waiting for it. The connection goes back to the pool once COMMIT completes,
-          // so the next transaction on it cannot start before this one has ended.
+          // without waiting for it. The connection goes back to the pool once COMMIT (and any reset)
+          // completes, so the next transaction on it cannot start before this one has ended.
           releaseNow = false;
-          (commit ?? reserved.unsafe('commit')).catch(() => {}).finally(() => reserved.release());
+          (ending?.end ?? end('commit'))
+            .catch(() => {})
+            .then(resetAfterEnd)
+            .finally(() => reserved.release());
           return result;
         }
         try {
-          await (commit ?? reserved.unsafe('commit'));
+          await (ending?.end ?? end('commit'));
         } catch (error) {
           throw lostDuringCommit(failure(error, 'commit'));
+        } finally {
+          await resetAfterEnd();
         }
         return result;
       } finally {

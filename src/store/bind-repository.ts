@@ -11,6 +11,12 @@ export type BoundRepository<Repository> = {
 };
 
 const boundByTx = new WeakMap<object, Map<object, unknown>>();
+const repositoryViews = new WeakMap<object, object>();
+
+/** Repositories bound to `tx` run on `view`, the same unit of work seen from the library (see Store). */
+export function runRepositoriesOn<Tx extends object>(tx: Tx, view: Tx): void {
+  repositoryViews.set(tx, view);
+}
 
 /**
  * Turns `fn(tx, …args)` repository functions into `tx.repo.fn(…args)` methods, and maps database
@@ -28,11 +34,12 @@ export function bindRepository<Tx extends object, Functions extends Repository<T
   }
   const cached = ofTx.get(repository);
   if (cached) return cached as BoundRepository<Functions>;
+  const target = (repositoryViews.get(tx) ?? tx) as Tx;
   const bound: Record<string, (...args: unknown[]) => Promise<unknown>> = {};
   for (const [name, fn] of Object.entries(repository)) {
     bound[name] = async (...args: unknown[]) => {
       try {
-        return await fn(tx, ...args);
+        return await fn(target, ...args);
       } catch (error) {
         throw translateError(error);
       }

@@ -17,6 +17,7 @@ import {
   type TenantContext,
   tenantContextSchema,
 } from './actor.ts';
+import { runRepositoriesOn } from './bind-repository.ts';
 import { APP_ROLE, SERVICE_ROLE } from './roles.ts';
 import { ServiceTx, TenantTx } from './unit-of-work.ts';
 
@@ -41,11 +42,13 @@ const TENANT_STATUS_CACHE_LIMIT = 10_000;
 
 /**
  * Role, tenant, actor and request context in one statement, all transaction-local (is_local = true),
- * so they vanish at COMMIT/ROLLBACK and cannot leak through a pooled connection.
+ * so they vanish at COMMIT/ROLLBACK and cannot leak through a pooled connection. The search path is
+ * pinned too, pg_temp last: library SQL names tables without a schema, and a temporary table found
+ * on the connection (another PgBouncer client's) must not stand in for one of them.
  */
 export const SET_CONTEXT = `SELECT set_config('role', $1, true), set_config('agentflow.tenant_id', $2, true),
   set_config('agentflow.actor_type', $3, true), set_config('agentflow.actor_id', $4, true),
-  set_config('agentflow.request_context', $5, true)`;
+  set_config('agentflow.request_context', $5, true), set_config('search_path', 'pg_catalog, public, pg_temp', true)`;
 
 /** SET_CONTEXT for tenant work, which also refuses a tenant that is missing, suspended or deleted. */
 export const SET_TENANT_CONTEXT = `${SET_CONTEXT}, agentflow.require_usable_tenant($2::uuid)`;
@@ -119,7 +122,11 @@ export class Store {
     try {
       const result = await this.transaction(
         setup,
-        (connection) => work(new TenantTx(connection, parsed.tenantId, parsed.actor)),
+        (connection) => {
+          const tx = new TenantTx(callerConnection(connection), parsed.tenantId, parsed.actor);
+          runRepositoriesOn(tx, new TenantTx(connection, parsed.tenantId, parsed.actor));
+          return work(tx);
+        },
         options,
       );
       if (!statusKnown && this.tenantStatusCacheMs > 0) this.rememberUsable(parsed.tenantId);
@@ -148,7 +155,11 @@ export class Store {
       ],
     };
     try {
-      return await this.transaction(setup, (connection) => work(new ServiceTx(connection, parsed.actor)));
+      return await this.transaction(setup, (connection) => {
+        const tx = new ServiceTx(callerConnection(connection), parsed.actor);
+        runRepositoriesOn(tx, new ServiceTx(connection, parsed.actor));
+        return work(tx);
+      });
     } catch (error) {
       throw translateError(error);
     } finally {
@@ -162,7 +173,10 @@ export class Store {
    * For isolation probes and tests; tenant work belongs in withTenant.
    */
   async asAppWithoutTenant<T>(work: (connection: Connection) => Promise<T>): Promise<T> {
-    return this.transaction({ text: `SELECT set_config('role', $1, true)`, params: [APP_ROLE] }, work);
+    return this.transaction(
+      { text: `SELECT set_config('role', $1, true)`, params: [APP_ROLE] },
+      (connection) => work(callerConnection(connection)),
+    );
   }
 
   /** Checks the live catalog against the isolation invariants (what `agentflow db verify` prints). */
@@ -191,6 +205,34 @@ export class Store {
   async close(): Promise<void> {
     await this.engine.close();
   }
+}
+
+/**
+ * The connection as the caller's code reaches it (tx.query, tx.queryArrays, tx.db): any use marks
+ * the unit as running SQL the library did not write, which the engine then clears from the
+ * connection before the unit ends. Repositories run on the unmarked connection (runRepositoriesOn):
+ * their SQL is the library's, so a unit of repository calls only pays no reset.
+ */
+function callerConnection(connection: Connection): Connection {
+  return {
+    get db() {
+      connection.markCallerSql();
+      return connection.db;
+    },
+    query: (text, params) => {
+      connection.markCallerSql();
+      return connection.query(text, params);
+    },
+    queryArrays: (text, params) => {
+      connection.markCallerSql();
+      return connection.queryArrays(text, params);
+    },
+    exec: (script) => {
+      connection.markCallerSql();
+      return connection.exec(script);
+    },
+    markCallerSql: () => connection.markCallerSql(),
+  };
 }
 
 /** Opens the store named by `options.url`, DATABASE_URL, or the embedded default. */

@@ -54,14 +54,14 @@ describe('agentflow command line [pglite folder]', () => {
 
   it('shows pending migrations, applies them, then has nothing to apply', async () => {
     const before = await agentflow(url, 'db', 'status');
-    expect(before.out).toMatch(/version\s+0 of 4/);
+    expect(before.out).toMatch(/version\s+0 of 5/);
     expect(before.out).toContain('pending  1_foundation');
     const migrate = await agentflow(url, 'db', 'migrate');
     expect(migrate.code).toBe(0);
     expect(migrate.out).toContain(
-      'applied 1_foundation, 2_tenancy, 3_projects, 4_agent_states; now at version 4',
+      'applied 1_foundation, 2_tenancy, 3_projects, 4_agent_states, 5_unit_isolation; now at version 5',
     );
-    expect((await agentflow(url, 'db', 'migrate')).out).toContain('already up to date at version 4');
+    expect((await agentflow(url, 'db', 'migrate')).out).toContain('already up to date at version 5');
   });
 
   it('verifies the live catalog', async () => {
@@ -84,7 +84,7 @@ describe('agentflow command line [pglite folder]', () => {
     const run = await agentflow(url, 'start');
     expect(run.code).toBe(0);
     expect(run.out).not.toContain('seeded');
-    expect(run.out).toMatch(/schema version\s+4 of 4/);
+    expect(run.out).toMatch(/schema version\s+5 of 5/);
     expect(run.out).toMatch(/acme-robotics\s+active\s+.*projects=2/);
     expect(run.out).toMatch(/globex\s+active\s+.*projects=1/);
     expect(run.out).toMatch(/isolation\s+OK/);
@@ -136,11 +136,11 @@ describe('agentflow command line [pglite folder]', () => {
     );
     expect(refused.err).toContain('3_projects drops table projects, which holds rows');
     expect(refused.err).toMatch(/agentflow db rollback --force\) \[migration_failed\]/);
-    expect((await agentflow(url, 'db', 'status')).out).toMatch(/version\s+4 of 4/);
+    expect((await agentflow(url, 'db', 'status')).out).toMatch(/version\s+5 of 5/);
     const run = await agentflow(url, 'db', 'rollback', '--to', '2', '--force');
     expect(run.code).toBe(0);
-    expect(run.out).toContain('rolled back 4_agent_states, 3_projects; now at version 2');
-    expect((await agentflow(url, 'db', 'migrate')).out).toContain('now at version 4');
+    expect(run.out).toContain('rolled back 5_unit_isolation, 4_agent_states, 3_projects; now at version 2');
+    expect((await agentflow(url, 'db', 'migrate')).out).toContain('now at version 5');
   });
 });
 

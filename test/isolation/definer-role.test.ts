@@ -1,9 +1,19 @@
-import { expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import { ForbiddenError } from '../../src/index.ts';
 import { describeEachEngine } from '../harness/engines.ts';
 import { caught, createTenant } from '../harness/fixtures.ts';
 
 describeEachEngine('the functions that keep usage counters', (h) => {
+  // Migration 11 takes TEMPORARY from the application roles; these probes stand for a database where
+  // it could not (a migrating role that does not own the database), so they get it back here.
+  beforeAll(() =>
+    h.asOwner((c) =>
+      c.exec(
+        `DO $$ BEGIN EXECUTE format('GRANT TEMPORARY ON DATABASE %I TO agentflow_app', current_database()); END $$`,
+      ),
+    ),
+  );
+
   it('belong to agentflow_definer: the service role can neither drop nor replace them', async () => {
     for (const statement of [
       'DROP FUNCTION agentflow.count_live_projects() CASCADE',

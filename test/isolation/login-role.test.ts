@@ -87,7 +87,7 @@ describeEachEngine(
       for (const store of [asServing, asTenantOnly]) {
         const error = await caught(
           store.withTenant(a.context, async (tx) => {
-            await tx.query('RESET ROLE');
+            await tx.query('SET LOCAL ROLE NONE');
             return tx.query('SELECT id FROM projects');
           }),
         );

@@ -18,6 +18,10 @@ const aclItems = (acl: string) => `(
             FROM aclexplode(${acl}) AS a) AS items)`;
 
 const SECTIONS: Record<string, string> = {
+  // The database's own privileges (migration 11 takes TEMPORARY from PUBLIC); a NULL acl compared as the default's.
+  database: `
+    SELECT 'database owner=' || pg_get_userbyid(datdba) || ' acl=' || ${aclItems("coalesce(datacl, acldefault('d', datdba))")} AS line
+      FROM pg_database WHERE datname = current_database()`,
   schemas: `
     SELECT nspname || ' owner=' || pg_get_userbyid(nspowner) || ' acl=' || ${aclItems('n.nspacl')} AS line
       FROM pg_namespace n WHERE ${USER_SCHEMA}`,
