@@ -110,6 +110,7 @@ SELECT p.oid::regprocedure::text AS function, p.prosecdef AS security_definer,
 
 const ROLES_SQL = `
 SELECT r.rolname AS role, r.rolsuper AS superuser, r.rolbypassrls AS bypassrls,
+       has_database_privilege(r.oid, current_database(), 'TEMPORARY') AS temporary,
        -- Tables and functions: the owner of a function may drop it, and with it a trigger it runs.
        ARRAY(SELECT c.relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
               WHERE n.nspname IN ('public', 'agentflow') AND pg_has_role(r.oid, c.relowner, 'USAGE')
@@ -255,6 +256,7 @@ export async function verifyDatabase(connection: Connection, status: MigrationSt
     role: string;
     superuser: boolean;
     bypassrls: boolean;
+    temporary: boolean;
     owns: string[];
     powerful_memberships: string[];
   }>(ROLES_SQL, [[APP_ROLE, SERVICE_ROLE]]);
@@ -266,6 +268,10 @@ export async function verifyDatabase(connection: Connection, status: MigrationSt
       continue;
     }
     if (role.superuser) roleProblems.push(`${name} is a superuser`);
+    if (role.temporary)
+      roleProblems.push(
+        `${name} may create temporary tables in this database, which could stand in for library tables (REVOKE TEMPORARY ON DATABASE … FROM PUBLIC, as migration 5 does)`,
+      );
     if (role.bypassrls) roleProblems.push(`${name} has BYPASSRLS`);
     if (role.owns.length > 0)
       roleProblems.push(`${name} owns (or inherits ownership of) ${role.owns.join(', ')}`);

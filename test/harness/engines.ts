@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, inject } from 'vitest';
 import type { Connection, EngineKind } from '../../src/engine/engine.ts';
 import { openStore, type Store } from '../../src/index.ts';
+import { findPgBouncerBinary, type PgBouncer, startPgBouncer } from './pgbouncer.ts';
 import { copyPgliteTemplate } from './pglite-template.ts';
 import { createServerDatabase } from './server.ts';
 
@@ -20,12 +21,25 @@ export interface EngineHarness {
 
 export type EngineFilter = 'all' | 'server';
 
+export interface EngineMatrixOptions {
+  /**
+   * Also run the suite on the server through a PgBouncer in transaction mode started for it
+   * (skipped with the reason where there is no pgbouncer binary); `poolSize` server connections
+   * (default 20; 1 makes every transaction of every client share one server connection).
+   */
+  pgbouncer?: { poolSize?: number };
+}
+
 export { createServerDatabase } from './server.ts';
 
-function harnessFor(kind: EngineKind): EngineHarness & { setUp(): Promise<void>; tearDown(): Promise<void> } {
+function harnessFor(
+  kind: EngineKind,
+  pgbouncer?: { poolSize?: number },
+): EngineHarness & { setUp(): Promise<void>; tearDown(): Promise<void> } {
   let store: Store | undefined;
   let url: string | undefined;
   let drop: (() => Promise<void>) | undefined;
+  let bouncer: PgBouncer | undefined;
   const others: Store[] = [];
   const required = <T>(value: T | undefined): T => {
     if (value === undefined) throw new Error('the engine harness is used outside its describe block');
@@ -46,6 +60,12 @@ function harnessFor(kind: EngineKind): EngineHarness & { setUp(): Promise<void>;
         });
         url = database.url;
         drop = database.drop;
+        if (pgbouncer) {
+          const started = await startPgBouncer(required(inject('serverAdminUrl') ?? undefined), pgbouncer);
+          if ('skip' in started) throw new Error(`PgBouncer could not start: ${started.skip}`);
+          bouncer = started;
+          url = bouncer.url(url);
+        }
       } else {
         const folder = await copyPgliteTemplate(inject('pgliteTemplateDir'));
         url = `pglite://${folder.dir}`;
@@ -57,6 +77,7 @@ function harnessFor(kind: EngineKind): EngineHarness & { setUp(): Promise<void>;
     async tearDown() {
       await Promise.all(others.map((other) => other.close()));
       await store?.close();
+      await bouncer?.stop();
       await drop?.();
     },
     async openAnother(options = {}) {
@@ -98,11 +119,22 @@ export function describeEachEngine(
   title: string,
   suite: (harness: EngineHarness) => void,
   only: EngineFilter = 'all',
+  options: EngineMatrixOptions = {},
 ): void {
-  describePerEngine(title, only, (kind) => {
-    const harness = harnessFor(kind);
+  const declare = (kind: EngineKind, pgbouncer?: { poolSize?: number }) => {
+    const harness = harnessFor(kind, pgbouncer);
     beforeAll(() => harness.setUp());
     afterAll(() => harness.tearDown());
     suite(harness);
-  });
+  };
+  describePerEngine(title, only, (kind) => declare(kind));
+  if (!options.pgbouncer) return;
+  const skipReason =
+    inject('serverSkipReason') ??
+    (findPgBouncerBinary()
+      ? null
+      : 'no pgbouncer binary (PGBOUNCER, PATH or /usr/sbin; Debian package pgbouncer)');
+  const pooled = `${title} [postgres through PgBouncer, transaction mode]`;
+  if (skipReason) describe.skip(`${pooled} (skipped: ${skipReason})`, () => {});
+  else describe(pooled, () => declare('postgres', options.pgbouncer));
 }

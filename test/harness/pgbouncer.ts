@@ -16,7 +16,7 @@ export interface PgBouncer {
 }
 
 /** Where the binary is: PGBOUNCER, else the PATH, else Debian's /usr/sbin (not on a user's PATH). */
-function findBinary(): string | undefined {
+export function findPgBouncerBinary(): string | undefined {
   const candidates = [
     process.env.PGBOUNCER,
     ...(process.env.PATH ?? '').split(delimiter).map((dir) => join(dir, 'pgbouncer')),
@@ -59,12 +59,16 @@ const quote = (value: string) => `"${value.replace(/"/g, '""')}"`;
 /**
  * Starts PgBouncer in transaction mode in front of the server that `serverUrl` (a superuser URL
  * with a password) points at, on a free port, with its files in a temporary folder; every
- * database is passed through and the URL's user is the only one it knows. Returns the reason
+ * database is passed through and the URL's user is the only one it knows. `poolSize` server
+ * connections per database (1 makes every client's transactions share one server connection). Returns the reason
  * instead when there is no pgbouncer binary. PgBouncer refuses to run as root: then it runs as
  * `nobody` (its -u option), which only needs to read the folder.
  */
-export async function startPgBouncer(serverUrl: string): Promise<PgBouncer | { skip: string }> {
-  const binary = findBinary();
+export async function startPgBouncer(
+  serverUrl: string,
+  { poolSize = 20 }: { poolSize?: number } = {},
+): Promise<PgBouncer | { skip: string }> {
+  const binary = findPgBouncerBinary();
   if (!binary)
     return { skip: 'no pgbouncer binary (PGBOUNCER, PATH or /usr/sbin; Debian package pgbouncer)' };
   const version = (await run(binary, ['--version'])).split('\n')[0] ?? 'PgBouncer';
@@ -90,7 +94,7 @@ export async function startPgBouncer(serverUrl: string): Promise<PgBouncer | { s
       `auth_file = ${users}`,
       'pool_mode = transaction',
       'max_client_conn = 1000',
-      'default_pool_size = 20',
+      `default_pool_size = ${poolSize}`,
       // postgres.js sends these at start-up; PgBouncer refuses parameters it does not track.
       'ignore_startup_parameters = extra_float_digits,options',
       '',

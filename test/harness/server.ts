@@ -290,10 +290,25 @@ async function withAdmin<T>(adminUrl: string, work: (admin: postgres.Sql) => Pro
   }
 }
 
+/**
+ * CREATE DATABASE … TEMPLATE copies the template's contents but not its own privileges (a
+ * migration may revoke one from PUBLIC, as TEMPORARY is): the copy gets the template's list.
+ */
 function createDatabase(adminUrl: string, name: string, template?: string): Promise<unknown> {
-  return withAdmin(adminUrl, (admin) =>
-    admin.unsafe(`CREATE DATABASE ${name}${template ? ` TEMPLATE ${template}` : ''}`),
-  );
+  return withAdmin(adminUrl, async (admin) => {
+    await admin.unsafe(`CREATE DATABASE ${name}${template ? ` TEMPLATE ${template}` : ''}`);
+    if (!template) return;
+    const grants = await admin.unsafe<{ statement: string }[]>(
+      `SELECT format('GRANT %s ON DATABASE %I TO %s', a.privilege_type, $1::text,
+                     CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(a.grantee::regrole::text) END) AS statement
+         FROM pg_database d, aclexplode(d.datacl) a
+        WHERE d.datname = $2`,
+      [name, template],
+    );
+    if (grants.length === 0) return;
+    await admin.unsafe(`REVOKE ALL ON DATABASE ${name} FROM PUBLIC`);
+    for (const { statement } of grants) await admin.unsafe(statement);
+  });
 }
 
 function dropDatabase(adminUrl: string, name: string): Promise<unknown> {

@@ -107,4 +107,5 @@ describeEachEngine(
     });
   },
   'server',
+  { pgbouncer: {} },
 );

@@ -104,290 +104,306 @@ async function fingerprint(h: EngineHarness, t: TenantTable, tenantId: string | 
   return row?.rows ?? '';
 }
 
-describeEachEngine('tenant isolation', (h) => {
-  let a: TenantFixture;
-  let b: TenantFixture;
-  let projectOfB: string;
-  let tenantTables: TenantTable[];
+describeEachEngine(
+  'tenant isolation',
+  (h) => {
+    let a: TenantFixture;
+    let b: TenantFixture;
+    let projectOfB: string;
+    let tenantTables: TenantTable[];
 
-  beforeAll(async () => {
-    tenantTables = await h.asOwner((c) => c.query<TenantTable>(TENANT_TABLES_SQL));
-    a = await createTenant(h.store);
-    b = await createTenant(h.store);
-    await h.store.withTenant(a.context, async (tx) => {
-      const project = await tx.projects.create({ slug: 'alpha', name: 'Alpha' });
-      await tx.projectFiles.upsert({ projectId: project.id, path: 'README.md', content: 'a' });
-      await tx.agentStates.save({ projectId: project.id, state: { owner: 'a' }, expectedVersion: null });
+    beforeAll(async () => {
+      tenantTables = await h.asOwner((c) => c.query<TenantTable>(TENANT_TABLES_SQL));
+      a = await createTenant(h.store);
+      b = await createTenant(h.store);
+      await h.store.withTenant(a.context, async (tx) => {
+        const project = await tx.projects.create({ slug: 'alpha', name: 'Alpha' });
+        await tx.projectFiles.upsert({ projectId: project.id, path: 'README.md', content: 'a' });
+        await tx.agentStates.save({ projectId: project.id, state: { owner: 'a' }, expectedVersion: null });
+      });
+      projectOfB = await h.store.withTenant(b.context, async (tx) => {
+        const project = await tx.projects.create({ slug: 'beta', name: 'Beta' });
+        await tx.projectFiles.upsert({ projectId: project.id, path: 'README.md', content: 'b' });
+        await tx.agentStates.save({ projectId: project.id, state: { owner: 'b' }, expectedVersion: null });
+        return project.id;
+      });
     });
-    projectOfB = await h.store.withTenant(b.context, async (tx) => {
-      const project = await tx.projects.create({ slug: 'beta', name: 'Beta' });
-      await tx.projectFiles.upsert({ projectId: project.id, path: 'README.md', content: 'b' });
-      await tx.agentStates.save({ projectId: project.id, state: { owner: 'b' }, expectedVersion: null });
-      return project.id;
+
+    it('hides the other tenant from every repository read', async () => {
+      await h.store.withTenant(a.context, async (tx) => {
+        await expect(tx.projects.get(projectOfB)).rejects.toBeInstanceOf(NotFoundError);
+        await expect(tx.projects.getBySlug('beta')).rejects.toBeInstanceOf(NotFoundError);
+        expect((await tx.projects.list()).items.map((p) => p.slug)).toEqual(['alpha']);
+        await expect(tx.projectFiles.get(projectOfB, 'README.md')).rejects.toBeInstanceOf(NotFoundError);
+        expect((await tx.projectFiles.list(projectOfB)).items).toEqual([]);
+        await expect(tx.agentStates.get(projectOfB)).rejects.toBeInstanceOf(NotFoundError);
+        await expect(tx.users.get(b.owner.id)).rejects.toBeInstanceOf(NotFoundError);
+        expect((await tx.memberships.list()).items.map((m) => m.userId)).toEqual([a.owner.id]);
+        expect((await tx.tenants.current()).id).toBe(a.tenant.id);
+        const { items: audit } = await tx.auditLogs.list({ limit: 1000 });
+        expect(audit.length).toBeGreaterThan(0);
+        expect(audit.every((row) => row.tenantId === a.tenant.id)).toBe(true);
+      });
     });
-  });
 
-  it('hides the other tenant from every repository read', async () => {
-    await h.store.withTenant(a.context, async (tx) => {
-      await expect(tx.projects.get(projectOfB)).rejects.toBeInstanceOf(NotFoundError);
-      await expect(tx.projects.getBySlug('beta')).rejects.toBeInstanceOf(NotFoundError);
-      expect((await tx.projects.list()).items.map((p) => p.slug)).toEqual(['alpha']);
-      await expect(tx.projectFiles.get(projectOfB, 'README.md')).rejects.toBeInstanceOf(NotFoundError);
-      expect((await tx.projectFiles.list(projectOfB)).items).toEqual([]);
-      await expect(tx.agentStates.get(projectOfB)).rejects.toBeInstanceOf(NotFoundError);
-      await expect(tx.users.get(b.owner.id)).rejects.toBeInstanceOf(NotFoundError);
-      expect((await tx.memberships.list()).items.map((m) => m.userId)).toEqual([a.owner.id]);
-      expect((await tx.tenants.current()).id).toBe(a.tenant.id);
-      const { items: audit } = await tx.auditLogs.list({ limit: 1000 });
-      expect(audit.length).toBeGreaterThan(0);
-      expect(audit.every((row) => row.tenantId === a.tenant.id)).toBe(true);
-    });
-  });
-
-  it('shows nothing of the other tenant through a cursor it made', async () => {
-    // A cursor names a position only: B's cursors, used by A, still page over A's rows alone.
-    const cursors = await h.store.withTenant(b.context, async (tx) => ({
-      projects: (await tx.projects.list({ limit: 1, cursor: encodeCursor('projects', ['a', projectOfB]) }))
-        .items,
-      audit: (await tx.auditLogs.list({ limit: 1 })).nextCursor,
-      members: encodeCursor('memberships', [new Date(0).toISOString(), b.owner.id]),
-    }));
-    expect(cursors.projects.map((p) => p.slug)).toEqual(['beta']);
-    await h.store.withTenant(a.context, async (tx) => {
-      expect(
-        (await tx.projects.list({ cursor: encodeCursor('projects', ['a', projectOfB]) })).items.map(
-          (p) => p.slug,
-        ),
-      ).toEqual(['alpha']);
-      const audit = await tx.auditLogs.list({ cursor: cursors.audit!, limit: 1000 });
-      expect(audit.items.length).toBeGreaterThan(0);
-      expect(audit.items.every((row) => row.tenantId === a.tenant.id)).toBe(true);
-      expect((await tx.memberships.list({ cursor: cursors.members })).items.map((m) => m.userId)).toEqual([
-        a.owner.id,
-      ]);
-    });
-  });
-
-  it('refuses repository writes to the other tenant', async () => {
-    // Each attempt in its own unit of work: a refused statement ends the transaction it ran in.
-    const attempts: Array<[string, (tx: TenantTx) => Promise<unknown>]> = [
-      ['update project', (tx) => tx.projects.update(projectOfB, { name: 'hijacked' })],
-      ['delete project', (tx) => tx.projects.delete(projectOfB)],
-      ['delete file', (tx) => tx.projectFiles.delete(projectOfB, 'README.md')],
-      [
-        'write file',
-        (tx) => tx.projectFiles.upsert({ projectId: projectOfB, path: 'evil.txt', content: 'x' }),
-      ],
-      [
-        'overwrite state',
-        (tx) => tx.agentStates.save({ projectId: projectOfB, state: {}, expectedVersion: 1 }),
-      ],
-      [
-        'create state',
-        (tx) => tx.agentStates.save({ projectId: projectOfB, state: {}, expectedVersion: null }),
-      ],
-      ['remove member', (tx) => tx.memberships.delete(b.owner.id)],
-    ];
-    for (const [label, attempt] of attempts) {
-      await expect(h.store.withTenant(a.context, attempt), label).rejects.toBeInstanceOf(NotFoundError);
-    }
-    await h.store.withTenant(b.context, async (tx) => {
-      expect((await tx.projects.get(projectOfB)).name).toBe('Beta');
-      expect((await tx.projectFiles.get(projectOfB, 'README.md')).content).toBe('b');
-      expect((await tx.agentStates.get(projectOfB)).state).toEqual({ owner: 'b' });
-    });
-  });
-
-  it('finds every tenant table in the catalog', () => {
-    // Guards the catalog query itself: the tests below prove nothing about a table it misses.
-    expect(tenantTables.map((t) => t.table)).toEqual(
-      expect.arrayContaining([
-        'tenants',
-        'memberships',
-        'projects',
-        'project_files',
-        'agent_states',
-        'audit_logs',
-      ]),
-    );
-  });
-
-  it('confines raw SQL of the app role to its tenant', async () => {
-    await h.store.withTenant(a.context, async (tx) => {
-      for (const { table, column } of tenantTables) {
-        const rows = await tx.query<{ tenant: string }>(
-          `SELECT DISTINCT ${column}::text AS tenant FROM ${table}`,
-        );
+    it('shows nothing of the other tenant through a cursor it made', async () => {
+      // A cursor names a position only: B's cursors, used by A, still page over A's rows alone.
+      const cursors = await h.store.withTenant(b.context, async (tx) => ({
+        projects: (await tx.projects.list({ limit: 1, cursor: encodeCursor('projects', ['a', projectOfB]) }))
+          .items,
+        audit: (await tx.auditLogs.list({ limit: 1 })).nextCursor,
+        members: encodeCursor('memberships', [new Date(0).toISOString(), b.owner.id]),
+      }));
+      expect(cursors.projects.map((p) => p.slug)).toEqual(['beta']);
+      await h.store.withTenant(a.context, async (tx) => {
         expect(
-          rows.map((r) => r.tenant),
-          table,
-        ).toEqual([a.tenant.id]);
+          (await tx.projects.list({ cursor: encodeCursor('projects', ['a', projectOfB]) })).items.map(
+            (p) => p.slug,
+          ),
+        ).toEqual(['alpha']);
+        const audit = await tx.auditLogs.list({ cursor: cursors.audit!, limit: 1000 });
+        expect(audit.items.length).toBeGreaterThan(0);
+        expect(audit.items.every((row) => row.tenantId === a.tenant.id)).toBe(true);
+        expect((await tx.memberships.list({ cursor: cursors.members })).items.map((m) => m.userId)).toEqual([
+          a.owner.id,
+        ]);
+      });
+    });
+
+    it('refuses repository writes to the other tenant', async () => {
+      // Each attempt in its own unit of work: a refused statement ends the transaction it ran in.
+      const attempts: Array<[string, (tx: TenantTx) => Promise<unknown>]> = [
+        ['update project', (tx) => tx.projects.update(projectOfB, { name: 'hijacked' })],
+        ['delete project', (tx) => tx.projects.delete(projectOfB)],
+        ['delete file', (tx) => tx.projectFiles.delete(projectOfB, 'README.md')],
+        [
+          'write file',
+          (tx) => tx.projectFiles.upsert({ projectId: projectOfB, path: 'evil.txt', content: 'x' }),
+        ],
+        [
+          'overwrite state',
+          (tx) => tx.agentStates.save({ projectId: projectOfB, state: {}, expectedVersion: 1 }),
+        ],
+        [
+          'create state',
+          (tx) => tx.agentStates.save({ projectId: projectOfB, state: {}, expectedVersion: null }),
+        ],
+        ['remove member', (tx) => tx.memberships.delete(b.owner.id)],
+      ];
+      for (const [label, attempt] of attempts) {
+        await expect(h.store.withTenant(a.context, attempt), label).rejects.toBeInstanceOf(NotFoundError);
       }
-      const updated = await tx.query(
-        `UPDATE projects SET name = 'hijacked' WHERE tenant_id = $1 RETURNING id`,
-        [b.tenant.id],
+      await h.store.withTenant(b.context, async (tx) => {
+        expect((await tx.projects.get(projectOfB)).name).toBe('Beta');
+        expect((await tx.projectFiles.get(projectOfB, 'README.md')).content).toBe('b');
+        expect((await tx.agentStates.get(projectOfB)).state).toEqual({ owner: 'b' });
+      });
+    });
+
+    it('finds every tenant table in the catalog', () => {
+      // Guards the catalog query itself: the tests below prove nothing about a table it misses.
+      expect(tenantTables.map((t) => t.table)).toEqual(
+        expect.arrayContaining([
+          'tenants',
+          'memberships',
+          'projects',
+          'project_files',
+          'agent_states',
+          'audit_logs',
+        ]),
       );
-      expect(updated).toEqual([]);
-      const deleted = await tx.query(`DELETE FROM project_files WHERE tenant_id = $1 RETURNING id`, [
-        b.tenant.id,
-      ]);
-      expect(deleted).toEqual([]);
-      const tenantsUpdated = await tx.query(`UPDATE tenants SET name = 'x' WHERE id = $1 RETURNING id`, [
-        b.tenant.id,
-      ]);
-      expect(tenantsUpdated).toEqual([]);
     });
-    await h.store.withTenant(b.context, async (tx) => {
-      expect((await tx.projects.get(projectOfB)).name).toBe('Beta');
-      expect((await tx.projectFiles.list(projectOfB)).items).toHaveLength(1);
-    });
-  });
 
-  it('lets a tenant change its name and settings but not its plan, status, quotas or usage', async () => {
-    await h.store.withTenant(a.context, (tx) => tx.tenants.updateSettings({ theme: 'dark' }));
-    for (const assignment of [`plan = 'enterprise'`, `status = 'active'`, `quotas = '{}'`, `usage = '{}'`]) {
-      const attempt = h.store.withTenant(a.context, (tx) =>
-        tx.query(`UPDATE tenants SET ${assignment} WHERE id = $1`, [a.tenant.id]),
-      );
-      await expect(attempt, assignment).rejects.toBeInstanceOf(ForbiddenError);
-    }
-    // Nor may it count usage against another tenant through the usage function.
-    const foreignUsage = h.store.withTenant(a.context, (tx) =>
-      tx.query(`SELECT agentflow.add_usage($1, 'projects', -1)`, [b.tenant.id]),
-    );
-    await expect(foreignUsage).rejects.toBeInstanceOf(ForbiddenError);
-    await h.store.withTenant(b.context, async (tx) =>
-      expect((await tx.tenants.current()).usage.projects).toBe(1),
-    );
-  });
-
-  it('refuses every write in a read-only unit of work', async () => {
-    const before = await h.store.withTenant(a.context, (tx) => tx.projects.list(), { readOnly: true });
-    expect(before.items.map((p) => p.slug)).toEqual(['alpha']);
-    const write = h.store.withTenant(a.context, (tx) => tx.projects.create({ slug: 'nope', name: 'Nope' }), {
-      readOnly: true,
-    });
-    await expect(write).rejects.toBeInstanceOf(ForbiddenError);
-    await expect(h.store.withTenant(a.context, (tx) => tx.projects.getBySlug('nope'))).rejects.toBeInstanceOf(
-      NotFoundError,
-    );
-  });
-
-  it('refuses a raw insert that names another tenant', async () => {
-    const attempt = h.store.withTenant(a.context, (tx) =>
-      tx.query(`INSERT INTO projects (tenant_id, slug, name) VALUES ($1, 'planted', 'Planted')`, [
-        b.tenant.id,
-      ]),
-    );
-    await expect(attempt).rejects.toBeInstanceOf(ForbiddenError);
-    await h.store.withTenant(b.context, async (tx) => {
-      await expect(tx.projects.getBySlug('planted')).rejects.toBeInstanceOf(NotFoundError);
-    });
-  });
-
-  it('rejects a cross-tenant foreign key in the database itself', async () => {
-    // Tenant A names B's project: the composite key (tenant_id, project_id) has no match in A.
-    const attempt = h.store.withTenant(a.context, (tx) =>
-      tx.query(`INSERT INTO project_files (tenant_id, project_id, path, content) VALUES ($1, $2, 'x', 'x')`, [
-        a.tenant.id,
-        projectOfB,
-      ]),
-    );
-    const error = await attempt.catch((e: unknown) => e);
-    // Another tenant's project does not exist for A: the constraint table makes it NotFoundError.
-    expect(error).toBeInstanceOf(NotFoundError);
-    expect((error as NotFoundError).cause).toBeInstanceOf(DatabaseError);
-    expect(((error as NotFoundError).cause as DatabaseError).kind).toBe('foreign_key_violation');
-    // Even the service role, which passes row-level security, cannot build the link.
-    const asService = h.store.asService({ actor: 'test' }, (tx) =>
-      tx.query(`INSERT INTO project_files (tenant_id, project_id, path, content) VALUES ($1, $2, 'x', 'x')`, [
-        a.tenant.id,
-        projectOfB,
-      ]),
-    );
-    await expect(asService).rejects.toMatchObject({ cause: { kind: 'foreign_key_violation' } });
-  });
-
-  it('refuses raw writes to the other tenant on every tenant table', async () => {
-    for (const t of tenantTables) {
-      const before = await fingerprint(h, t, b.tenant.id);
-      for (const write of await rawWrites(h, t, b.tenant.id, 'tenant')) {
-        // Each attempt in its own unit of work: a refused statement ends the transaction it ran in.
-        const result = await outcome(
-          h.store.withTenant(a.context, (tx) => tx.query(write.text, write.params)),
+    it('confines raw SQL of the app role to its tenant', async () => {
+      await h.store.withTenant(a.context, async (tx) => {
+        for (const { table, column } of tenantTables) {
+          const rows = await tx.query<{ tenant: string }>(
+            `SELECT DISTINCT ${column}::text AS tenant FROM ${table}`,
+          );
+          expect(
+            rows.map((r) => r.tenant),
+            table,
+          ).toEqual([a.tenant.id]);
+        }
+        const updated = await tx.query(
+          `UPDATE projects SET name = 'hijacked' WHERE tenant_id = $1 RETURNING id`,
+          [b.tenant.id],
         );
-        expect(result, `${write.command} ${t.table}`).toBe(write.privileged ? 'ran' : 'refused');
-      }
-      expect(await fingerprint(h, t, b.tenant.id), t.table).toBe(before);
-    }
-  });
-
-  it('refuses raw writes to every tenant table when no tenant is set', async () => {
-    for (const t of tenantTables) {
-      const before = await fingerprint(h, t, null);
-      for (const write of await rawWrites(h, t, a.tenant.id, 'every row')) {
-        const result = await outcome(h.asAppWithoutTenant((c) => c.query(write.text, write.params)));
-        expect(result, `${write.command} ${t.table}`).toBe(write.privileged ? 'ran' : 'refused');
-      }
-      // An UPDATE or DELETE that ran reached no row at all.
-      expect(await fingerprint(h, t, null), t.table).toBe(before);
-    }
-  });
-
-  it('shows no rows and accepts no insert when no tenant is set', async () => {
-    await h.asAppWithoutTenant(async (connection) => {
-      for (const table of [...tenantTables.map((t) => t.table), 'users']) {
-        const [row] = await connection.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table}`);
-        expect(row?.n, table).toBe(0);
-      }
+        expect(updated).toEqual([]);
+        const deleted = await tx.query(`DELETE FROM project_files WHERE tenant_id = $1 RETURNING id`, [
+          b.tenant.id,
+        ]);
+        expect(deleted).toEqual([]);
+        const tenantsUpdated = await tx.query(`UPDATE tenants SET name = 'x' WHERE id = $1 RETURNING id`, [
+          b.tenant.id,
+        ]);
+        expect(tenantsUpdated).toEqual([]);
+      });
+      await h.store.withTenant(b.context, async (tx) => {
+        expect((await tx.projects.get(projectOfB)).name).toBe('Beta');
+        expect((await tx.projectFiles.list(projectOfB)).items).toHaveLength(1);
+      });
     });
-    const inserts: Array<[string, string, unknown[]]> = [
-      [
-        'projects',
-        `INSERT INTO projects (tenant_id, slug, name) VALUES ($1, 'orphan', 'Orphan')`,
-        [a.tenant.id],
-      ],
-      ['projects (default tenant)', `INSERT INTO projects (slug, name) VALUES ('orphan', 'Orphan')`, []],
-      [
-        'memberships',
-        `INSERT INTO memberships (tenant_id, user_id, role) VALUES ($1, $2, 'member')`,
-        [a.tenant.id, b.owner.id],
-      ],
-    ];
-    for (const [label, text, params] of inserts) {
-      const error = await h
-        .asAppWithoutTenant((connection) => connection.query(text, params))
-        .catch((e: unknown) => e);
-      expect(error, label).toBeInstanceOf(DatabaseError);
-      expect(['insufficient_privilege', 'not_null_violation'], label).toContain(
-        (error as DatabaseError).kind,
+
+    it('lets a tenant change its name and settings but not its plan, status, quotas or usage', async () => {
+      await h.store.withTenant(a.context, (tx) => tx.tenants.updateSettings({ theme: 'dark' }));
+      for (const assignment of [
+        `plan = 'enterprise'`,
+        `status = 'active'`,
+        `quotas = '{}'`,
+        `usage = '{}'`,
+      ]) {
+        const attempt = h.store.withTenant(a.context, (tx) =>
+          tx.query(`UPDATE tenants SET ${assignment} WHERE id = $1`, [a.tenant.id]),
+        );
+        await expect(attempt, assignment).rejects.toBeInstanceOf(ForbiddenError);
+      }
+      // Nor may it count usage against another tenant through the usage function.
+      const foreignUsage = h.store.withTenant(a.context, (tx) =>
+        tx.query(`SELECT agentflow.add_usage($1, 'projects', -1)`, [b.tenant.id]),
       );
-    }
-  });
-
-  it('refuses a unit of work opened inside another, and rolls the outer one back', async () => {
-    const nested = h.store.withTenant(a.context, async (tx) => {
-      await tx.projects.create({ slug: 'outer', name: 'Outer' });
-      await h.store.withTenant(b.context, (inner) => inner.projects.create({ slug: 'inner', name: 'Inner' }));
+      await expect(foreignUsage).rejects.toBeInstanceOf(ForbiddenError);
+      await h.store.withTenant(b.context, async (tx) =>
+        expect((await tx.tenants.current()).usage.projects).toBe(1),
+      );
     });
-    await expect(nested).rejects.toBeInstanceOf(UsageError);
-    await expect(
-      h.store.withTenant(a.context, (tx) => tx.projects.getBySlug('outer')),
-    ).rejects.toBeInstanceOf(NotFoundError);
-    await expect(
-      h.store.withTenant(b.context, (tx) => tx.projects.getBySlug('inner')),
-    ).rejects.toBeInstanceOf(NotFoundError);
-  });
 
-  it('keeps the tenant context inside its transaction', async () => {
-    await h.store.withTenant(a.context, (tx) => tx.projects.list());
-    // The same (single, for PGlite) connection afterwards carries no tenant and no role.
-    const [row] = await h.asOwner((connection) =>
-      connection.query<{ tenant: string | null; role: string }>(
-        `SELECT nullif(current_setting('agentflow.tenant_id', true), '') AS tenant, current_user::text AS role`,
-      ),
-    );
-    expect(row?.tenant).toBeNull();
-    expect(row?.role).not.toBe('agentflow_app');
-  });
-});
+    it('refuses every write in a read-only unit of work', async () => {
+      const before = await h.store.withTenant(a.context, (tx) => tx.projects.list(), { readOnly: true });
+      expect(before.items.map((p) => p.slug)).toEqual(['alpha']);
+      const write = h.store.withTenant(
+        a.context,
+        (tx) => tx.projects.create({ slug: 'nope', name: 'Nope' }),
+        {
+          readOnly: true,
+        },
+      );
+      await expect(write).rejects.toBeInstanceOf(ForbiddenError);
+      await expect(
+        h.store.withTenant(a.context, (tx) => tx.projects.getBySlug('nope')),
+      ).rejects.toBeInstanceOf(NotFoundError);
+    });
+
+    it('refuses a raw insert that names another tenant', async () => {
+      const attempt = h.store.withTenant(a.context, (tx) =>
+        tx.query(`INSERT INTO projects (tenant_id, slug, name) VALUES ($1, 'planted', 'Planted')`, [
+          b.tenant.id,
+        ]),
+      );
+      await expect(attempt).rejects.toBeInstanceOf(ForbiddenError);
+      await h.store.withTenant(b.context, async (tx) => {
+        await expect(tx.projects.getBySlug('planted')).rejects.toBeInstanceOf(NotFoundError);
+      });
+    });
+
+    it('rejects a cross-tenant foreign key in the database itself', async () => {
+      // Tenant A names B's project: the composite key (tenant_id, project_id) has no match in A.
+      const attempt = h.store.withTenant(a.context, (tx) =>
+        tx.query(
+          `INSERT INTO project_files (tenant_id, project_id, path, content) VALUES ($1, $2, 'x', 'x')`,
+          [a.tenant.id, projectOfB],
+        ),
+      );
+      const error = await attempt.catch((e: unknown) => e);
+      // Another tenant's project does not exist for A: the constraint table makes it NotFoundError.
+      expect(error).toBeInstanceOf(NotFoundError);
+      expect((error as NotFoundError).cause).toBeInstanceOf(DatabaseError);
+      expect(((error as NotFoundError).cause as DatabaseError).kind).toBe('foreign_key_violation');
+      // Even the service role, which passes row-level security, cannot build the link.
+      const asService = h.store.asService({ actor: 'test' }, (tx) =>
+        tx.query(
+          `INSERT INTO project_files (tenant_id, project_id, path, content) VALUES ($1, $2, 'x', 'x')`,
+          [a.tenant.id, projectOfB],
+        ),
+      );
+      await expect(asService).rejects.toMatchObject({ cause: { kind: 'foreign_key_violation' } });
+    });
+
+    it('refuses raw writes to the other tenant on every tenant table', async () => {
+      for (const t of tenantTables) {
+        const before = await fingerprint(h, t, b.tenant.id);
+        for (const write of await rawWrites(h, t, b.tenant.id, 'tenant')) {
+          // Each attempt in its own unit of work: a refused statement ends the transaction it ran in.
+          const result = await outcome(
+            h.store.withTenant(a.context, (tx) => tx.query(write.text, write.params)),
+          );
+          expect(result, `${write.command} ${t.table}`).toBe(write.privileged ? 'ran' : 'refused');
+        }
+        expect(await fingerprint(h, t, b.tenant.id), t.table).toBe(before);
+      }
+    });
+
+    it('refuses raw writes to every tenant table when no tenant is set', async () => {
+      for (const t of tenantTables) {
+        const before = await fingerprint(h, t, null);
+        for (const write of await rawWrites(h, t, a.tenant.id, 'every row')) {
+          const result = await outcome(h.asAppWithoutTenant((c) => c.query(write.text, write.params)));
+          expect(result, `${write.command} ${t.table}`).toBe(write.privileged ? 'ran' : 'refused');
+        }
+        // An UPDATE or DELETE that ran reached no row at all.
+        expect(await fingerprint(h, t, null), t.table).toBe(before);
+      }
+    });
+
+    it('shows no rows and accepts no insert when no tenant is set', async () => {
+      await h.asAppWithoutTenant(async (connection) => {
+        for (const table of [...tenantTables.map((t) => t.table), 'users']) {
+          const [row] = await connection.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table}`);
+          expect(row?.n, table).toBe(0);
+        }
+      });
+      const inserts: Array<[string, string, unknown[]]> = [
+        [
+          'projects',
+          `INSERT INTO projects (tenant_id, slug, name) VALUES ($1, 'orphan', 'Orphan')`,
+          [a.tenant.id],
+        ],
+        ['projects (default tenant)', `INSERT INTO projects (slug, name) VALUES ('orphan', 'Orphan')`, []],
+        [
+          'memberships',
+          `INSERT INTO memberships (tenant_id, user_id, role) VALUES ($1, $2, 'member')`,
+          [a.tenant.id, b.owner.id],
+        ],
+      ];
+      for (const [label, text, params] of inserts) {
+        const error = await h
+          .asAppWithoutTenant((connection) => connection.query(text, params))
+          .catch((e: unknown) => e);
+        expect(error, label).toBeInstanceOf(DatabaseError);
+        expect(['insufficient_privilege', 'not_null_violation'], label).toContain(
+          (error as DatabaseError).kind,
+        );
+      }
+    });
+
+    it('refuses a unit of work opened inside another, and rolls the outer one back', async () => {
+      const nested = h.store.withTenant(a.context, async (tx) => {
+        await tx.projects.create({ slug: 'outer', name: 'Outer' });
+        await h.store.withTenant(b.context, (inner) =>
+          inner.projects.create({ slug: 'inner', name: 'Inner' }),
+        );
+      });
+      await expect(nested).rejects.toBeInstanceOf(UsageError);
+      await expect(
+        h.store.withTenant(a.context, (tx) => tx.projects.getBySlug('outer')),
+      ).rejects.toBeInstanceOf(NotFoundError);
+      await expect(
+        h.store.withTenant(b.context, (tx) => tx.projects.getBySlug('inner')),
+      ).rejects.toBeInstanceOf(NotFoundError);
+    });
+
+    it('keeps the tenant context inside its transaction', async () => {
+      await h.store.withTenant(a.context, (tx) => tx.projects.list());
+      // The same (single, for PGlite) connection afterwards carries no tenant and no role.
+      const [row] = await h.asOwner((connection) =>
+        connection.query<{ tenant: string | null; role: string }>(
+          `SELECT nullif(current_setting('agentflow.tenant_id', true), '') AS tenant, current_user::text AS role`,
+        ),
+      );
+      expect(row?.tenant).toBeNull();
+      expect(row?.role).not.toBe('agentflow_app');
+    });
+  },
+  'all',
+  { pgbouncer: {} },
+);

@@ -44,6 +44,11 @@ describeEachEngine('db verify', (h) => {
 
   const breakages: Array<[string, string, RegExp]> = [
     [
+      'TEMPORARY on the database given back to PUBLIC',
+      `DO $$ BEGIN EXECUTE format('GRANT TEMPORARY ON DATABASE %I TO PUBLIC', current_database()); END $$`,
+      /^agentflow_app may create temporary tables in this database/,
+    ],
+    [
       'a new tenant table without row-level security',
       'CREATE TABLE widgets (tenant_id uuid NOT NULL, id uuid NOT NULL, PRIMARY KEY (tenant_id, id)); GRANT SELECT ON widgets TO agentflow_app',
       /^widgets: row-level security is not enabled$/,
