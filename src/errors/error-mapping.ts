@@ -68,7 +68,7 @@ interface RaisedError {
   translate: (error: DatabaseError, match: RegExpExecArray | null) => AgentflowError;
 }
 
-/** What agentflow.add_usage (migrations 2, 5) and agentflow.require_usable_tenant (migration 6) raise. */
+/** What agentflow.add_usage and agentflow.require_usable_tenant (migration 2) raise. */
 export const RAISED_ERRORS: readonly RaisedError[] = [
   {
     sqlState: 'AF001',

@@ -57,7 +57,7 @@ export const tenantsRepository = {
 
   /**
    * Merges `patch` into the settings (top-level keys replace). The merged settings stay within 1 MiB
-   * as stored JSON text (a trigger of migration 10), or nothing changes (ValidationError).
+   * as stored JSON text (a trigger of migration 2), or nothing changes (ValidationError).
    */
   async updateSettings(tx: TenantScope, patch: Record<string, unknown>): Promise<Tenant> {
     const settings = parseInput(tenantSettingsPatchSchema, patch, 'tenant settings');

@@ -7,7 +7,7 @@ export const APPEND_ONLY_TABLES = ['audit_logs'] as const;
 
 /**
  * The migration history names migrations and nothing of any tenant; every role may read it
- * (migration 4), because opening the store reads it as the login role, before any role switch.
+ * (migration 1), because opening the store reads it as the login role, before any role switch.
  */
 const READABLE_BY_EVERY_ROLE = new Set(['schema_migrations']);
 

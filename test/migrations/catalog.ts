@@ -18,7 +18,7 @@ const aclItems = (acl: string) => `(
             FROM aclexplode(${acl}) AS a) AS items)`;
 
 const SECTIONS: Record<string, string> = {
-  // The database's own privileges (migration 11 takes TEMPORARY from PUBLIC); a NULL acl compared as the default's.
+  // The database's own privileges (migration 5 takes TEMPORARY from PUBLIC); a NULL acl compared as the default's.
   database: `
     SELECT 'database owner=' || pg_get_userbyid(datdba) || ' acl=' || ${aclItems("coalesce(datacl, acldefault('d', datdba))")} AS line
       FROM pg_database WHERE datname = current_database()`,

@@ -352,7 +352,7 @@ describeEachEngine('tenants', (h) => {
 
     it('checks the settings bound only when settings are written, not on every update of the tenant row', async () => {
       const g = await createTenant(h.store);
-      // Settings past the bound, as a database could hold them from before migration 10.
+      // Settings past the bound, as a database could hold them from before the bound existed.
       await h.asOwner((c) =>
         c.exec(`ALTER TABLE tenants DISABLE TRIGGER tenants_settings_size;
           UPDATE tenants SET settings = jsonb_build_object('big', repeat('x', ${JSON_DOCUMENT_MAX_BYTES}))
