@@ -14,9 +14,10 @@ import { sql as drizzleSql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/postgres-js';
 import type Postgres from 'postgres';
 import { postgres } from '../src/engine/postgres-driver.ts';
-import { APP_ROLE, openStore, schema } from '../src/index.ts';
+import { APP_ROLE, openStore } from '../src/index.ts';
 import { SET_CONTEXT } from '../src/store/store.ts';
 import { createServerDatabase, startTestServer } from '../test/harness/server.ts';
+import { idiomFileUpsert } from './idiom-upsert.ts';
 
 const POOL = Number(process.argv[2] ?? 8);
 const CALLERS = Number(process.argv[3] ?? 16);
@@ -74,16 +75,8 @@ async function main(): Promise<void> {
         ids.push((await tx.projects.create({ slug: `p-${i}`, name: `P ${i}` })).id);
       return ids;
     });
-    const { projectFiles } = schema;
     const upsert = (tx: Pick<typeof db, 'insert'>, projectId: string, path: string) =>
-      tx
-        .insert(projectFiles)
-        .values({ tenantId, projectId, path, content: 'x' })
-        .onConflictDoUpdate({
-          target: [projectFiles.tenantId, projectFiles.projectId, projectFiles.path],
-          set: { content: drizzleSql`excluded.content` },
-        })
-        .returning();
+      idiomFileUpsert(tx, { tenantId, projectId, path });
     const template = upsert(db, projectIds[0]!, 'template').toSQL();
     // One project for every insert (as bench:db), or a project per caller.
     const sides = (spread: boolean) => {

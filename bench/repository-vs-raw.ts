@@ -31,6 +31,7 @@ import { postgres } from '../src/engine/postgres-driver.ts';
 import { APP_ROLE, openStore, type Store, schema, type TenantContext } from '../src/index.ts';
 import { SET_CONTEXT } from '../src/store/store.ts';
 import { createServerDatabase, startTestServer } from '../test/harness/server.ts';
+import { idiomFileUpsert } from './idiom-upsert.ts';
 
 // Many short rounds: a burst of load from elsewhere then spans whole rounds, not single sides.
 const ROUNDS = 31;
@@ -134,7 +135,7 @@ async function main(): Promise<boolean> {
     });
     const projectId = projectIds[0]!;
     const pick = (i: number) => projectIds[i % projectIds.length]!;
-    const { projects, projectFiles } = schema;
+    const { projects } = schema;
 
     // The idiom, as a user would write it with Drizzle.
     const setContext = () =>
@@ -145,14 +146,7 @@ async function main(): Promise<boolean> {
         .from(projects)
         .where(and(eq(projects.id, id), isNull(projects.deletedAt)));
     const upsertFile = (tx: Pick<typeof db, 'insert'>, path: string) =>
-      tx
-        .insert(projectFiles)
-        .values({ tenantId, projectId, path, content: 'x' })
-        .onConflictDoUpdate({
-          target: [projectFiles.tenantId, projectFiles.projectId, projectFiles.path],
-          set: { content: drizzleSql`excluded.content` },
-        })
-        .returning();
+      idiomFileUpsert(tx, { tenantId, projectId, path });
     const idiomRead = (i: number) =>
       db.transaction(async (tx) => {
         await tx.execute(setContext());
