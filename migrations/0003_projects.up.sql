@@ -63,7 +63,7 @@ BEGIN
   IF EXISTS (SELECT 1 FROM projects
               WHERE tenant_id = NEW.tenant_id AND id = NEW.project_id AND deleted_at IS NOT NULL) THEN
     RAISE EXCEPTION 'project % is deleted', NEW.project_id
-      USING ERRCODE = 'foreign_key_violation', CONSTRAINT = TG_TABLE_NAME || '_project_fk';
+      USING ERRCODE = 'foreign_key_violation', TABLE = TG_TABLE_NAME, CONSTRAINT = TG_TABLE_NAME || '_project_fk';
   END IF;
   RETURN NEW;
 END $$;

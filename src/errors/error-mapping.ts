@@ -37,18 +37,6 @@ function duplicate(entity: string, field: string): Translate {
     });
 }
 
-/**
- * The composite foreign key to projects, and the require_live_project trigger that raises its
- * refusal of a deleted project under the same `<table>_project_fk` name (migration 3), fail when
- * the project is unknown, deleted or another tenant's: to the caller, that project does not exist.
- */
-const missingProject: Translate = (error) => {
-  const key =
-    /^project (\S+) is deleted$/.exec(error.message)?.[1] ??
-    /^Key \(tenant_id, project_id\)=\([^,]+, ([^)]+)\)/.exec(error.detail ?? '')?.[1];
-  return new NotFoundError('project', key, { cause: error });
-};
-
 export const CONSTRAINT_ERRORS: Readonly<Record<string, Translate>> = {
   tenants_slug_live_key: duplicate('tenant', 'slug'),
   users_email_live_key: duplicate('user', 'email'),
@@ -57,8 +45,6 @@ export const CONSTRAINT_ERRORS: Readonly<Record<string, Translate>> = {
   projects_slug_live_key: duplicate('project', 'slug'),
   project_files_path_key: duplicate('project file', 'path'),
   agent_states_project_key: duplicate('agent state', 'projectId'),
-  project_files_project_fk: missingProject,
-  agent_states_project_fk: missingProject,
 };
 
 interface RaisedError {
@@ -92,19 +78,43 @@ export const RAISED_ERRORS: readonly RaisedError[] = [
   },
 ];
 
-/** On delete the referencing rows are the problem; on insert or update the referenced row is missing. */
-const foreignKey: Translate = (error) =>
+/**
+ * The parent a tenant foreign key declared by `tenantKeys` points at (`<table>_<parent>_fk`, see
+ * src/shared/columns.ts), or undefined for any other constraint.
+ */
+function tenantParentOf(error: DatabaseError): string | undefined {
+  const prefix = error.table === undefined ? undefined : `${error.table}_`;
+  const name = error.constraint;
+  if (!prefix || !name?.startsWith(prefix) || !name.endsWith('_fk')) return undefined;
+  return name.slice(prefix.length, -'_fk'.length) || undefined;
+}
+
+/**
+ * On delete the referencing rows are the problem; on insert or update the referenced row is
+ * missing. Through a tenant foreign key (`(tenant_id, <parent>_id)`) the parent is unknown,
+ * another tenant's or, for projects, deleted (the require_live_project trigger raises under the
+ * same name): to the caller it does not exist, a NotFoundError for the parent.
+ */
+const foreignKey: Translate = (error) => {
   // PostgreSQL says "still referenced" only in the DETAIL; the message names the delete side.
-  /still referenced/.test(error.detail ?? '') || error.message.startsWith('update or delete on table')
-    ? new ConflictError('still_referenced', `still referenced by other rows${named(error)}`, {
-        cause: error,
-        entity: entityOf(error),
-      })
-    : new ValidationError(`references a row that does not exist in this tenant${named(error)}`, [], {
-        cause: error,
-        entity: entityOf(error),
-        code: 'invalid_reference',
-      });
+  if (/still referenced/.test(error.detail ?? '') || error.message.startsWith('update or delete on table'))
+    return new ConflictError('still_referenced', `still referenced by other rows${named(error)}`, {
+      cause: error,
+      entity: entityOf(error),
+    });
+  const parent = tenantParentOf(error);
+  if (parent) {
+    const key =
+      new RegExp(`^${parent} (\\S+) is deleted$`).exec(error.message)?.[1] ??
+      /^Key \(tenant_id, \w+\)=\([^,]+, ([^)]+)\)/.exec(error.detail ?? '')?.[1];
+    return new NotFoundError(parent.replaceAll('_', ' '), key, { cause: error });
+  }
+  return new ValidationError(`references a row that does not exist in this tenant${named(error)}`, [], {
+    cause: error,
+    entity: entityOf(error),
+    code: 'invalid_reference',
+  });
+};
 
 /** The database refused a value; it names the column when it knows it (NOT NULL, a trigger's RAISE … COLUMN). */
 const invalidValue: Translate = (error) =>

@@ -35,7 +35,7 @@ export const primaryKeyName = (table: string) => `${table}_pkey`;
 
 /**
  * Name of the foreign key (tenant_id, <parent>_id) → parent (tenant_id, id) of `table`, e.g.
- * `project_files_project_fk`. Errors are mapped by it (`…_project_fk` is a missing project), and the
+ * `project_files_project_fk`. Errors are mapped by it (a refused `<table>_<parent>_fk` is a missing parent, src/errors/error-mapping.ts), and the
  * migrations must create it under this name.
  */
 export const tenantForeignKeyName = (table: string, parent: string) => `${table}_${parent}_fk`;
