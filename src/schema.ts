@@ -1,8 +1,11 @@
 // Every table of the Drizzle schema, in one place for typed queries and the schema-drift test.
 export { agentStates } from './agents/agent-states.schema.ts';
+export { agents } from './agents/agents.schema.ts';
 export { auditLogs } from './audit/audit-logs.schema.ts';
+export { events } from './events/events.schema.ts';
 export { projectFiles } from './projects/project-files.schema.ts';
 export { projects } from './projects/projects.schema.ts';
 export { memberships } from './tenancy/memberships.schema.ts';
 export { tenants } from './tenancy/tenants.schema.ts';
 export { users } from './tenancy/users.schema.ts';
+export { workSessions } from './work-sessions/work-sessions.schema.ts';

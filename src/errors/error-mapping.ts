@@ -20,6 +20,9 @@ const ENTITY_BY_TABLE: Readonly<Record<string, string>> = {
   project_files: 'project file',
   agent_states: 'agent state',
   audit_logs: 'audit log',
+  agents: 'agent',
+  work_sessions: 'work session',
+  events: 'event',
 };
 
 function entityOf(error: DatabaseError): string | undefined {
@@ -45,6 +48,9 @@ export const CONSTRAINT_ERRORS: Readonly<Record<string, Translate>> = {
   projects_slug_live_key: duplicate('project', 'slug'),
   project_files_path_key: duplicate('project file', 'path'),
   agent_states_project_key: duplicate('agent state', 'projectId'),
+  agents_code_key: duplicate('agent', 'code'),
+  agents_org_name_live_key: duplicate('agent', 'name'),
+  agents_project_name_live_key: duplicate('agent', 'name'),
 };
 
 interface RaisedError {

@@ -3,7 +3,7 @@ import type { MigrationStatus } from '../migrations/migrator.ts';
 import { APP_ROLE, SERVICE_ROLE } from '../store/roles.ts';
 
 /** Tables whose rows may be added but never changed or removed by any application role. */
-export const APPEND_ONLY_TABLES = ['audit_logs'] as const;
+export const APPEND_ONLY_TABLES = ['audit_logs', 'events'] as const;
 
 /**
  * The migration history names migrations and nothing of any tenant; every role may read it
@@ -75,7 +75,7 @@ SELECT c.relname AS table, p.polname AS name, p.polcmd AS command,
 // For each index, the table a foreign key whose columns it indexes exactly (a plain, non-unique index
 // on those columns alone, no expression or predicate) references, if any.
 const INDEXES_SQL = `
-SELECT c.relname AS table, i.relname AS index, a.attname AS first_column,
+SELECT c.relname AS table, i.relname AS index, a.attname AS first_column, am.amname AS method,
        (SELECT min(r.relname) FROM pg_constraint k JOIN pg_class r ON r.oid = k.confrelid
          WHERE k.conrelid = x.indrelid AND k.contype = 'f'
            -- indkey counts from 0, conkey from 1: compared as lists.
@@ -84,6 +84,7 @@ SELECT c.relname AS table, i.relname AS index, a.attname AS first_column,
   FROM pg_index x
   JOIN pg_class c ON c.oid = x.indrelid
   JOIN pg_class i ON i.oid = x.indexrelid
+  JOIN pg_am am ON am.oid = i.relam
   JOIN pg_namespace n ON n.oid = c.relnamespace
   LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = x.indkey[0]
  WHERE n.nspname = 'public'`;
@@ -125,7 +126,7 @@ SELECT r.rolname AS role, r.rolsuper AS superuser, r.rolbypassrls AS bypassrls,
 const APPEND_ONLY_TRIGGERS_SQL = `
 SELECT c.relname AS table,
        -- tgtype bits: 1 = FOR EACH ROW, 8 = DELETE, 16 = UPDATE; a TRUNCATE guard alone is not enough.
-       count(*) FILTER (WHERE p.proname = 'reject_mutation' AND t.tgtype & 25 = 25) AS guards
+       count(*) FILTER (WHERE p.proname IN ('reject_mutation', 'refuse_event_change') AND t.tgtype & 25 = 25) AS guards
   FROM pg_class c
   JOIN pg_namespace n ON n.oid = c.relnamespace
   LEFT JOIN pg_trigger t ON t.tgrelid = c.oid AND NOT t.tgisinternal
@@ -229,6 +230,7 @@ export async function verifyDatabase(connection: Connection, status: MigrationSt
     table: string;
     index: string;
     first_column: string | null;
+    method: string;
     foreign_key_target: string | null;
   }>(INDEXES_SQL);
   const scoped = new Set(
@@ -237,14 +239,17 @@ export async function verifyDatabase(connection: Connection, status: MigrationSt
   const globalTables = new Set(tables.filter((t) => t.tenant_column === null).map((t) => t.table));
   checks.push({
     name: 'tenant_id leads every index of tenant tables',
-    // One exception: the index of a foreign key to a global table (memberships.user_id → users), which
-    // a delete of the global row searches with no tenant to lead with. Citus keeps such an index per
-    // shard, beside a reference table, so the rule's purpose holds.
+    // Two exceptions. The index of a foreign key to a global table (memberships.user_id → users), which
+    // a delete of the global row searches with no tenant to lead with: Citus keeps such an index per
+    // shard, beside a reference table, so the rule's purpose holds. And a GIN index (array members:
+    // mentions, capabilities), which cannot hold a uuid column without the btree_gin extension;
+    // Citus builds it per shard too, and row-level security filters what it finds.
     problems: indexes
       .filter(
         (i) =>
           scoped.has(i.table) &&
           i.first_column !== 'tenant_id' &&
+          i.method !== 'gin' &&
           !(i.foreign_key_target !== null && globalTables.has(i.foreign_key_target)),
       )
       .map(

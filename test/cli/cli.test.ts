@@ -5,6 +5,15 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli/main.ts';
 import { openStore } from '../../src/index.ts';
+import { loadMigrations } from '../../src/migrations/migration-files.ts';
+
+// The migrations this code ships, so that adding one does not rewrite these expectations.
+const migrations = await loadMigrations();
+const latest = migrations.at(-1)!.version;
+const named = (version: number) => {
+  const migration = migrations.find((m) => m.version === version)!;
+  return `${migration.version}_${migration.name}`;
+};
 
 interface Run {
   code: number;
@@ -54,14 +63,14 @@ describe('agentflow command line [pglite folder]', () => {
 
   it('shows pending migrations, applies them, then has nothing to apply', async () => {
     const before = await agentflow(url, 'db', 'status');
-    expect(before.out).toMatch(/version\s+0 of 5/);
+    expect(before.out).toMatch(new RegExp(`version\\s+0 of ${latest}`));
     expect(before.out).toContain('pending  1_foundation');
     const migrate = await agentflow(url, 'db', 'migrate');
     expect(migrate.code).toBe(0);
     expect(migrate.out).toContain(
-      'applied 1_foundation, 2_tenancy, 3_projects, 4_agent_states, 5_unit_isolation; now at version 5',
+      `applied ${migrations.map((m) => named(m.version)).join(', ')}; now at version ${latest}`,
     );
-    expect((await agentflow(url, 'db', 'migrate')).out).toContain('already up to date at version 5');
+    expect((await agentflow(url, 'db', 'migrate')).out).toContain(`already up to date at version ${latest}`);
   });
 
   it('verifies the live catalog', async () => {
@@ -84,7 +93,7 @@ describe('agentflow command line [pglite folder]', () => {
     const run = await agentflow(url, 'start');
     expect(run.code).toBe(0);
     expect(run.out).not.toContain('seeded');
-    expect(run.out).toMatch(/schema version\s+5 of 5/);
+    expect(run.out).toMatch(new RegExp(`schema version\\s+${latest} of ${latest}`));
     expect(run.out).toMatch(/acme-robotics\s+active\s+.*projects=2/);
     expect(run.out).toMatch(/globex\s+active\s+.*projects=1/);
     expect(run.out).toMatch(/isolation\s+OK/);
@@ -136,11 +145,14 @@ describe('agentflow command line [pglite folder]', () => {
     );
     expect(refused.err).toContain('3_projects drops table projects, which holds rows');
     expect(refused.err).toMatch(/agentflow db rollback --force\) \[migration_failed\]/);
-    expect((await agentflow(url, 'db', 'status')).out).toMatch(/version\s+5 of 5/);
+    expect((await agentflow(url, 'db', 'status')).out).toMatch(
+      new RegExp(`version\\s+${latest} of ${latest}`),
+    );
     const run = await agentflow(url, 'db', 'rollback', '--to', '2', '--force');
     expect(run.code).toBe(0);
-    expect(run.out).toContain('rolled back 5_unit_isolation, 4_agent_states, 3_projects; now at version 2');
-    expect((await agentflow(url, 'db', 'migrate')).out).toContain('now at version 5');
+    const rolledBack = migrations.filter((m) => m.version > 2).map((m) => named(m.version));
+    expect(run.out).toContain(`rolled back ${rolledBack.reverse().join(', ')}; now at version 2`);
+    expect((await agentflow(url, 'db', 'migrate')).out).toContain(`now at version ${latest}`);
   });
 });
 

@@ -104,6 +104,29 @@ async function fingerprint(h: EngineHarness, t: TenantTable, tenantId: string | 
   return row?.rows ?? '';
 }
 
+/**
+ * An agent with a work session and an event of `tenantId`, written as the owner. Every tenant table
+ * needs rows of both tenants here; a table that lands adds its rows to this set-up.
+ */
+async function seedAgentRows(h: EngineHarness, tenantId: string, projectId: string): Promise<void> {
+  await h.asOwner(async (c) => {
+    const [agent] = await c.query<{ id: string }>(
+      `INSERT INTO agents (tenant_id, project_id, level, type, code, name, role_title)
+       VALUES ($1, $2, 'project', 'backend_dev', 'dev-1', 'Dev', 'Developer') RETURNING id`,
+      [tenantId, projectId],
+    );
+    const [session] = await c.query<{ id: string }>(
+      'INSERT INTO work_sessions (tenant_id, agent_id, project_id) VALUES ($1, $2, $3) RETURNING id',
+      [tenantId, agent!.id, projectId],
+    );
+    await c.query(
+      `INSERT INTO events (tenant_id, type, project_id, session_id, author_id, payload, mentions)
+       VALUES ($1, 'session_log', $2, $3, $4, '{"message": "hello"}', ARRAY[$4::uuid])`,
+      [tenantId, projectId, session!.id, agent!.id],
+    );
+  });
+}
+
 describeEachEngine(
   'tenant isolation',
   (h) => {
@@ -116,17 +139,21 @@ describeEachEngine(
       tenantTables = await h.asOwner((c) => c.query<TenantTable>(TENANT_TABLES_SQL));
       a = await createTenant(h.store);
       b = await createTenant(h.store);
-      await h.store.withTenant(a.context, async (tx) => {
-        const project = await tx.projects.create({ slug: 'alpha', name: 'Alpha' });
-        await tx.projectFiles.upsert({ projectId: project.id, path: 'README.md', content: 'a' });
-        await tx.agentStates.save({ projectId: project.id, state: { owner: 'a' }, expectedVersion: null });
-      });
+      await h.store
+        .withTenant(a.context, async (tx) => {
+          const project = await tx.projects.create({ slug: 'alpha', name: 'Alpha' });
+          await tx.projectFiles.upsert({ projectId: project.id, path: 'README.md', content: 'a' });
+          await tx.agentStates.save({ projectId: project.id, state: { owner: 'a' }, expectedVersion: null });
+          return project.id;
+        })
+        .then((projectId) => seedAgentRows(h, a.tenant.id, projectId));
       projectOfB = await h.store.withTenant(b.context, async (tx) => {
         const project = await tx.projects.create({ slug: 'beta', name: 'Beta' });
         await tx.projectFiles.upsert({ projectId: project.id, path: 'README.md', content: 'b' });
         await tx.agentStates.save({ projectId: project.id, state: { owner: 'b' }, expectedVersion: null });
         return project.id;
       });
+      await seedAgentRows(h, b.tenant.id, projectOfB);
     });
 
     it('hides the other tenant from every repository read', async () => {

@@ -32,6 +32,20 @@ export const DECLARED_TRIGGERS: Record<string, string[]> = {
     'agent_states_live_project BEFORE INSERT OR UPDATE FOR EACH ROW EXECUTE FUNCTION agentflow.require_live_project()',
     'agent_states_touch_updated_at BEFORE UPDATE FOR EACH ROW EXECUTE FUNCTION agentflow.touch_updated_at()',
   ],
+  'public.agents': [
+    "agents_audit AFTER INSERT OR DELETE OR UPDATE FOR EACH ROW EXECUTE FUNCTION agentflow.audit_row('tenant_id')",
+    'agents_live_project BEFORE INSERT OR UPDATE OF project_id FOR EACH ROW EXECUTE FUNCTION agentflow.require_live_project()',
+    'agents_touch_updated_at BEFORE UPDATE FOR EACH ROW EXECUTE FUNCTION agentflow.touch_updated_at()',
+  ],
+  'public.work_sessions': [
+    "work_sessions_audit AFTER INSERT OR DELETE OR UPDATE FOR EACH ROW EXECUTE FUNCTION agentflow.audit_row('tenant_id')",
+    'work_sessions_live_project BEFORE INSERT OR UPDATE OF project_id FOR EACH ROW EXECUTE FUNCTION agentflow.require_live_project()',
+    'work_sessions_touch_updated_at BEFORE UPDATE FOR EACH ROW EXECUTE FUNCTION agentflow.touch_updated_at()',
+  ],
+  'public.events': [
+    'events_append_only BEFORE DELETE OR UPDATE FOR EACH ROW EXECUTE FUNCTION agentflow.refuse_event_change()',
+    'events_no_truncate BEFORE TRUNCATE FOR EACH STATEMENT EXECUTE FUNCTION agentflow.reject_mutation()',
+  ],
   'public.audit_logs': [
     'audit_logs_append_only BEFORE DELETE OR UPDATE FOR EACH ROW EXECUTE FUNCTION agentflow.reject_mutation()',
     'audit_logs_no_truncate BEFORE TRUNCATE FOR EACH STATEMENT EXECUTE FUNCTION agentflow.reject_mutation()',

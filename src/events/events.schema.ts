@@ -1,0 +1,97 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  check,
+  foreignKey,
+  index,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uuid,
+} from 'drizzle-orm/pg-core';
+import { agents } from '../agents/agents.schema.ts';
+import { projects } from '../projects/projects.schema.ts';
+import { sqlValues } from '../shared/check-values.ts';
+import { primaryKeyName, tenantForeignKeyName, tenantIdColumn } from '../shared/columns.ts';
+import { tenants } from '../tenancy/tenants.schema.ts';
+import { workSessions } from '../work-sessions/work-sessions.schema.ts';
+
+/** The seventeen event types of seed 002. */
+export const EVENT_TYPES = [
+  'session_start',
+  'session_log',
+  'session_stop',
+  'task_assigned',
+  'task_completed',
+  'task_blocked',
+  'problem_report',
+  'advice_given',
+  'question_asked',
+  'review_requested',
+  'review_response',
+  'github_pr_opened',
+  'github_pr_merged',
+  'github_issue_assigned',
+  'kpi_updated',
+  'trust_score_changed',
+  'wiki_contribution',
+] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+/**
+ * The immutable timeline. Keyed (tenant_id, occurred_at, id) like audit_logs, so that it can be
+ * partitioned by time and distributed by tenant; read newest first by (occurred_at, id).
+ */
+export const events = pgTable(
+  'events',
+  {
+    tenantId: tenantIdColumn().references(() => tenants.id, { onDelete: 'cascade' }),
+    id: bigint('id', { mode: 'number' }).notNull().generatedAlwaysAsIdentity(),
+    occurredAt: timestamp('occurred_at', { withTimezone: true }).notNull().defaultNow(),
+    type: text('type', { enum: EVENT_TYPES }).notNull(),
+    projectId: uuid('project_id'),
+    sessionId: uuid('session_id'),
+    /** The agent that wrote the event; null for a system event. */
+    authorId: uuid('author_id'),
+    payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
+    mentions: uuid('mentions').array().notNull().default(sql`'{}'`),
+    metadata: jsonb('metadata').$type<Record<string, unknown>>().notNull().default({}),
+  },
+  (table) => [
+    primaryKey({ name: primaryKeyName('events'), columns: [table.tenantId, table.occurredAt, table.id] }),
+    foreignKey({
+      name: tenantForeignKeyName('events', 'project'),
+      columns: [table.tenantId, table.projectId],
+      foreignColumns: [projects.tenantId, projects.id],
+    }).onDelete('cascade'),
+    foreignKey({
+      name: tenantForeignKeyName('events', 'session'),
+      columns: [table.tenantId, table.sessionId],
+      foreignColumns: [workSessions.tenantId, workSessions.id],
+    }).onDelete('cascade'),
+    foreignKey({
+      name: tenantForeignKeyName('events', 'author'),
+      columns: [table.tenantId, table.authorId],
+      foreignColumns: [agents.tenantId, agents.id],
+    }).onDelete('cascade'),
+    index('events_project_idx')
+      .on(table.tenantId, table.projectId, table.occurredAt, table.id)
+      .where(sql`project_id IS NOT NULL`),
+    index('events_session_idx')
+      .on(table.tenantId, table.sessionId, table.occurredAt, table.id)
+      .where(sql`session_id IS NOT NULL`),
+    index('events_author_idx')
+      .on(table.tenantId, table.authorId, table.occurredAt, table.id)
+      .where(sql`author_id IS NOT NULL`),
+    index('events_type_idx').on(table.tenantId, table.type, table.occurredAt, table.id),
+    index('events_mentions_idx').using('gin', table.mentions),
+    check('events_type_check', sql`${table.type} IN (${sqlValues(EVENT_TYPES)})`),
+    check('events_payload_check', sql`jsonb_typeof(${table.payload}) = 'object'`),
+    check('events_mentions_check', sql`cardinality(${table.mentions}) <= 100`),
+    check('events_metadata_check', sql`jsonb_typeof(${table.metadata}) = 'object'`),
+  ],
+);
+
+export type Event = typeof events.$inferSelect;
