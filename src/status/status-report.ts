@@ -36,7 +36,8 @@ async function probeIsolation(
   tenants: Array<{ id: string; slug: string }>,
   scopedTables: string[],
 ): Promise<IsolationProbe> {
-  const probeActor = { type: 'agent' as const, id: '00000000-0000-4000-8000-000000000000' };
+  // A user actor: an agent actor must be a live agent of the tenant, and the probe writes nothing.
+  const probeActor = { type: 'user' as const, id: '00000000-0000-4000-8000-000000000000' };
   for (const tenant of tenants) {
     const foreign = await store.withTenant({ tenantId: tenant.id, actor: probeActor }, async (tx) => {
       let count = 0;
