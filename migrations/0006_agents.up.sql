@@ -98,6 +98,28 @@ BEGIN
       actor_id, tenant USING ERRCODE = 'AF012';
   END IF;
 END $$;
+
+-- "Agents with capability X" for tenant work. Under the app role's tenant policy PostgreSQL may not
+-- use agents_capabilities_idx: @> and && are not LEAKPROOF, so they may only filter rows after the
+-- policy's tenant condition, i.e. every agent of the tenant. This function runs as
+-- agentflow_definer (the service policy, which lets the index serve) and is confined to the
+-- unit's own tenant by current_tenant_id(), so it returns nothing the caller could not read.
+CREATE FUNCTION agentflow.agents_with_capabilities(wanted text[], match_all boolean) RETURNS SETOF uuid
+  LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp ROWS 100
+  AS $$
+BEGIN
+  IF match_all THEN
+    RETURN QUERY SELECT a.id FROM agents a
+                  WHERE a.tenant_id = agentflow.current_tenant_id() AND a.capabilities @> wanted;
+  ELSE
+    RETURN QUERY SELECT a.id FROM agents a
+                  WHERE a.tenant_id = agentflow.current_tenant_id() AND a.capabilities && wanted;
+  END IF;
+END $$;
+REVOKE ALL ON FUNCTION agentflow.agents_with_capabilities(text[], boolean) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION agentflow.agents_with_capabilities(text[], boolean) TO agentflow_app;
+
 GRANT CREATE ON SCHEMA agentflow TO agentflow_definer;
 ALTER FUNCTION agentflow.require_usable_actor(uuid, text, uuid) OWNER TO agentflow_definer;
+ALTER FUNCTION agentflow.agents_with_capabilities(text[], boolean) OWNER TO agentflow_definer;
 REVOKE CREATE ON SCHEMA agentflow FROM agentflow_definer;

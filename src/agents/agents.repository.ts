@@ -64,6 +64,22 @@ async function insertAgent(tx: TenantScope | ServiceScope, tenantId: string, inp
   return row!;
 }
 
+/**
+ * Agents holding all (or any) of `wanted`, through the GIN index agents_capabilities_idx. Under the
+ * tenant policy the index cannot serve @> / && (not LEAKPROOF: they may only filter the tenant's
+ * rows), so tenant work asks agentflow.agents_with_capabilities (migration 6), which runs under the
+ * service policy confined to the unit's tenant; the service role uses the operators directly.
+ */
+function withCapabilities(tx: TenantScope | ServiceScope, wanted: string[], match: 'all' | 'any'): SQL {
+  if (tx.kind === 'tenant') {
+    const array = sql.param(wanted, agents.capabilities);
+    return sql`${agents.id} IN (SELECT agentflow.agents_with_capabilities(${array}, ${match === 'all'}))`;
+  }
+  return match === 'all'
+    ? arrayContains(agents.capabilities, wanted)
+    : arrayOverlaps(agents.capabilities, wanted);
+}
+
 async function listAgents(
   tx: TenantScope | ServiceScope,
   tenantId: string,
@@ -76,13 +92,7 @@ async function listAgents(
   if (query.type) conditions.push(eq(agents.type, query.type));
   if (query.level) conditions.push(eq(agents.level, query.level));
   if (query.projectId) conditions.push(eq(agents.projectId, query.projectId));
-  // @> and && on the text[] column: what the GIN index agents_capabilities_idx serves.
-  if (query.capabilities)
-    conditions.push(
-      query.capabilityMatch === 'all'
-        ? arrayContains(agents.capabilities, query.capabilities)
-        : arrayOverlaps(agents.capabilities, query.capabilities),
-    );
+  if (query.capabilities) conditions.push(withCapabilities(tx, query.capabilities, query.capabilityMatch));
   if (query.cursor) {
     const [code] = decodeCursor('agents', query.cursor, agentsKey);
     conditions.push(sql`${agents.code} > ${code}`);
