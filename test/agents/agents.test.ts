@@ -293,6 +293,23 @@ describeEachEngine('agents', (h) => {
       }
     });
 
+    it('confines agents_with_capabilities to the unit’s own tenant, and to no tenant without one', async () => {
+      const call = `SELECT agentflow.agents_with_capabilities($1, $2) AS id`;
+      await h.store.withTenant(other.context, (tx) =>
+        tx.agents.create(agentInput('py-elsewhere', { capabilities: ['python'] })),
+      );
+      const ids = await inLister((tx) => tx.query<{ id: string }>(call, [['python'], true]));
+      const owned = await h.asOwner((c) =>
+        c.query<{ id: string }>(`SELECT id FROM agents WHERE tenant_id = $1 AND capabilities @> '{python}'`, [
+          lister.tenant.id,
+        ]),
+      );
+      // Another tenant holds a python agent too: it does not come back.
+      expect(ids.map((r) => r.id).sort()).toEqual(owned.map((r) => r.id).sort());
+      const none = await h.asAppWithoutTenant((c) => c.query(call, [['python'], false]));
+      expect(none).toEqual([]);
+    });
+
     it('refuses a bad limit, cursor or filter with a ValidationError', async () => {
       const bad: unknown[] = [
         { limit: 0 },
