@@ -37,4 +37,89 @@ CREATE TRIGGER agents_live_project BEFORE INSERT OR UPDATE OF project_id ON agen
   FOR EACH ROW EXECUTE FUNCTION agentflow.require_live_project();
 SELECT agentflow.isolate_by_tenant('agents');
 SELECT agentflow.track_changes('agents', 'tenant_id');
-GRANT SELECT, INSERT, UPDATE, DELETE ON agents TO agentflow_app, agentflow_service;
+-- An agent is never removed by tenant work, only soft-deleted: its row names it in audit rows,
+-- events and keys for good. Hard deletes are for the service role (purges).
+GRANT SELECT, INSERT, UPDATE ON agents TO agentflow_app;
+GRANT SELECT, INSERT, UPDATE, DELETE ON agents TO agentflow_service;
+
+-- The status lifecycle, and the freeze of a deleted agent, for every writer (raw SQL included):
+--   active <-> probation, active <-> inactive, probation <-> inactive, any of them -> terminated;
+--   terminated is final. A new agent does not start terminated. terminated_at belongs to the
+-- database: set when the agent is terminated, kept as it is otherwise. A soft-deleted agent is
+-- gone to readers, and no column of it changes any more (trust_score included). Other columns
+-- (trust_score, written by the KPI recompute) are not this trigger's business.
+CREATE FUNCTION agentflow.guard_agent() RETURNS trigger
+  LANGUAGE plpgsql SET search_path = pg_catalog, public, pg_temp
+  AS $$
+BEGIN
+  IF TG_OP = 'INSERT' THEN
+    IF NEW.status = 'terminated' THEN
+      RAISE EXCEPTION 'agent % cannot go from (new) to terminated', NEW.id
+        USING ERRCODE = 'AF010', TABLE = TG_TABLE_NAME, COLUMN = 'status';
+    END IF;
+    NEW.terminated_at := NULL;
+    RETURN NEW;
+  END IF;
+  IF OLD.deleted_at IS NOT NULL THEN
+    RAISE EXCEPTION 'agent % is deleted', OLD.id USING ERRCODE = 'AF011', TABLE = TG_TABLE_NAME;
+  END IF;
+  IF NEW.status IS DISTINCT FROM OLD.status THEN
+    IF (OLD.status, NEW.status) NOT IN (
+         ('active', 'probation'), ('active', 'inactive'), ('active', 'terminated'),
+         ('probation', 'active'), ('probation', 'inactive'), ('probation', 'terminated'),
+         ('inactive', 'active'), ('inactive', 'probation'), ('inactive', 'terminated')) THEN
+      RAISE EXCEPTION 'agent % cannot go from % to %', OLD.id, OLD.status, NEW.status
+        USING ERRCODE = 'AF010', TABLE = TG_TABLE_NAME, COLUMN = 'status';
+    END IF;
+    NEW.terminated_at := CASE WHEN NEW.status = 'terminated' THEN now() END;
+  ELSE
+    NEW.terminated_at := OLD.terminated_at;
+  END IF;
+  RETURN NEW;
+END $$;
+REVOKE EXECUTE ON FUNCTION agentflow.guard_agent() FROM PUBLIC;
+CREATE TRIGGER agents_lifecycle BEFORE INSERT OR UPDATE ON agents
+  FOR EACH ROW EXECUTE FUNCTION agentflow.guard_agent();
+
+-- Tenant work acting as an agent needs an agent of that tenant that is neither terminated nor
+-- deleted. The unit of work calls this in its set-up statement, beside require_usable_tenant (no
+-- extra round trip), in every unit: one primary-key lookup, so a termination or deletion applies
+-- to the next unit at once. The message says no more than the caller already knows (its own
+-- tenant and actor): whether the id names another tenant's agent stays hidden. Callable by every
+-- role, like require_usable_tenant: the set-up runs before the role switch takes effect.
+CREATE FUNCTION agentflow.require_usable_actor(tenant uuid, actor_type text, actor_id uuid) RETURNS void
+  LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
+  AS $$
+BEGIN
+  IF actor_type = 'agent' AND NOT EXISTS (
+       SELECT 1 FROM agents a
+        WHERE a.tenant_id = tenant AND a.id = actor_id AND a.status <> 'terminated' AND a.deleted_at IS NULL) THEN
+    RAISE EXCEPTION 'agent % cannot act in tenant %: it does not exist there, or is terminated or deleted',
+      actor_id, tenant USING ERRCODE = 'AF012';
+  END IF;
+END $$;
+
+-- "Agents with capability X" for tenant work. Under the app role's tenant policy PostgreSQL may not
+-- use agents_capabilities_idx: @> and && are not LEAKPROOF, so they may only filter rows after the
+-- policy's tenant condition, i.e. every agent of the tenant. This function runs as
+-- agentflow_definer (the service policy, which lets the index serve) and is confined to the
+-- unit's own tenant by current_tenant_id(), so it returns nothing the caller could not read.
+CREATE FUNCTION agentflow.agents_with_capabilities(wanted text[], match_all boolean) RETURNS SETOF uuid
+  LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp ROWS 100
+  AS $$
+BEGIN
+  IF match_all THEN
+    RETURN QUERY SELECT a.id FROM agents a
+                  WHERE a.tenant_id = agentflow.current_tenant_id() AND a.capabilities @> wanted;
+  ELSE
+    RETURN QUERY SELECT a.id FROM agents a
+                  WHERE a.tenant_id = agentflow.current_tenant_id() AND a.capabilities && wanted;
+  END IF;
+END $$;
+REVOKE ALL ON FUNCTION agentflow.agents_with_capabilities(text[], boolean) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION agentflow.agents_with_capabilities(text[], boolean) TO agentflow_app;
+
+GRANT CREATE ON SCHEMA agentflow TO agentflow_definer;
+ALTER FUNCTION agentflow.require_usable_actor(uuid, text, uuid) OWNER TO agentflow_definer;
+ALTER FUNCTION agentflow.agents_with_capabilities(text[], boolean) OWNER TO agentflow_definer;
+REVOKE CREATE ON SCHEMA agentflow FROM agentflow_definer;

@@ -1,14 +1,19 @@
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { and, eq, isNull } from 'drizzle-orm';
+import { AGENT_TYPES, type Agent, createAgentSchema } from '../agents/index.ts';
 import type { Engine } from '../engine/engine.ts';
 import { openEngine } from '../engine/open-engine.ts';
-import { AgentflowError, ValidationError } from '../errors/index.ts';
+import { AgentflowError, NotFoundError, ValidationError } from '../errors/index.ts';
 import { Migrator } from '../migrations/migrator.ts';
+import { projects } from '../projects/projects.schema.ts';
 import { seedDemo } from '../seed/demo-seed.ts';
+import { MAX_PAGE_LIMIT } from '../shared/pagination.ts';
 import { parseInput, slugSchema } from '../shared/validation.ts';
 import { buildStatusReport, formatStatusReport, formatVerifyReport } from '../status/status-report.ts';
 import { openStore, type Store } from '../store/store.ts';
+import type { ServiceTx } from '../store/unit-of-work.ts';
 import {
   createTenantSchema,
   createUserSchema,
@@ -268,7 +273,106 @@ export function buildProgram(outcome: Outcome = { exitCode: 0 }): Command {
       },
     );
 
+  const agent = program.command('agent').description('agents (the AI staff of a tenant)');
+  agent
+    .command('create')
+    .description('create an agent of a tenant, at the organization level or in --project')
+    .requiredOption('--tenant <slug>', 'the tenant')
+    .requiredOption('--code <code>', 'unique code in the tenant: lowercase letters, digits, hyphens')
+    .requiredOption('--name <name>', 'display name, unique in its organization or project')
+    .requiredOption('--type <type>', `one of ${AGENT_TYPES.join(', ')}`)
+    .requiredOption('--role-title <title>', 'job title')
+    .option('--project <slug>', 'a project agent of this project (default: organization level)')
+    .option('--capability <capability...>', 'a capability tag (repeatable)')
+    .option('--model-provider <provider>', 'model provider')
+    .option('--model-name <name>', 'model name')
+    .action(
+      async (
+        commandOptions: {
+          tenant: string;
+          code: string;
+          name: string;
+          type: string;
+          roleTitle: string;
+          project?: string;
+          capability?: string[];
+          modelProvider?: string;
+          modelName?: string;
+        },
+        command: Command,
+      ) => {
+        const options = globalOptions(command);
+        const tenantSlug = parseInput(slugSchema, commandOptions.tenant, 'tenant slug');
+        const projectSlug =
+          commandOptions.project === undefined
+            ? undefined
+            : parseInput(slugSchema, commandOptions.project, 'project slug');
+        // The repository's own contract, checked before a database is opened (the project comes later).
+        const input = parseInput(
+          createAgentSchema,
+          {
+            code: commandOptions.code,
+            name: commandOptions.name,
+            type: commandOptions.type,
+            roleTitle: commandOptions.roleTitle,
+            capabilities: commandOptions.capability,
+            modelProvider: commandOptions.modelProvider,
+            modelName: commandOptions.modelName,
+          },
+          'agent',
+        );
+        await withStore(options, async (store) => {
+          const created = await store.asService({ actor: 'cli:agent create' }, async (svc) => {
+            const target = await svc.tenants.getBySlug(tenantSlug);
+            const projectId =
+              projectSlug === undefined ? null : await liveProjectId(svc, target.id, projectSlug);
+            return svc.agents.create(target.id, { ...input, projectId });
+          });
+          print(
+            options.json
+              ? JSON.stringify(created)
+              : `created agent ${created.code} (${created.id}) in ${tenantSlug}, ${created.level} level`,
+          );
+        });
+      },
+    );
+  agent
+    .command('list')
+    .description("list a tenant's live agents in code order")
+    .requiredOption('--tenant <slug>', 'the tenant')
+    .action(async (commandOptions: { tenant: string }, command: Command) => {
+      const options = globalOptions(command);
+      const tenantSlug = parseInput(slugSchema, commandOptions.tenant, 'tenant slug');
+      await withStore(options, async (store) => {
+        const all = await store.asService({ actor: 'cli:agent list' }, async (svc) => {
+          const tenantId = (await svc.tenants.getBySlug(tenantSlug)).id;
+          const found: Agent[] = [];
+          let cursor: string | undefined;
+          do {
+            const page = await svc.agents.list(tenantId, { limit: MAX_PAGE_LIMIT, cursor });
+            found.push(...page.items);
+            cursor = page.nextCursor ?? undefined;
+          } while (cursor);
+          return found;
+        });
+        if (options.json) print(JSON.stringify(all));
+        else
+          for (const a of all)
+            print(`${a.code}  ${a.name}  ${a.type}  ${a.level}  ${a.status}  trust ${a.trustScore}`);
+      });
+    });
+
   return program;
+}
+
+/** The id of a tenant's live project, for operators who name projects by slug. */
+async function liveProjectId(svc: ServiceTx, tenantId: string, slug: string): Promise<string> {
+  const [row] = await svc.db
+    .select({ id: projects.id })
+    .from(projects)
+    .where(and(eq(projects.tenantId, tenantId), eq(projects.slug, slug), isNull(projects.deletedAt)));
+  if (!row) throw new NotFoundError('project', slug);
+  return row.id;
 }
 
 function printSeed(result: Awaited<ReturnType<typeof seedDemo>>): void {

@@ -79,7 +79,9 @@ export type ForbiddenCode =
   /** A usage counter would pass the tenant's quota. */
   | 'quota_exceeded'
   /** The tenant is suspended, deleted or unknown: no tenant work runs. */
-  | 'tenant_unavailable';
+  | 'tenant_unavailable'
+  /** The unit's agent actor is unknown in the tenant, terminated or deleted: it may not act. */
+  | 'actor_unavailable';
 
 /** The actor may not do this, or the database's row-level security refused the row. */
 export class ForbiddenError extends AgentflowError {

@@ -82,6 +82,26 @@ export const RAISED_ERRORS: readonly RaisedError[] = [
     message: /^tenant (\S+) not found$/,
     translate: (error, match) => new NotFoundError('tenant', match?.[1], { cause: error }),
   },
+  // Migration 6: the agents lifecycle trigger and agentflow.require_usable_actor.
+  {
+    sqlState: 'AF010',
+    translate: (error) =>
+      new ConflictError('invalid_transition', error.message, {
+        cause: error,
+        entity: 'agent',
+        field: 'status',
+      }),
+  },
+  {
+    sqlState: 'AF011',
+    translate: (error) =>
+      new NotFoundError('agent', /^agent (\S+) is deleted$/.exec(error.message)?.[1], { cause: error }),
+  },
+  {
+    sqlState: 'AF012',
+    translate: (error) =>
+      new ForbiddenError('actor_unavailable', error.message, { cause: error, entity: 'agent' }),
+  },
 ];
 
 /**

@@ -1,4 +1,5 @@
 import { agentStatesRepository } from '../agents/agent-states.repository.ts';
+import { agentAdminRepository, agentsRepository } from '../agents/agents.repository.ts';
 import { auditLogsRepository } from '../audit/audit-logs.repository.ts';
 import { projectFilesRepository } from '../projects/project-files.repository.ts';
 import { projectsRepository } from '../projects/projects.repository.ts';
@@ -27,6 +28,7 @@ export const registry = {
   projectFiles: { tenant: projectFilesRepository },
   agentStates: { tenant: agentStatesRepository },
   auditLogs: { tenant: auditLogsRepository },
+  agents: { tenant: agentsRepository, service: agentAdminRepository },
 } as const satisfies Record<string, RegistryEntry>;
 
 export type Registry = typeof registry;

@@ -53,6 +53,16 @@ export const SET_CONTEXT = `SELECT set_config('role', $1, true), set_config('age
 /** SET_CONTEXT for tenant work, which also refuses a tenant that is missing, suspended or deleted. */
 export const SET_TENANT_CONTEXT = `${SET_CONTEXT}, agentflow.require_usable_tenant($2::uuid)`;
 
+/**
+ * What the set-up of a unit acting as an agent adds: the agent must exist in the tenant and be
+ * neither terminated nor deleted. Not cached: it is one primary-key lookup in the statement that runs
+ * anyway, and a termination or deletion must stop the agent's very next unit.
+ */
+const REQUIRE_USABLE_ACTOR = ', agentflow.require_usable_actor($2::uuid, $3, $4::uuid)';
+/** SET_CONTEXT / SET_TENANT_CONTEXT for a unit whose actor is an agent. */
+export const SET_AGENT_CONTEXT = `${SET_CONTEXT}${REQUIRE_USABLE_ACTOR}`;
+export const SET_TENANT_AGENT_CONTEXT = `${SET_TENANT_CONTEXT}${REQUIRE_USABLE_ACTOR}`;
+
 export class Store {
   // Marks the async context of a running unit of work, to refuse opening another inside it.
   private readonly insideUnitOfWork = new AsyncLocalStorage<true>();
@@ -109,8 +119,15 @@ export class Store {
     }
     const checkedAt = this.usableTenants.get(parsed.tenantId);
     const statusKnown = checkedAt !== undefined && performance.now() - checkedAt < this.tenantStatusCacheMs;
+    const agent = parsed.actor.type === 'agent';
     const setup = {
-      text: statusKnown ? SET_CONTEXT : SET_TENANT_CONTEXT,
+      text: statusKnown
+        ? agent
+          ? SET_AGENT_CONTEXT
+          : SET_CONTEXT
+        : agent
+          ? SET_TENANT_AGENT_CONTEXT
+          : SET_TENANT_CONTEXT,
       params: [
         APP_ROLE,
         parsed.tenantId,

@@ -91,12 +91,14 @@ SELECT c.relname AS table, i.relname AS index, a.attname AS first_column, am.amn
 
 /**
  * Functions of schema agentflow that every role may call. The set-up statement of a unit of work
- * calls require_usable_tenant before the role switch; the other two read nothing.
+ * calls require_usable_tenant and require_usable_actor before the role switch; the other two read
+ * nothing.
  */
 const CALLABLE_BY_EVERY_ROLE = new Set([
   'agentflow.current_tenant_id()',
   'agentflow.sha256_hex(text)',
   'agentflow.require_usable_tenant(uuid)',
+  'agentflow.require_usable_actor(uuid,text,uuid)',
 ]);
 
 // Who may run each function of the schema, and the search_path a SECURITY DEFINER one pins.

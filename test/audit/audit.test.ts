@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Connection } from '../../src/engine/engine.ts';
 import {
@@ -80,7 +80,11 @@ describeEachEngine('audit trail', (h) => {
 
   beforeAll(async () => {
     f = await createTenant(h.store);
-    agent = { type: 'agent', id: randomUUID() };
+    // An agent actor must be a usable agent of the tenant (checked in the unit's set-up).
+    const created = await h.store.withTenant(f.context, (tx) =>
+      tx.agents.create({ code: 'auditor', name: 'Auditor', type: 'reviewer', roleTitle: 'Reviewer' }),
+    );
+    agent = { type: 'agent', id: created.id };
   });
 
   describe('every mutation leaves exactly one audit row naming its actor', () => {

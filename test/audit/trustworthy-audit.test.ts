@@ -1,4 +1,4 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AUDIT_VALUE_MAX_BYTES } from '../../src/audit/audit-logs.schema.ts';
 import { type DatabaseError, ForbiddenError, type TenantTx } from '../../src/index.ts';
@@ -58,7 +58,9 @@ describeEachEngine('audit rows are trustworthy and bounded', (h) => {
     }
 
     it('records tenant work as its user or agent, and service work as the service', async () => {
-      const agentId = randomUUID();
+      const { id: agentId } = await h.store.withTenant(f.context, (tx) =>
+        tx.agents.create({ code: 'trail-agent', name: 'Trail agent', type: 'tester', roleTitle: 'Tester' }),
+      );
       await h.store.withTenant({ tenantId: f.tenant.id, actor: { type: 'agent', id: agentId } }, (tx) =>
         tx.projects.update(projectId, { name: 'By an agent' }),
       );

@@ -117,10 +117,11 @@ describe('agentflow command line [pglite folder]', () => {
     await store.engine.transaction(undefined, (c) =>
       c.exec('CREATE POLICY leak ON projects FOR SELECT USING (true)'),
     );
+    const globex = await store.asService({ actor: 'test' }, (svc) => svc.tenants.getBySlug('globex'));
     await store.withTenant(
       {
-        tenantId: (await store.asService({ actor: 'test' }, (svc) => svc.tenants.getBySlug('globex'))).id,
-        actor: { type: 'agent', id: '00000000-0000-4000-8000-000000000001' },
+        tenantId: globex.id,
+        actor: { type: 'user', id: '00000000-0000-4000-8000-000000000001' },
       },
       async (tx) => expect((await tx.projects.list()).items.length).toBeGreaterThan(1),
     );

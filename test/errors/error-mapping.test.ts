@@ -94,6 +94,34 @@ describe('the error mapping table: SQLSTATEs our SQL functions raise', () => {
     });
     expect(mapped({ sqlState: 'P0002', message: 'query returned no rows' }).type).toBe('DatabaseError');
   });
+
+  it('AF010 / AF011 / AF012 (agents, migration 6) are a refused transition, a deleted agent, an unusable actor', () => {
+    const agentId = randomUUID();
+    expect(
+      mapped({ sqlState: 'AF010', message: `agent ${agentId} cannot go from terminated to active` }),
+    ).toEqual({
+      type: 'ConflictError',
+      code: 'invalid_transition',
+      retryable: false,
+      entity: 'agent',
+      field: 'status',
+    });
+    expect(mapped({ sqlState: 'AF011', message: `agent ${agentId} is deleted` })).toEqual({
+      type: 'NotFoundError',
+      code: 'not_found',
+      retryable: false,
+      entity: 'agent',
+      key: agentId,
+    });
+    expect(
+      mapped({ sqlState: 'AF012', message: `agent ${agentId} cannot act in tenant ${tenantId}` }),
+    ).toEqual({
+      type: 'ForbiddenError',
+      code: 'actor_unavailable',
+      retryable: false,
+      entity: 'agent',
+    });
+  });
 });
 
 describe('the error mapping table: named constraints', () => {
@@ -105,6 +133,9 @@ describe('the error mapping table: named constraints', () => {
     projects_slug_live_key: ['project', 'slug'],
     project_files_path_key: ['project file', 'path'],
     agent_states_project_key: ['agent state', 'projectId'],
+    agents_code_key: ['agent', 'code'],
+    agents_org_name_live_key: ['agent', 'name'],
+    agents_project_name_live_key: ['agent', 'name'],
   };
   for (const [constraint, [entity, field]] of Object.entries(duplicates)) {
     it(`${constraint} is ConflictError duplicate of ${entity}.${field}`, () => {

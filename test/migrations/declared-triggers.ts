@@ -34,6 +34,7 @@ export const DECLARED_TRIGGERS: Record<string, string[]> = {
   ],
   'public.agents': [
     "agents_audit AFTER INSERT OR DELETE OR UPDATE FOR EACH ROW EXECUTE FUNCTION agentflow.audit_row('tenant_id')",
+    'agents_lifecycle BEFORE INSERT OR UPDATE FOR EACH ROW EXECUTE FUNCTION agentflow.guard_agent()',
     'agents_live_project BEFORE INSERT OR UPDATE OF project_id FOR EACH ROW EXECUTE FUNCTION agentflow.require_live_project()',
     'agents_touch_updated_at BEFORE UPDATE FOR EACH ROW EXECUTE FUNCTION agentflow.touch_updated_at()',
   ],
