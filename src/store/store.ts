@@ -1,4 +1,9 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import {
+  type AgentIdentity,
+  type AuthenticateOptions,
+  authenticateAgentKey,
+} from '../agents/agent-credentials.authenticate.ts';
 import type { Connection, Engine, SqlStatement, TransactionOptions } from '../engine/engine.ts';
 import { type OpenEngineOptions, openEngine } from '../engine/open-engine.ts';
 import {
@@ -166,6 +171,22 @@ export class Store {
       // Service work may have suspended or deleted a tenant: the next unit of each reads its status.
       this.usableTenants.clear();
     }
+  }
+
+  /**
+   * Verifies an agent's API key and tells whose it is; a refusal is an AuthenticationError. Runs
+   * before any tenant is known: one single-statement unit as agentflow_app with no tenant, which
+   * sees no credential; only agentflow.authenticate_agent_key (migration 8) finds the key.
+   */
+  authenticate(key: string, options: AuthenticateOptions = {}): Promise<AgentIdentity> {
+    return authenticateAgentKey(key, options, async (work, request) => {
+      const setup = { text: SET_CONTEXT, params: [APP_ROLE, '', '', '', JSON.stringify(request)] };
+      try {
+        return await this.transaction(setup, work, { singleStatement: true });
+      } catch (error) {
+        throw translateError(error);
+      }
+    });
   }
 
   /**
