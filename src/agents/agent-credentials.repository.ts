@@ -4,7 +4,7 @@ import { NotFoundError } from '../errors/index.ts';
 import { decodeCursor, type Page, toPage } from '../shared/pagination.ts';
 import type { Secret } from '../shared/secret.ts';
 import { parseId, parseInput } from '../shared/validation.ts';
-import type { TenantScope } from '../store/scope.ts';
+import type { ServiceScope, TenantScope } from '../store/scope.ts';
 import {
   type IssueAgentKeyInput,
   issueAgentKeySchema,
@@ -39,8 +39,11 @@ const live: SQL = and(
   or(isNull(agentCredentials.expiresAt), gt(agentCredentials.expiresAt, sql`now()`)),
 )!;
 
+type Unit = TenantScope | ServiceScope;
+
 async function insertKey(
-  tx: TenantScope,
+  tx: Unit,
+  tenantId: string,
   agentId: string,
   expiresAt: Date | undefined,
 ): Promise<IssuedAgentKey> {
@@ -48,21 +51,65 @@ async function insertKey(
   const [agent] = await tx.db
     .select({ id: agents.id })
     .from(agents)
-    .where(and(eq(agents.id, agentId), isNull(agents.deletedAt), ne(agents.status, 'terminated')));
+    .where(
+      and(
+        eq(agents.tenantId, tenantId),
+        eq(agents.id, agentId),
+        isNull(agents.deletedAt),
+        ne(agents.status, 'terminated'),
+      ),
+    );
   if (!agent) throw new NotFoundError('agent', agentId);
   const { key, prefix, secretHash } = generateAgentKey();
   const [credential] = await tx.db
     .insert(agentCredentials)
-    .values({ agentId, keyPrefix: prefix, secretHash, expiresAt: expiresAt ?? null })
+    .values({ tenantId, agentId, keyPrefix: prefix, secretHash, expiresAt: expiresAt ?? null })
     .returning(publicColumns);
   return { key, credential: credential! };
 }
 
-function ofAgent(agentId: string, keyPrefix: string | undefined): SQL {
+function ofAgent(tenantId: string, agentId: string, keyPrefix: string | undefined): SQL {
   return and(
+    eq(agentCredentials.tenantId, tenantId),
     eq(agentCredentials.agentId, agentId),
     keyPrefix === undefined ? undefined : eq(agentCredentials.keyPrefix, keyPrefix),
   )!;
+}
+
+async function issue(tx: Unit, tenantId: string, input: IssueAgentKeyInput): Promise<IssuedAgentKey> {
+  const { agentId, expiresAt } = parseInput(issueAgentKeySchema, input, 'agent key');
+  return insertKey(tx, tenantId, agentId, expiresAt);
+}
+
+async function rotate(tx: Unit, tenantId: string, input: RotateAgentKeyInput): Promise<RotatedAgentKey> {
+  const { agentId, keyPrefix, graceSeconds, expiresAt } = parseInput(
+    rotateAgentKeySchema,
+    input,
+    'agent key rotation',
+  );
+  const graceEnd = sql`now() + make_interval(secs => ${graceSeconds})`;
+  const replaced = await tx.db
+    .update(agentCredentials)
+    .set({
+      rotatedAt: sql`now()`,
+      expiresAt: sql`least(coalesce(${agentCredentials.expiresAt}, 'infinity'), ${graceEnd})`,
+    })
+    .where(and(ofAgent(tenantId, agentId, keyPrefix), live))
+    .returning(publicColumns);
+  if (keyPrefix !== undefined && replaced.length === 0)
+    throw new NotFoundError('agent credential', keyPrefix);
+  return { ...(await insertKey(tx, tenantId, agentId, expiresAt)), replaced };
+}
+
+async function revoke(tx: Unit, tenantId: string, input: RevokeAgentKeyInput): Promise<AgentCredential[]> {
+  const { agentId, keyPrefix } = parseInput(revokeAgentKeySchema, input, 'agent key revocation');
+  const revoked = await tx.db
+    .update(agentCredentials)
+    .set({ revokedAt: sql`now()` })
+    .where(and(ofAgent(tenantId, agentId, keyPrefix), isNull(agentCredentials.revokedAt)))
+    .returning(publicColumns);
+  if (revoked.length === 0) throw new NotFoundError('agent credential', keyPrefix ?? `of agent ${agentId}`);
+  return revoked;
 }
 
 /**
@@ -72,46 +119,16 @@ function ofAgent(agentId: string, keyPrefix: string | undefined): SQL {
  */
 export const agentCredentialsRepository = {
   /** A new key for a live agent; the full key is in the result only. */
-  async issue(tx: TenantScope, input: IssueAgentKeyInput): Promise<IssuedAgentKey> {
-    const { agentId, expiresAt } = parseInput(issueAgentKeySchema, input, 'agent key');
-    return insertKey(tx, agentId, expiresAt);
-  },
+  issue: (tx: TenantScope, input: IssueAgentKeyInput) => issue(tx, tx.tenantId, input),
 
   /**
    * A new key; the agent's live keys (or the one named) keep working for the grace period (24 h
    * unless `graceSeconds` says otherwise, at most 7 days), then expire. An earlier expiry stays.
    */
-  async rotate(tx: TenantScope, input: RotateAgentKeyInput): Promise<RotatedAgentKey> {
-    const { agentId, keyPrefix, graceSeconds, expiresAt } = parseInput(
-      rotateAgentKeySchema,
-      input,
-      'agent key rotation',
-    );
-    const graceEnd = sql`now() + make_interval(secs => ${graceSeconds})`;
-    const replaced = await tx.db
-      .update(agentCredentials)
-      .set({
-        rotatedAt: sql`now()`,
-        expiresAt: sql`least(coalesce(${agentCredentials.expiresAt}, 'infinity'), ${graceEnd})`,
-      })
-      .where(and(ofAgent(agentId, keyPrefix), live))
-      .returning(publicColumns);
-    if (keyPrefix !== undefined && replaced.length === 0)
-      throw new NotFoundError('agent credential', keyPrefix);
-    return { ...(await insertKey(tx, agentId, expiresAt)), replaced };
-  },
+  rotate: (tx: TenantScope, input: RotateAgentKeyInput) => rotate(tx, tx.tenantId, input),
 
   /** Ends the agent's live keys (or the one named) at once. */
-  async revoke(tx: TenantScope, input: RevokeAgentKeyInput): Promise<AgentCredential[]> {
-    const { agentId, keyPrefix } = parseInput(revokeAgentKeySchema, input, 'agent key revocation');
-    const revoked = await tx.db
-      .update(agentCredentials)
-      .set({ revokedAt: sql`now()` })
-      .where(and(ofAgent(agentId, keyPrefix), isNull(agentCredentials.revokedAt)))
-      .returning(publicColumns);
-    if (revoked.length === 0) throw new NotFoundError('agent credential', keyPrefix ?? `of agent ${agentId}`);
-    return revoked;
-  },
+  revoke: (tx: TenantScope, input: RevokeAgentKeyInput) => revoke(tx, tx.tenantId, input),
 
   async get(tx: TenantScope, id: string): Promise<AgentCredential> {
     const credentialId = parseId(id, 'agent credential');
@@ -140,4 +157,14 @@ export const agentCredentialsRepository = {
       .limit(query.limit + 1);
     return toPage(rows, query.limit, 'agent credentials', (row) => [row.keyPrefix]);
   },
+};
+
+/** Operators' side (`asService`, audited as service): the same verbs for a tenant named by id. */
+export const agentCredentialAdminRepository = {
+  issue: (tx: ServiceScope, tenantId: string, input: IssueAgentKeyInput) =>
+    issue(tx, parseId(tenantId, 'tenant'), input),
+  rotate: (tx: ServiceScope, tenantId: string, input: RotateAgentKeyInput) =>
+    rotate(tx, parseId(tenantId, 'tenant'), input),
+  revoke: (tx: ServiceScope, tenantId: string, input: RevokeAgentKeyInput) =>
+    revoke(tx, parseId(tenantId, 'tenant'), input),
 };

@@ -1,9 +1,10 @@
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { keyPrefixSchema } from '../agents/agent-credentials.contract.ts';
 import type { Engine } from '../engine/engine.ts';
 import { openEngine } from '../engine/open-engine.ts';
-import { AgentflowError, ValidationError } from '../errors/index.ts';
+import { AgentflowError, NotFoundError, ValidationError } from '../errors/index.ts';
 import { Migrator } from '../migrations/migrator.ts';
 import { seedDemo } from '../seed/demo-seed.ts';
 import { parseInput, slugSchema } from '../shared/validation.ts';
@@ -268,7 +269,112 @@ export function buildProgram(outcome: Outcome = { exitCode: 0 }): Command {
       },
     );
 
+  addAgentKeyCommands(program.command('agent').description('agents (AI staff)'));
+
   return program;
+}
+
+/** The tenant (by slug) and its live agent (by code), read as the service role. */
+async function findAgent(
+  store: Store,
+  actor: string,
+  slug: string,
+  code: string,
+): Promise<{ tenantId: string; agentId: string }> {
+  return store.asService({ actor }, async (svc) => {
+    const target = await svc.tenants.getBySlug(slug);
+    const [agent] = await svc.query<{ id: string }>(
+      'SELECT id FROM agents WHERE tenant_id = $1 AND code = $2 AND deleted_at IS NULL',
+      [target.id, code],
+    );
+    if (!agent) throw new NotFoundError('agent', code);
+    return { tenantId: target.id, agentId: agent.id };
+  });
+}
+
+/** `agentflow agent key issue|rotate|revoke`: operators' key management, audited as the CLI. */
+function addAgentKeyCommands(agent: Command): void {
+  const key = agent.command('key').description("an agent's API keys");
+  const target = (command: Command) =>
+    command
+      .requiredOption('--tenant <slug>', 'the tenant')
+      .requiredOption('--agent <code>', 'the agent, by its code');
+  const printKey = (options: GlobalOptions, issued: { key: { reveal(): string }; credential: unknown }) => {
+    if (options.json) {
+      print(JSON.stringify({ key: issued.key.reveal(), credential: issued.credential }));
+      return;
+    }
+    print(issued.key.reveal());
+    process.stderr.write('agentflow: store this key now: it is not shown again (only its hash is kept)\n');
+  };
+
+  target(key.command('issue').description('issue a new key for the agent (printed once)')).action(
+    async (commandOptions: { tenant: string; agent: string }, command: Command) => {
+      const options = globalOptions(command);
+      const slug = parseInput(slugSchema, commandOptions.tenant, 'tenant slug');
+      const actor = 'cli:agent key issue';
+      await withStore(options, async (store) => {
+        const { tenantId, agentId } = await findAgent(store, actor, slug, commandOptions.agent);
+        const issued = await store.asService({ actor }, (svc) =>
+          svc.agentCredentials.issue(tenantId, { agentId }),
+        );
+        printKey(options, issued);
+      });
+    },
+  );
+
+  target(
+    key
+      .command('rotate')
+      .description("issue a new key; the agent's current keys expire after the grace period"),
+  )
+    .option(
+      '--grace-seconds <seconds>',
+      'how long the replaced keys keep working (default 86400)',
+      parseVersion,
+    )
+    .action(
+      async (commandOptions: { tenant: string; agent: string; graceSeconds?: number }, command: Command) => {
+        const options = globalOptions(command);
+        const slug = parseInput(slugSchema, commandOptions.tenant, 'tenant slug');
+        const actor = 'cli:agent key rotate';
+        await withStore(options, async (store) => {
+          const { tenantId, agentId } = await findAgent(store, actor, slug, commandOptions.agent);
+          const rotated = await store.asService({ actor }, (svc) =>
+            svc.agentCredentials.rotate(tenantId, { agentId, graceSeconds: commandOptions.graceSeconds }),
+          );
+          printKey(options, rotated);
+          if (!options.json)
+            for (const old of rotated.replaced)
+              process.stderr.write(
+                `agentflow: key ${old.keyPrefix} keeps working until ${old.expiresAt?.toISOString()}\n`,
+              );
+        });
+      },
+    );
+
+  target(key.command('revoke').description("revoke the agent's keys (or one) at once"))
+    .option('--key-prefix <prefix>', 'only the key with this prefix (afk_<prefix>_…)')
+    .action(
+      async (commandOptions: { tenant: string; agent: string; keyPrefix?: string }, command: Command) => {
+        const options = globalOptions(command);
+        const slug = parseInput(slugSchema, commandOptions.tenant, 'tenant slug');
+        const keyPrefix =
+          commandOptions.keyPrefix === undefined
+            ? undefined
+            : parseInput(keyPrefixSchema, commandOptions.keyPrefix, 'key prefix');
+        const actor = 'cli:agent key revoke';
+        await withStore(options, async (store) => {
+          const { tenantId, agentId } = await findAgent(store, actor, slug, commandOptions.agent);
+          const revoked = await store.asService({ actor }, (svc) =>
+            svc.agentCredentials.revoke(tenantId, { agentId, keyPrefix }),
+          );
+          print(
+            options.json ? JSON.stringify(revoked) : `revoked ${revoked.map((c) => c.keyPrefix).join(', ')}`,
+          );
+        });
+      },
+    );
 }
 
 function printSeed(result: Awaited<ReturnType<typeof seedDemo>>): void {

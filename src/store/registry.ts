@@ -1,4 +1,7 @@
-import { agentCredentialsRepository } from '../agents/agent-credentials.repository.ts';
+import {
+  agentCredentialAdminRepository,
+  agentCredentialsRepository,
+} from '../agents/agent-credentials.repository.ts';
 import { agentStatesRepository } from '../agents/agent-states.repository.ts';
 import { auditLogsRepository } from '../audit/audit-logs.repository.ts';
 import { projectFilesRepository } from '../projects/project-files.repository.ts';
@@ -28,7 +31,7 @@ export const registry = {
   projectFiles: { tenant: projectFilesRepository },
   agentStates: { tenant: agentStatesRepository },
   auditLogs: { tenant: auditLogsRepository },
-  agentCredentials: { tenant: agentCredentialsRepository },
+  agentCredentials: { tenant: agentCredentialsRepository, service: agentCredentialAdminRepository },
 } as const satisfies Record<string, RegistryEntry>;
 
 export type Registry = typeof registry;
