@@ -58,6 +58,14 @@ export const SET_CONTEXT = `SELECT set_config('role', $1, true), set_config('age
 /** SET_CONTEXT for tenant work, which also refuses a tenant that is missing, suspended or deleted. */
 export const SET_TENANT_CONTEXT = `${SET_CONTEXT}, agentflow.require_usable_tenant($2::uuid)`;
 
+/**
+ * SET_CONTEXT for a key verification, which commits without waiting for its WAL flush: its only
+ * writes are the usage row and last_used_at, and no verification depends on them being durable.
+ * A server crash may lose those of the last moments (up to 3 × wal_writer_delay, 600 ms by
+ * default); waiting for the flush would cost every verification a disk sync.
+ */
+const AUTHENTICATE_CONTEXT = `${SET_CONTEXT}, set_config('synchronous_commit', 'off', true)`;
+
 export class Store {
   // Marks the async context of a running unit of work, to refuse opening another inside it.
   private readonly insideUnitOfWork = new AsyncLocalStorage<true>();
@@ -180,7 +188,7 @@ export class Store {
    */
   authenticate(key: string, options: AuthenticateOptions = {}): Promise<AgentIdentity> {
     return authenticateAgentKey(key, options, async (work, request) => {
-      const setup = { text: SET_CONTEXT, params: [APP_ROLE, '', '', '', JSON.stringify(request)] };
+      const setup = { text: AUTHENTICATE_CONTEXT, params: [APP_ROLE, '', '', '', JSON.stringify(request)] };
       try {
         return await this.transaction(setup, work, { singleStatement: true });
       } catch (error) {
