@@ -1,7 +1,7 @@
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
-import { keyPrefixSchema } from '../agents/agent-credentials.contract.ts';
+import { type IssuedAgentKey, keyPrefixSchema } from '../agents/index.ts';
 import type { Engine } from '../engine/engine.ts';
 import { openEngine } from '../engine/open-engine.ts';
 import { AgentflowError, NotFoundError, ValidationError } from '../errors/index.ts';
@@ -10,6 +10,7 @@ import { seedDemo } from '../seed/demo-seed.ts';
 import { parseInput, slugSchema } from '../shared/validation.ts';
 import { buildStatusReport, formatStatusReport, formatVerifyReport } from '../status/status-report.ts';
 import { openStore, type Store } from '../store/store.ts';
+import type { ServiceTx } from '../store/unit-of-work.ts';
 import {
   createTenantSchema,
   createUserSchema,
@@ -274,107 +275,94 @@ export function buildProgram(outcome: Outcome = { exitCode: 0 }): Command {
   return program;
 }
 
-/** The tenant (by slug) and its live agent (by code), read as the service role. */
-async function findAgent(
-  store: Store,
-  actor: string,
-  slug: string,
-  code: string,
-): Promise<{ tenantId: string; agentId: string }> {
-  return store.asService({ actor }, async (svc) => {
-    const target = await svc.tenants.getBySlug(slug);
-    const [agent] = await svc.query<{ id: string }>(
-      'SELECT id FROM agents WHERE tenant_id = $1 AND code = $2 AND deleted_at IS NULL',
-      [target.id, code],
-    );
-    if (!agent) throw new NotFoundError('agent', code);
-    return { tenantId: target.id, agentId: agent.id };
-  });
+/**
+ * Runs `work` as the service role (audited as `cli:agent key <verb>`) on the live agent `code` of the
+ * tenant `slug`, in one unit of work.
+ */
+async function onAgent<T>(
+  command: Command,
+  target: { tenant: string; agent: string },
+  verb: string,
+  work: (svc: ServiceTx, tenantId: string, agentId: string) => Promise<T>,
+): Promise<T> {
+  const slug = parseInput(slugSchema, target.tenant, 'tenant slug');
+  return withStore(globalOptions(command), (store) =>
+    store.asService({ actor: `cli:agent key ${verb}` }, async (svc) => {
+      const tenant = await svc.tenants.getBySlug(slug);
+      const [agent] = await svc.query<{ id: string }>(
+        'SELECT id FROM agents WHERE tenant_id = $1 AND code = $2 AND deleted_at IS NULL',
+        [tenant.id, target.agent],
+      );
+      if (!agent) throw new NotFoundError('agent', target.agent);
+      return work(svc, tenant.id, agent.id);
+    }),
+  );
 }
 
-/** `agentflow agent key issue|rotate|revoke`: operators' key management, audited as the CLI. */
+/** Prints a key just issued: the one time it is shown. */
+function printKey(options: GlobalOptions, issued: IssuedAgentKey): void {
+  if (options.json) {
+    print(JSON.stringify({ key: issued.key.reveal(), credential: issued.credential }));
+    return;
+  }
+  print(issued.key.reveal());
+  process.stderr.write('agentflow: store this key now: it is not shown again (only its hash is kept)\n');
+}
+
+/** `agentflow agent key issue|rotate|revoke`: operators' key management. */
 function addAgentKeyCommands(agent: Command): void {
   const key = agent.command('key').description("an agent's API keys");
-  const target = (command: Command) =>
-    command
+  const forAgent = (name: string, description: string) =>
+    key
+      .command(name)
+      .description(description)
       .requiredOption('--tenant <slug>', 'the tenant')
       .requiredOption('--agent <code>', 'the agent, by its code');
-  const printKey = (options: GlobalOptions, issued: { key: { reveal(): string }; credential: unknown }) => {
-    if (options.json) {
-      print(JSON.stringify({ key: issued.key.reveal(), credential: issued.credential }));
-      return;
-    }
-    print(issued.key.reveal());
-    process.stderr.write('agentflow: store this key now: it is not shown again (only its hash is kept)\n');
-  };
 
-  target(key.command('issue').description('issue a new key for the agent (printed once)')).action(
-    async (commandOptions: { tenant: string; agent: string }, command: Command) => {
-      const options = globalOptions(command);
-      const slug = parseInput(slugSchema, commandOptions.tenant, 'tenant slug');
-      const actor = 'cli:agent key issue';
-      await withStore(options, async (store) => {
-        const { tenantId, agentId } = await findAgent(store, actor, slug, commandOptions.agent);
-        const issued = await store.asService({ actor }, (svc) =>
-          svc.agentCredentials.issue(tenantId, { agentId }),
-        );
-        printKey(options, issued);
-      });
+  forAgent('issue', 'issue a new key for the agent (printed once)').action(
+    async (target: { tenant: string; agent: string }, command: Command) => {
+      const issued = await onAgent(command, target, 'issue', (svc, tenantId, agentId) =>
+        svc.agentCredentials.issue(tenantId, { agentId }),
+      );
+      printKey(globalOptions(command), issued);
     },
   );
 
-  target(
-    key
-      .command('rotate')
-      .description("issue a new key; the agent's current keys expire after the grace period"),
-  )
+  forAgent('rotate', "issue a new key; the agent's current keys expire after the grace period")
     .option(
       '--grace-seconds <seconds>',
       'how long the replaced keys keep working (default 86400)',
       parseVersion,
     )
-    .action(
-      async (commandOptions: { tenant: string; agent: string; graceSeconds?: number }, command: Command) => {
-        const options = globalOptions(command);
-        const slug = parseInput(slugSchema, commandOptions.tenant, 'tenant slug');
-        const actor = 'cli:agent key rotate';
-        await withStore(options, async (store) => {
-          const { tenantId, agentId } = await findAgent(store, actor, slug, commandOptions.agent);
-          const rotated = await store.asService({ actor }, (svc) =>
-            svc.agentCredentials.rotate(tenantId, { agentId, graceSeconds: commandOptions.graceSeconds }),
+    .action(async (target: { tenant: string; agent: string; graceSeconds?: number }, command: Command) => {
+      const rotated = await onAgent(command, target, 'rotate', (svc, tenantId, agentId) =>
+        svc.agentCredentials.rotate(tenantId, { agentId, graceSeconds: target.graceSeconds }),
+      );
+      const options = globalOptions(command);
+      printKey(options, rotated);
+      if (!options.json)
+        for (const old of rotated.replaced)
+          process.stderr.write(
+            `agentflow: key ${old.keyPrefix} keeps working until ${old.expiresAt?.toISOString()}\n`,
           );
-          printKey(options, rotated);
-          if (!options.json)
-            for (const old of rotated.replaced)
-              process.stderr.write(
-                `agentflow: key ${old.keyPrefix} keeps working until ${old.expiresAt?.toISOString()}\n`,
-              );
-        });
-      },
-    );
+    });
 
-  target(key.command('revoke').description("revoke the agent's keys (or one) at once"))
+  forAgent('revoke', "revoke the agent's keys (or one) at once")
     .option('--key-prefix <prefix>', 'only the key with this prefix (afk_<prefix>_…)')
-    .action(
-      async (commandOptions: { tenant: string; agent: string; keyPrefix?: string }, command: Command) => {
-        const options = globalOptions(command);
-        const slug = parseInput(slugSchema, commandOptions.tenant, 'tenant slug');
-        const keyPrefix =
-          commandOptions.keyPrefix === undefined
-            ? undefined
-            : parseInput(keyPrefixSchema, commandOptions.keyPrefix, 'key prefix');
-        const actor = 'cli:agent key revoke';
-        await withStore(options, async (store) => {
-          const { tenantId, agentId } = await findAgent(store, actor, slug, commandOptions.agent);
-          const revoked = await store.asService({ actor }, (svc) =>
-            svc.agentCredentials.revoke(tenantId, { agentId, keyPrefix }),
-          );
-          print(
-            options.json ? JSON.stringify(revoked) : `revoked ${revoked.map((c) => c.keyPrefix).join(', ')}`,
-          );
-        });
-      },
-    );
+    .action(async (target: { tenant: string; agent: string; keyPrefix?: string }, command: Command) => {
+      const keyPrefix =
+        target.keyPrefix === undefined
+          ? undefined
+          : parseInput(keyPrefixSchema, target.keyPrefix, 'key prefix');
+      const revoked = await onAgent(command, target, 'revoke', (svc, tenantId, agentId) =>
+        svc.agentCredentials.revoke(tenantId, { agentId, keyPrefix }),
+      );
+      print(
+        globalOptions(command).json
+          ? JSON.stringify(revoked)
+          : `revoked ${revoked.map((c) => c.keyPrefix).join(', ')}`,
+      );
+    });
 }
 
 function printSeed(result: Awaited<ReturnType<typeof seedDemo>>): void {
