@@ -85,7 +85,7 @@ GRANT SELECT, INSERT ON agent_credential_uses TO agentflow_service;
 -- function (SECURITY DEFINER, owned by agentflow_definer) reads across tenants, and it returns the
 -- match only, never a hash and never a row whose secret did not verify. What is refused is told
 -- apart (revoked, expired, …) only once the secret has verified; an unknown prefix and a wrong
--- secret differ only in the usage row, which the caller does not see.
+-- secret are both 'invalid_key' to the caller, told apart only in the usage row.
 --
 -- Constant time: the digests are compared as SHA-256(nonce || digest) under a fresh random nonce
 -- (256 bits from gen_random_uuid's strong random source, pg_strong_random). Where the two compared
@@ -140,7 +140,10 @@ BEGIN
           left(request ->> 'userAgent', 512));
 
   IF result <> 'success' THEN
-    RETURN QUERY SELECT NULL::uuid, NULL::uuid, NULL::uuid, result;
+    -- An unknown prefix and a wrong secret look alike to the caller: whether a prefix exists is
+    -- not told to one who cannot show its secret.
+    RETURN QUERY SELECT NULL::uuid, NULL::uuid, NULL::uuid,
+      CASE WHEN result IN ('unknown_key', 'wrong_secret') THEN 'invalid_key' ELSE result END;
     RETURN;
   END IF;
   IF key.last_used_at IS NULL OR key.last_used_at < now() - interval '1 minute' THEN

@@ -23,19 +23,21 @@ export interface AgentIdentity {
   credentialId: string;
 }
 
+/** What the verification function tells its caller: an unknown prefix and a wrong secret alike. */
+type VerificationOutcome = Exclude<CredentialUseOutcome, 'unknown_key' | 'wrong_secret'> | 'invalid_key';
+
 interface VerificationRow {
   tenant_id: string | null;
   agent_id: string | null;
   credential_id: string | null;
-  outcome: CredentialUseOutcome;
+  outcome: VerificationOutcome;
 }
 
 const VERIFY = `SELECT tenant_id, agent_id, credential_id, outcome
   FROM agentflow.authenticate_agent_key($1, $2, $3::jsonb)`;
 
-const REFUSALS: Record<Exclude<CredentialUseOutcome, 'success'>, [AuthenticationCode, string]> = {
-  unknown_key: ['invalid_key', 'invalid API key'],
-  wrong_secret: ['invalid_key', 'invalid API key'],
+const REFUSALS: Record<Exclude<VerificationOutcome, 'success'>, [AuthenticationCode, string]> = {
+  invalid_key: ['invalid_key', 'invalid API key'],
   revoked: ['key_revoked', 'this API key has been revoked'],
   expired: ['key_expired', 'this API key has expired'],
   agent_unavailable: ['agent_unavailable', 'the agent of this API key is terminated or deleted'],
@@ -95,6 +97,6 @@ export async function authenticateAgentKey(
     return { tenantId: row.tenant_id, agentId: row.agent_id, credentialId: row.credential_id };
   if (limiter) await Promise.all(limitKeys.map((limitKey) => limiter.consume(limitKey)));
   const [code, message] =
-    REFUSALS[row?.outcome === undefined || row.outcome === 'success' ? 'unknown_key' : row.outcome];
+    REFUSALS[row?.outcome === undefined || row.outcome === 'success' ? 'invalid_key' : row.outcome];
   throw new AuthenticationError(code, message);
 }

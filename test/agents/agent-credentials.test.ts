@@ -342,6 +342,31 @@ describeEachEngine('agent credentials (API keys)', (h) => {
       expect(returning).toBeInstanceOf(ForbiddenError);
     });
 
+    it('tells a raw SQL caller of the verification function nothing about a key it cannot show', async () => {
+      const key = await issue();
+      const [, prefix, secret] = KEY.exec(key)!;
+      const hash = createHash('sha256').update(secret!).digest('hex');
+      const call = (p: string, digest: string) =>
+        h.asAppWithoutTenant((c) =>
+          c.query<Record<string, unknown>>(
+            `SELECT * FROM agentflow.authenticate_agent_key($1, $2, '{"requestId": "raw"}')`,
+            [p, digest],
+          ),
+        );
+      const refused = { tenant_id: null, agent_id: null, credential_id: null, outcome: 'invalid_key' };
+      // A known prefix with a wrong hash and an unknown prefix: the same answer, no hash column.
+      expect(await call(prefix!, '0'.repeat(64))).toEqual([refused]);
+      expect(await call('0123456789abcdef', '0'.repeat(64))).toEqual([refused]);
+      expect(await call(prefix!, hash)).toEqual([
+        { tenant_id: f.tenant.id, agent_id: agentId, credential_id: expect.any(String), outcome: 'success' },
+      ]);
+      expect((await usesOf(h, `request_id = 'raw'`, [])).map((r) => r.outcome)).toEqual([
+        'wrong_secret',
+        'unknown_key',
+        'success',
+      ]);
+    });
+
     it('lets only the app role call the verification function', async () => {
       const service = await caught(
         h.store.asService({ actor: 'test' }, (svc) =>
