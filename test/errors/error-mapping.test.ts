@@ -105,6 +105,7 @@ describe('the error mapping table: named constraints', () => {
     projects_slug_live_key: ['project', 'slug'],
     project_files_path_key: ['project file', 'path'],
     agent_states_project_key: ['agent state', 'projectId'],
+    agent_credentials_prefix_key: ['agent credential', 'keyPrefix'],
   };
   for (const [constraint, [entity, field]] of Object.entries(duplicates)) {
     it(`${constraint} is ConflictError duplicate of ${entity}.${field}`, () => {
