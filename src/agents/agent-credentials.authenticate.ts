@@ -60,6 +60,9 @@ async function retryAfterMs(limiter: RateLimiter, keys: string[]): Promise<numbe
   return Math.max(0, ...waits);
 }
 
+/** Runs `work` in the verification's unit of work, with the request as its context (Store.authenticate). */
+export type VerificationUnit = <T>(work: (scope: Scope) => Promise<T>, request: KeyRequest) => Promise<T>;
+
 /**
  * Verifies an agent's API key: the store runs `verify` in a unit of work as agentflow_app with no
  * tenant (see Store.authenticate), where only agentflow.authenticate_agent_key can find the key.
@@ -68,10 +71,7 @@ async function retryAfterMs(limiter: RateLimiter, keys: string[]): Promise<numbe
 export async function authenticateAgentKey(
   key: unknown,
   options: AuthenticateOptions,
-  verify: (
-    work: (scope: Scope) => Promise<VerificationRow[]>,
-    request: KeyRequest,
-  ) => Promise<VerificationRow[]>,
+  verify: VerificationUnit,
 ): Promise<AgentIdentity> {
   const request = parseInput(keyRequestSchema, options.request ?? {}, 'authentication request');
   const parsed = parseAgentKey(key);
