@@ -1,4 +1,5 @@
 // Every table of the Drizzle schema, in one place for typed queries and the schema-drift test.
+export { agentCredentials, agentCredentialUses } from './agents/agent-credentials.schema.ts';
 export { agentStates } from './agents/agent-states.schema.ts';
 export { agents } from './agents/agents.schema.ts';
 export { auditLogs } from './audit/audit-logs.schema.ts';

@@ -196,4 +196,16 @@ export const agentAdminRepository = {
   async list(tx: ServiceScope, tenantId: string, input: ListAgentsInput = {}): Promise<Page<Agent>> {
     return listAgents(tx, parseId(tenantId, 'tenant'), input);
   },
+
+  /** The live agent of `tenantId` with this code: what operators name agents by. */
+  async getByCode(tx: ServiceScope, tenantId: string, code: string): Promise<Agent> {
+    const tenant = parseId(tenantId, 'tenant');
+    const value = parseInput(agentCodeSchema, code, 'agent code');
+    const [row] = await tx.db
+      .select()
+      .from(agents)
+      .where(and(eq(agents.tenantId, tenant), eq(agents.code, value), live));
+    if (!row) throw new NotFoundError('agent', value);
+    return row;
+  },
 };

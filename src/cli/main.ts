@@ -2,7 +2,13 @@ import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { and, eq, isNull } from 'drizzle-orm';
-import { AGENT_TYPES, type Agent, createAgentSchema } from '../agents/index.ts';
+import {
+  AGENT_TYPES,
+  type Agent,
+  createAgentSchema,
+  type IssuedAgentKey,
+  keyPrefixSchema,
+} from '../agents/index.ts';
 import type { Engine } from '../engine/engine.ts';
 import { openEngine } from '../engine/open-engine.ts';
 import { AgentflowError, NotFoundError, ValidationError } from '../errors/index.ts';
@@ -326,13 +332,23 @@ export function buildProgram(outcome: Outcome = { exitCode: 0 }): Command {
             const target = await svc.tenants.getBySlug(tenantSlug);
             const projectId =
               projectSlug === undefined ? null : await liveProjectId(svc, target.id, projectSlug);
-            return svc.agents.create(target.id, { ...input, projectId });
+            const agent = await svc.agents.create(target.id, { ...input, projectId });
+            // In the same unit: an agent is never left without the key it was created to use.
+            return { agent, issued: await svc.agentCredentials.issue(target.id, { agentId: agent.id }) };
           });
-          print(
-            options.json
-              ? JSON.stringify(created)
-              : `created agent ${created.code} (${created.id}) in ${tenantSlug}, ${created.level} level`,
-          );
+          if (options.json) {
+            print(
+              JSON.stringify({
+                ...created.agent,
+                key: created.issued.key.reveal(),
+                credential: created.issued.credential,
+              }),
+            );
+          } else {
+            const { agent } = created;
+            print(`created agent ${agent.code} (${agent.id}) in ${tenantSlug}, ${agent.level} level`);
+            printKey(options, created.issued);
+          }
         });
       },
     );
@@ -361,6 +377,7 @@ export function buildProgram(outcome: Outcome = { exitCode: 0 }): Command {
             print(`${a.code}  ${a.name}  ${a.type}  ${a.level}  ${a.status}  trust ${a.trustScore}`);
       });
     });
+  addAgentKeyCommands(agent);
 
   return program;
 }
@@ -373,6 +390,92 @@ async function liveProjectId(svc: ServiceTx, tenantId: string, slug: string): Pr
     .where(and(eq(projects.tenantId, tenantId), eq(projects.slug, slug), isNull(projects.deletedAt)));
   if (!row) throw new NotFoundError('project', slug);
   return row.id;
+}
+
+/**
+ * Runs `work` as the service role (audited as `cli:agent key <verb>`) on the live agent `code` of the
+ * tenant `slug`, in one unit of work.
+ */
+async function onAgent<T>(
+  command: Command,
+  target: { tenant: string; agent: string },
+  verb: string,
+  work: (svc: ServiceTx, tenantId: string, agentId: string) => Promise<T>,
+): Promise<T> {
+  const slug = parseInput(slugSchema, target.tenant, 'tenant slug');
+  return withStore(globalOptions(command), (store) =>
+    store.asService({ actor: `cli:agent key ${verb}` }, async (svc) => {
+      const tenant = await svc.tenants.getBySlug(slug);
+      const agent = await svc.agents.getByCode(tenant.id, target.agent);
+      return work(svc, tenant.id, agent.id);
+    }),
+  );
+}
+
+/** Prints a key just issued: the one time it is shown. */
+function printKey(options: GlobalOptions, issued: IssuedAgentKey): void {
+  if (options.json) {
+    print(JSON.stringify({ key: issued.key.reveal(), credential: issued.credential }));
+    return;
+  }
+  print(issued.key.reveal());
+  process.stderr.write('agentflow: store this key now: it is not shown again (only its hash is kept)\n');
+}
+
+/** `agentflow agent key issue|rotate|revoke`: operators' key management. */
+function addAgentKeyCommands(agent: Command): void {
+  const key = agent.command('key').description("an agent's API keys");
+  const forAgent = (name: string, description: string) =>
+    key
+      .command(name)
+      .description(description)
+      .requiredOption('--tenant <slug>', 'the tenant')
+      .requiredOption('--agent <code>', 'the agent, by its code');
+
+  forAgent('issue', 'issue a new key for the agent (printed once)').action(
+    async (target: { tenant: string; agent: string }, command: Command) => {
+      const issued = await onAgent(command, target, 'issue', (svc, tenantId, agentId) =>
+        svc.agentCredentials.issue(tenantId, { agentId }),
+      );
+      printKey(globalOptions(command), issued);
+    },
+  );
+
+  forAgent('rotate', "issue a new key; the agent's current keys expire after the grace period")
+    .option(
+      '--grace-seconds <seconds>',
+      'how long the replaced keys keep working (default 86400)',
+      parseVersion,
+    )
+    .action(async (target: { tenant: string; agent: string; graceSeconds?: number }, command: Command) => {
+      const rotated = await onAgent(command, target, 'rotate', (svc, tenantId, agentId) =>
+        svc.agentCredentials.rotate(tenantId, { agentId, graceSeconds: target.graceSeconds }),
+      );
+      const options = globalOptions(command);
+      printKey(options, rotated);
+      if (!options.json)
+        for (const old of rotated.replaced)
+          process.stderr.write(
+            `agentflow: key ${old.keyPrefix} keeps working until ${old.expiresAt?.toISOString()}\n`,
+          );
+    });
+
+  forAgent('revoke', "revoke the agent's keys (or one) at once")
+    .option('--key-prefix <prefix>', 'only the key with this prefix (afk_<prefix>_…)')
+    .action(async (target: { tenant: string; agent: string; keyPrefix?: string }, command: Command) => {
+      const keyPrefix =
+        target.keyPrefix === undefined
+          ? undefined
+          : parseInput(keyPrefixSchema, target.keyPrefix, 'key prefix');
+      const revoked = await onAgent(command, target, 'revoke', (svc, tenantId, agentId) =>
+        svc.agentCredentials.revoke(tenantId, { agentId, keyPrefix }),
+      );
+      print(
+        globalOptions(command).json
+          ? JSON.stringify(revoked)
+          : `revoked ${revoked.map((c) => c.keyPrefix).join(', ')}`,
+      );
+    });
 }
 
 function printSeed(result: Awaited<ReturnType<typeof seedDemo>>): void {

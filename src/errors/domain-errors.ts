@@ -116,3 +116,31 @@ export class ConfigurationError extends AgentflowError {
 export class UsageError extends AgentflowError {
   readonly code = 'invalid_usage';
 }
+
+export type AuthenticationCode =
+  /** Malformed, unknown, or its secret does not match: indistinguishable on purpose. */
+  | 'invalid_key'
+  | 'key_revoked'
+  | 'key_expired'
+  /** The key's agent is terminated or deleted. */
+  | 'agent_unavailable'
+  /** The key's tenant is suspended or deleted. */
+  | 'tenant_unavailable'
+  /** Too many failed attempts from this client or for this key: retry after `retryAfterMs`. */
+  | 'rate_limited';
+
+/** A presented credential (an agent's API key) was refused: HTTP 401 (429 for `rate_limited`). */
+export class AuthenticationError extends AgentflowError {
+  readonly code: AuthenticationCode;
+  /** For `rate_limited`: milliseconds until an attempt may pass. */
+  readonly retryAfterMs: number | undefined;
+  constructor(
+    code: AuthenticationCode,
+    message: string,
+    options: Omit<AgentflowErrorOptions, 'retryable'> & { retryAfterMs?: number } = {},
+  ) {
+    super(message, { ...options, retryable: code === 'rate_limited' });
+    this.code = code;
+    this.retryAfterMs = options.retryAfterMs;
+  }
+}

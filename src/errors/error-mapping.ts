@@ -23,6 +23,8 @@ const ENTITY_BY_TABLE: Readonly<Record<string, string>> = {
   agents: 'agent',
   work_sessions: 'work session',
   events: 'event',
+  agent_credentials: 'agent credential',
+  agent_credential_uses: 'agent credential use',
 };
 
 function entityOf(error: DatabaseError): string | undefined {
@@ -51,6 +53,7 @@ export const CONSTRAINT_ERRORS: Readonly<Record<string, Translate>> = {
   agents_code_key: duplicate('agent', 'code'),
   agents_org_name_live_key: duplicate('agent', 'name'),
   agents_project_name_live_key: duplicate('agent', 'name'),
+  agent_credentials_prefix_key: duplicate('agent credential', 'keyPrefix'),
 };
 
 interface RaisedError {

@@ -2,6 +2,8 @@ export { AgentflowError } from './agentflow-error.ts';
 export { ConnectionError, isConnectionLoss } from './connection-error.ts';
 export { DatabaseError, type SqlStateKind, sqlStateKind } from './database-error.ts';
 export {
+  type AuthenticationCode,
+  AuthenticationError,
   ConfigurationError,
   type ConflictCode,
   ConflictError,

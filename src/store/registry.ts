@@ -1,3 +1,7 @@
+import {
+  agentCredentialAdminRepository,
+  agentCredentialsRepository,
+} from '../agents/agent-credentials.repository.ts';
 import { agentStatesRepository } from '../agents/agent-states.repository.ts';
 import { agentAdminRepository, agentsRepository } from '../agents/agents.repository.ts';
 import { auditLogsRepository } from '../audit/audit-logs.repository.ts';
@@ -29,6 +33,7 @@ export const registry = {
   agentStates: { tenant: agentStatesRepository },
   auditLogs: { tenant: auditLogsRepository },
   agents: { tenant: agentsRepository, service: agentAdminRepository },
+  agentCredentials: { tenant: agentCredentialsRepository, service: agentCredentialAdminRepository },
 } as const satisfies Record<string, RegistryEntry>;
 
 export type Registry = typeof registry;

@@ -1,4 +1,9 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import {
+  type AgentIdentity,
+  type AuthenticateOptions,
+  authenticateAgentKey,
+} from '../agents/agent-credentials.authenticate.ts';
 import type { Connection, Engine, SqlStatement, TransactionOptions } from '../engine/engine.ts';
 import { type OpenEngineOptions, openEngine } from '../engine/open-engine.ts';
 import {
@@ -62,6 +67,14 @@ const REQUIRE_USABLE_ACTOR = ', agentflow.require_usable_actor($2::uuid, $3, $4:
 /** SET_CONTEXT / SET_TENANT_CONTEXT for a unit whose actor is an agent. */
 export const SET_AGENT_CONTEXT = `${SET_CONTEXT}${REQUIRE_USABLE_ACTOR}`;
 export const SET_TENANT_AGENT_CONTEXT = `${SET_TENANT_CONTEXT}${REQUIRE_USABLE_ACTOR}`;
+
+/**
+ * SET_CONTEXT for a key verification, which commits without waiting for its WAL flush: its only
+ * writes are the usage row and last_used_at, and no verification depends on them being durable.
+ * A server crash may lose those of the last moments (up to 3 × wal_writer_delay, 600 ms by
+ * default); waiting for the flush would cost every verification a disk sync.
+ */
+const AUTHENTICATE_CONTEXT = `${SET_CONTEXT}, set_config('synchronous_commit', 'off', true)`;
 
 export class Store {
   // Marks the async context of a running unit of work, to refuse opening another inside it.
@@ -183,6 +196,22 @@ export class Store {
       // Service work may have suspended or deleted a tenant: the next unit of each reads its status.
       this.usableTenants.clear();
     }
+  }
+
+  /**
+   * Verifies an agent's API key and tells whose it is; a refusal is an AuthenticationError. Runs
+   * before any tenant is known: one single-statement unit as agentflow_app with no tenant, which
+   * sees no credential; only agentflow.authenticate_agent_key (migration 8) finds the key.
+   */
+  authenticate(key: string, options: AuthenticateOptions = {}): Promise<AgentIdentity> {
+    return authenticateAgentKey(key, options, async (work, request) => {
+      const setup = { text: AUTHENTICATE_CONTEXT, params: [APP_ROLE, '', '', '', JSON.stringify(request)] };
+      try {
+        return await this.transaction(setup, work, { singleStatement: true });
+      } catch (error) {
+        throw translateError(error);
+      }
+    });
   }
 
   /**

@@ -3,7 +3,7 @@ import type { MigrationStatus } from '../migrations/migrator.ts';
 import { APP_ROLE, SERVICE_ROLE } from '../store/roles.ts';
 
 /** Tables whose rows may be added but never changed or removed by any application role. */
-export const APPEND_ONLY_TABLES = ['audit_logs', 'events'] as const;
+export const APPEND_ONLY_TABLES = ['audit_logs', 'events', 'agent_credential_uses'] as const;
 
 /**
  * The migration history names migrations and nothing of any tenant; every role may read it
@@ -100,6 +100,13 @@ const CALLABLE_BY_EVERY_ROLE = new Set([
   'agentflow.require_usable_tenant(uuid)',
   'agentflow.require_usable_actor(uuid,text,uuid)',
 ]);
+
+/**
+ * Indexes of tenant tables not led by tenant_id that a lookup made before any tenant is known needs
+ * (table.index): an API key is found by its public prefix alone, by the SECURITY DEFINER
+ * agentflow.authenticate_agent_key only (migration 8).
+ */
+const TENANTLESS_LOOKUP_INDEXES = new Set(['agent_credentials.agent_credentials_prefix_key']);
 
 // Who may run each function of the schema, and the search_path a SECURITY DEFINER one pins.
 const FUNCTIONS_SQL = `
@@ -241,7 +248,7 @@ export async function verifyDatabase(connection: Connection, status: MigrationSt
   const globalTables = new Set(tables.filter((t) => t.tenant_column === null).map((t) => t.table));
   checks.push({
     name: 'tenant_id leads every index of tenant tables',
-    // Two exceptions. The index of a foreign key to a global table (memberships.user_id → users), which
+    // Three exceptions (the third: TENANTLESS_LOOKUP_INDEXES). The index of a foreign key to a global table (memberships.user_id → users), which
     // a delete of the global row searches with no tenant to lead with: Citus keeps such an index per
     // shard, beside a reference table, so the rule's purpose holds. And a GIN index (array members:
     // mentions, capabilities), which cannot hold a uuid column without the btree_gin extension;
@@ -252,6 +259,7 @@ export async function verifyDatabase(connection: Connection, status: MigrationSt
           scoped.has(i.table) &&
           i.first_column !== 'tenant_id' &&
           i.method !== 'gin' &&
+          !TENANTLESS_LOOKUP_INDEXES.has(`${i.table}.${i.index}`) &&
           !(i.foreign_key_target !== null && globalTables.has(i.foreign_key_target)),
       )
       .map(

@@ -626,8 +626,12 @@ describeEachEngine(
         '--model-name',
         'claude',
       );
-      expect(org.err).toBe('');
-      expect(org.out).toMatch(/^created agent cto \([0-9a-f-]{36}\) in .*, organization level\n$/);
+      expect(org.out).toMatch(/^created agent cto \([0-9a-f-]{36}\) in .*, organization level\nafk_\S+\n$/);
+      expect(org.err).toContain('it is not shown again');
+      // The key printed once is the agent's: it authenticates as it.
+      const key = org.out.trim().split('\n')[1]!;
+      const identity = await h.store.authenticate(key);
+      expect(identity.tenantId).toBe(f.tenant.id);
       const proj = await agentflow(
         h.url,
         '--json',
@@ -646,7 +650,9 @@ describeEachEngine(
         '--project',
         'web',
       );
-      expect(JSON.parse(proj.out)).toMatchObject({ code: 'dev', level: 'project' });
+      const created = JSON.parse(proj.out) as Agent & { key: string };
+      expect(created).toMatchObject({ code: 'dev', level: 'project' });
+      expect((await h.store.authenticate(created.key)).agentId).toBe(created.id);
       const list = await agentflow(h.url, '--json', 'agent', 'list', '--tenant', slug);
       const agents = JSON.parse(list.out) as Agent[];
       expect(agents.map((a) => [a.code, a.capabilities])).toEqual([

@@ -155,6 +155,55 @@ describe('agentflow command line [pglite folder]', () => {
     expect(run.out).toContain(`rolled back ${rolledBack.reverse().join(', ')}; now at version 2`);
     expect((await agentflow(url, 'db', 'migrate')).out).toContain(`now at version ${latest}`);
   });
+
+  it('issues, rotates and revokes an agent key, printing each key once', async () => {
+    expect((await agentflow(url, 'tenant', 'create', '--slug', 'keys', '--name', 'Keys')).code).toBe(0);
+    const store = await openStore({ url });
+    await store
+      .asService({ actor: 'test' }, async (svc) => {
+        const tenant = await svc.tenants.getBySlug('keys');
+        await svc.query(
+          `INSERT INTO agents (tenant_id, level, type, code, name, role_title) VALUES ($1, 'organization', 'tester', 'qa', 'QA', 'Tester')`,
+          [tenant.id],
+        );
+      })
+      .finally(() => store.close());
+    const key = /^afk_[0-9a-f]{16}_[A-Za-z0-9_-]{43}\n$/;
+    const issued = await agentflow(url, 'agent', 'key', 'issue', '--tenant', 'keys', '--agent', 'qa');
+    expect(issued).toMatchObject({ code: 0, out: expect.stringMatching(key) });
+    expect(issued.err).toContain('it is not shown again');
+    const rotated = await agentflow(
+      url,
+      'agent',
+      'key',
+      'rotate',
+      '--tenant',
+      'keys',
+      '--agent',
+      'qa',
+      '--grace-seconds',
+      '0',
+    );
+    expect(rotated).toMatchObject({ code: 0, out: expect.stringMatching(key) });
+    expect(rotated.err).toContain(`key ${issued.out.slice(4, 20)} keeps working until`);
+    const check = await openStore({ url });
+    try {
+      expect(await check.authenticate(rotated.out.trim())).toMatchObject({
+        credentialId: expect.any(String),
+      });
+      await expect(check.authenticate(issued.out.trim())).rejects.toMatchObject({ code: 'key_expired' });
+    } finally {
+      await check.close();
+    }
+    const revoked = await agentflow(url, 'agent', 'key', 'revoke', '--tenant', 'keys', '--agent', 'qa');
+    // Every key not yet revoked, the expired one included.
+    expect(revoked.code).toBe(0);
+    expect(revoked.out.trim().split(/, | /).sort()).toEqual(
+      ['revoked', issued.out.slice(4, 20), rotated.out.slice(4, 20)].sort(),
+    );
+    const unknown = await agentflow(url, 'agent', 'key', 'issue', '--tenant', 'keys', '--agent', 'nobody');
+    expect(unknown).toMatchObject({ code: 2, err: 'agentflow: agent nobody not found [not_found]\n' });
+  });
 });
 
 // tenant create / user create validate with the repositories' own contracts, before a database opens.

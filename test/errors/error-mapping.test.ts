@@ -136,6 +136,7 @@ describe('the error mapping table: named constraints', () => {
     agents_code_key: ['agent', 'code'],
     agents_org_name_live_key: ['agent', 'name'],
     agents_project_name_live_key: ['agent', 'name'],
+    agent_credentials_prefix_key: ['agent credential', 'keyPrefix'],
   };
   for (const [constraint, [entity, field]] of Object.entries(duplicates)) {
     it(`${constraint} is ConflictError duplicate of ${entity}.${field}`, () => {

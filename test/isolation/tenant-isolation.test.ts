@@ -124,6 +124,15 @@ async function seedAgentRows(h: EngineHarness, tenantId: string, projectId: stri
        VALUES ($1, 'session_log', $2, $3, $4, '{"message": "hello"}', ARRAY[$4::uuid])`,
       [tenantId, projectId, session!.id, agent!.id],
     );
+    const [credential] = await c.query<{ id: string }>(
+      `INSERT INTO agent_credentials (tenant_id, agent_id, key_prefix, secret_hash)
+       VALUES ($1, $2, substr(md5(random()::text), 1, 16), repeat('0', 64)) RETURNING id`,
+      [tenantId, agent!.id],
+    );
+    await c.query(
+      `INSERT INTO agent_credential_uses (tenant_id, credential_id, agent_id, outcome) VALUES ($1, $2, $3, 'success')`,
+      [tenantId, credential!.id, agent!.id],
+    );
   });
 }
 

@@ -47,6 +47,14 @@ export const DECLARED_TRIGGERS: Record<string, string[]> = {
     'events_append_only BEFORE DELETE OR UPDATE FOR EACH ROW EXECUTE FUNCTION agentflow.refuse_event_change()',
     'events_no_truncate BEFORE TRUNCATE FOR EACH STATEMENT EXECUTE FUNCTION agentflow.reject_mutation()',
   ],
+  'public.agent_credentials': [
+    "agent_credentials_audit AFTER INSERT OR DELETE OR UPDATE FOR EACH ROW EXECUTE FUNCTION agentflow.audit_row('tenant_id', 'secret_hash')",
+    'agent_credentials_touch_updated_at BEFORE UPDATE FOR EACH ROW EXECUTE FUNCTION agentflow.touch_updated_at()',
+  ],
+  'public.agent_credential_uses': [
+    'agent_credential_uses_append_only BEFORE DELETE OR UPDATE FOR EACH ROW EXECUTE FUNCTION agentflow.refuse_event_change()',
+    'agent_credential_uses_no_truncate BEFORE TRUNCATE FOR EACH STATEMENT EXECUTE FUNCTION agentflow.reject_mutation()',
+  ],
   'public.audit_logs': [
     'audit_logs_append_only BEFORE DELETE OR UPDATE FOR EACH ROW EXECUTE FUNCTION agentflow.reject_mutation()',
     'audit_logs_no_truncate BEFORE TRUNCATE FOR EACH STATEMENT EXECUTE FUNCTION agentflow.reject_mutation()',

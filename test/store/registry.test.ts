@@ -28,8 +28,9 @@ describe('the repository registry', () => {
       'agentStates',
       'auditLogs',
       'agents',
+      'agentCredentials',
     ]);
-    expect(serviceNames).toEqual(['tenants', 'users', 'memberships', 'agents']);
+    expect(serviceNames).toEqual(['tenants', 'users', 'memberships', 'agents', 'agentCredentials']);
     for (const name of tenantNames) {
       const bound = (tx as unknown as Record<string, Record<string, unknown>>)[name]!;
       const entry = registry[name as keyof typeof registry] as { tenant: object };

@@ -132,6 +132,12 @@ describeEachEngine('bad input', (h) => {
       field: 'projectId',
     },
     {
+      name: 'agent key without agentId',
+      run: t((tx) => tx.agentCredentials.issue(anyValue({}))),
+      error: ValidationError,
+      field: 'agentId',
+    },
+    {
       name: 'membership without role',
       run: s((tx) => tx.memberships.create(f.tenant.id, anyValue({ userId }))),
       error: ValidationError,
@@ -400,6 +406,14 @@ describeEachEngine('bad input', (h) => {
       run: t((tx) => tx.agentStates.save(anyValue({ projectId, state: {}, expectedVersion: 1, version: 9 }))),
       error: ValidationError,
       field: 'version',
+    },
+    {
+      name: 'secretHash on agent key issue',
+      run: t((tx) =>
+        tx.agentCredentials.issue(anyValue({ agentId: randomUUID(), secretHash: '0'.repeat(64) })),
+      ),
+      error: ValidationError,
+      field: 'secretHash',
     },
     {
       name: 'tenantId on membership add',

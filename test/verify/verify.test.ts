@@ -94,6 +94,31 @@ describeEachEngine('db verify', (h) => {
       /^project_files: no tenant-bound SELECT policy for agentflow_app$/,
     ],
     [
+      'a permissive policy widening agent_credentials beside its restrictive agent policy',
+      'CREATE POLICY leak ON agent_credentials FOR SELECT USING (agent_id IS NOT NULL)',
+      /^agent_credentials: policy leak lets agentflow_app SELECT rows of any tenant$/,
+    ],
+    [
+      'the restrictive agent policy of agent_credentials made permissive',
+      `DROP POLICY agent_credentials_agent_own ON agent_credentials; CREATE POLICY agent_credentials_agent_own ON agent_credentials FOR ALL TO agentflow_app USING (agent_id::text = (SELECT current_setting('agentflow.actor_id', true)))`,
+      /^agent_credentials: policy agent_credentials_agent_own is not exactly/,
+    ],
+    [
+      'another index of agent_credentials led by the key prefix',
+      'CREATE INDEX agent_credentials_by_prefix ON agent_credentials (key_prefix, agent_id)',
+      /^agent_credentials: index agent_credentials_by_prefix starts with key_prefix, not tenant_id$/,
+    ],
+    [
+      'the usage log of API keys writable by the service role',
+      'GRANT UPDATE ON agent_credential_uses TO agentflow_service',
+      /^agent_credential_uses is append-only but agentflow_service holds UPDATE$/,
+    ],
+    [
+      'the API key verification function callable by every role',
+      'GRANT EXECUTE ON FUNCTION agentflow.authenticate_agent_key(text, text, jsonb) TO PUBLIC',
+      /^agentflow\.authenticate_agent_key\(text,text,jsonb\) may be executed by every role \(PUBLIC\)$/,
+    ],
+    [
       'an index of a tenant table not led by tenant_id',
       'CREATE INDEX projects_by_name ON projects (name)',
       /^projects: index projects_by_name starts with name/,
