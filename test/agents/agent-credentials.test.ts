@@ -19,14 +19,10 @@ const KEY = /^afk_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$/;
 
 /** An organization agent of the tenant, written as the owner (the agents repository is another helper's). */
 async function createAgent(h: EngineHarness, tenantId: string, code: string): Promise<string> {
-  const [row] = await h.asOwner((c) =>
-    c.query<{ id: string }>(
-      `INSERT INTO agents (tenant_id, level, type, code, name, role_title)
-       VALUES ($1, 'organization', 'backend_dev', $2, $2, 'Developer') RETURNING id`,
-      [tenantId, code],
-    ),
+  const agent = await h.store.asService({ actor: 'test' }, (svc) =>
+    svc.agents.create(tenantId, { code, name: code, type: 'backend_dev', roleTitle: 'Developer' }),
   );
-  return row!.id;
+  return agent.id;
 }
 
 interface UseRow {
@@ -223,13 +219,10 @@ describeEachEngine('agent credentials (API keys)', (h) => {
       const ofWorker = await issue(worker);
       await h.asOwner((c) => c.query('UPDATE agents SET deleted_at = now() WHERE id = $1', [worker]));
       expect((await refusal(ofWorker)).code).toBe('agent_unavailable');
-      await h.asOwner((c) =>
-        c.query(
-          `UPDATE agents SET deleted_at = NULL, status = 'terminated', terminated_at = now() WHERE id = $1`,
-          [worker],
-        ),
-      );
-      expect((await refusal(ofWorker)).code).toBe('agent_unavailable');
+      const retired = await createAgent(h, f.tenant.id, 'retired');
+      const ofRetired = await issue(retired);
+      await h.asOwner((c) => c.query(`UPDATE agents SET status = 'terminated' WHERE id = $1`, [retired]));
+      expect((await refusal(ofRetired)).code).toBe('agent_unavailable');
 
       const tenant = await createTenant(h.store);
       const lone = await createAgent(h, tenant.tenant.id, 'lone');
