@@ -1,10 +1,12 @@
 import { realpathSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import type { Engine } from '../engine/engine.ts';
 import { openEngine } from '../engine/open-engine.ts';
 import { AgentflowError, ValidationError } from '../errors/index.ts';
 import { Migrator } from '../migrations/migrator.ts';
+import type { RetentionReport } from '../retention/index.ts';
 import { seedDemo } from '../seed/demo-seed.ts';
 import { parseInput, slugSchema } from '../shared/validation.ts';
 import { buildStatusReport, formatStatusReport, formatVerifyReport } from '../status/status-report.ts';
@@ -15,6 +17,7 @@ import {
   MEMBERSHIP_ROLES,
   membershipRoleSchema,
   TENANT_PLANS,
+  TENANT_STATUSES,
 } from '../tenancy/index.ts';
 
 interface GlobalOptions {
@@ -197,6 +200,27 @@ export function buildProgram(outcome: Outcome = { exitCode: 0 }): Command {
       });
     });
 
+  db.command('retention')
+    .description(
+      "export every tenant's rows older than its retention setting as JSON lines to --out, then remove them",
+    )
+    .requiredOption('--out <file.jsonl>', 'file the rows are appended to (created if missing)')
+    .action(async (commandOptions: { out: string }, command: Command) => {
+      const options = globalOptions(command);
+      await withStore(options, async (store) => {
+        const report = await exportRetention(store, commandOptions.out);
+        if (options.json) print(JSON.stringify(report));
+        else {
+          const exported = report.results.reduce((sum, r) => sum + r.exported, 0);
+          const purged = report.results.reduce((sum, r) => sum + r.purged, 0);
+          print(`exported ${exported} rows to ${commandOptions.out}, removed ${purged}`);
+          for (const skipped of report.skipped)
+            print(`  skipped tenant ${skipped.tenantId}: ${skipped.problem}`);
+        }
+        if (report.skipped.length > 0) outcome.exitCode = 1;
+      });
+    });
+
   const tenant = program.command('tenant').description('tenants (companies)');
   tenant
     .command('create')
@@ -269,6 +293,42 @@ export function buildProgram(outcome: Outcome = { exitCode: 0 }): Command {
     );
 
   return program;
+}
+
+/**
+ * Retention over every tenant, one unit of work per tenant (each commits its removals on its own),
+ * appending to `out`: each page is written and synced to disk before its rows are removed. A run
+ * cut short leaves the file with rows that may be exported again by the next run, never rows lost.
+ */
+async function exportRetention(store: Store, out: string): Promise<RetentionReport> {
+  const file = await open(out, 'a');
+  const report: RetentionReport = { results: [], skipped: [] };
+  try {
+    const write = async (lines: string) => {
+      await file.write(lines);
+      await file.sync();
+    };
+    // Tenants of every status: a suspended or deleted tenant's old rows expire too.
+    for (const status of TENANT_STATUSES) {
+      let cursor: string | undefined;
+      do {
+        const page = await store.asService({ actor: 'cli:db retention' }, (svc) =>
+          svc.tenants.list({ status, cursor }),
+        );
+        for (const tenant of page.items) {
+          const done = await store.asService({ actor: 'cli:db retention' }, (svc) =>
+            svc.retention.exportExpired({ tenantId: tenant.id, write }),
+          );
+          report.results.push(...done.results);
+          report.skipped.push(...done.skipped);
+        }
+        cursor = page.nextCursor ?? undefined;
+      } while (cursor !== undefined);
+    }
+  } finally {
+    await file.close();
+  }
+  return report;
 }
 
 function printSeed(result: Awaited<ReturnType<typeof seedDemo>>): void {

@@ -23,6 +23,7 @@ const ENTITY_BY_TABLE: Readonly<Record<string, string>> = {
   agents: 'agent',
   work_sessions: 'work session',
   events: 'event',
+  kpis: 'kpi',
 };
 
 function entityOf(error: DatabaseError): string | undefined {
@@ -51,6 +52,7 @@ export const CONSTRAINT_ERRORS: Readonly<Record<string, Translate>> = {
   agents_code_key: duplicate('agent', 'code'),
   agents_org_name_live_key: duplicate('agent', 'name'),
   agents_project_name_live_key: duplicate('agent', 'name'),
+  kpis_agent_recorded_key: duplicate('kpi', 'recordedAt'),
 };
 
 interface RaisedError {
@@ -76,6 +78,10 @@ export const RAISED_ERRORS: readonly RaisedError[] = [
     sqlState: 'AF003',
     translate: (error) =>
       new ForbiddenError('tenant_unavailable', error.message, { cause: error, entity: 'tenant' }),
+  },
+  {
+    sqlState: 'AF040', // a KPI record older than the agent's latest (migration 9)
+    translate: (error) => new ConflictError('out_of_order', error.message, { cause: error, entity: 'kpi' }),
   },
   {
     sqlState: 'P0002', // no_data_found, from add_usage

@@ -1,7 +1,9 @@
 import { agentStatesRepository } from '../agents/agent-states.repository.ts';
 import { auditLogsRepository } from '../audit/audit-logs.repository.ts';
+import { kpisRepository } from '../kpis/kpis.repository.ts';
 import { projectFilesRepository } from '../projects/project-files.repository.ts';
 import { projectsRepository } from '../projects/projects.repository.ts';
+import { retentionRepository } from '../retention/retention.repository.ts';
 import { membershipAdminRepository, membershipsRepository } from '../tenancy/memberships.repository.ts';
 import { tenantAdminRepository, tenantsRepository } from '../tenancy/tenants.repository.ts';
 import { userAdminRepository, usersRepository } from '../tenancy/users.repository.ts';
@@ -27,6 +29,8 @@ export const registry = {
   projectFiles: { tenant: projectFilesRepository },
   agentStates: { tenant: agentStatesRepository },
   auditLogs: { tenant: auditLogsRepository },
+  kpis: { tenant: kpisRepository },
+  retention: { service: retentionRepository },
 } as const satisfies Record<string, RegistryEntry>;
 
 export type Registry = typeof registry;
