@@ -84,6 +84,16 @@ describe('the error mapping table: SQLSTATEs our SQL functions raise', () => {
     });
   });
 
+  it("AF040 (a KPI record older than the agent's latest) is ConflictError out_of_order", () => {
+    expect(mapped({ sqlState: 'AF040' })).toEqual({
+      type: 'ConflictError',
+      code: 'out_of_order',
+      retryable: false,
+      entity: 'kpi',
+      field: undefined,
+    });
+  });
+
   it("P0002 with add_usage's message is NotFoundError for that tenant; any other P0002 stays a DatabaseError", () => {
     expect(mapped({ sqlState: 'P0002', message: `tenant ${tenantId} not found` })).toEqual({
       type: 'NotFoundError',
@@ -105,6 +115,7 @@ describe('the error mapping table: named constraints', () => {
     projects_slug_live_key: ['project', 'slug'],
     project_files_path_key: ['project file', 'path'],
     agent_states_project_key: ['agent state', 'projectId'],
+    kpis_agent_recorded_key: ['kpi', 'recordedAt'],
   };
   for (const [constraint, [entity, field]] of Object.entries(duplicates)) {
     it(`${constraint} is ConflictError duplicate of ${entity}.${field}`, () => {

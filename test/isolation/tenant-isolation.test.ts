@@ -124,6 +124,10 @@ async function seedAgentRows(h: EngineHarness, tenantId: string, projectId: stri
        VALUES ($1, 'session_log', $2, $3, $4, '{"message": "hello"}', ARRAY[$4::uuid])`,
       [tenantId, projectId, session!.id, agent!.id],
     );
+    await c.query(
+      `INSERT INTO kpis (tenant_id, agent_id, metrics) VALUES ($1, $2, '{"tasksCompleted": 1}')`,
+      [tenantId, agent!.id],
+    );
   });
 }
 

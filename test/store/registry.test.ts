@@ -27,8 +27,9 @@ describe('the repository registry', () => {
       'projectFiles',
       'agentStates',
       'auditLogs',
+      'kpis',
     ]);
-    expect(serviceNames).toEqual(['tenants', 'users', 'memberships']);
+    expect(serviceNames).toEqual(['tenants', 'users', 'memberships', 'retention']);
     for (const name of tenantNames) {
       const bound = (tx as unknown as Record<string, Record<string, unknown>>)[name]!;
       const entry = registry[name as keyof typeof registry] as { tenant: object };
