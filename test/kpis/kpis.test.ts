@@ -341,6 +341,11 @@ describeEachEngine('kpis', (h) => {
       expect(items.map((k) => k.agentId)).toEqual([...latest.keys()].sort());
       expect(Object.fromEntries(items.map((k) => [k.agentId, k.id]))).toEqual(Object.fromEntries(latest));
       expect(items.every((k) => k.recordedAt instanceof Date && k.tenantId === tenant.tenant.id)).toBe(true);
+      // A deleted agent's history is gone to readers too.
+      await h.store.withTenant(tenant.context, async (tx) => {
+        expect((await tx.kpis.history(agents[3]!)).items).toEqual([]);
+        expect((await tx.kpis.history(agents[2]!)).items).toHaveLength(3);
+      });
     });
   });
 
@@ -433,8 +438,26 @@ describeEachEngine('kpis', (h) => {
 });
 
 describeEachEngine(
-  'kpis under concurrency',
+  'kpis on a pool',
   (h) => {
+    it('reads the latest record of every agent in one statement', async () => {
+      const f = await createTenant(h.store);
+      for (let i = 0; i < 3; i++) {
+        const agent = await createAgent(h, f.tenant.id);
+        await h.store.withTenant(f.context, (tx) =>
+          tx.kpis.record({ agentId: agent, metrics: { codeChurn: i } }),
+        );
+      }
+      const sent: string[] = [];
+      const watched = await h.openAnother({ onQuery: (text) => sent.push(text) });
+      const page = await watched.withTenant(f.context, async (tx) => {
+        sent.length = 0;
+        return tx.kpis.latest();
+      });
+      expect(page.items).toHaveLength(3);
+      expect(sent.filter((text) => /\bkpis\b/.test(text))).toHaveLength(1);
+    });
+
     it('chains concurrent records of one agent, each after exactly one previous record', async () => {
       const f = await createTenant(h.store);
       const agent = await createAgent(h, f.tenant.id);
