@@ -3,6 +3,39 @@ import { pageFields } from '../shared/pagination.ts';
 import { uuidSchema } from '../shared/validation.ts';
 
 const count = z.number().int().min(0).max(1_000_000_000);
+const CUSTOM_METRIC_NAME = /^[A-Za-z0-9_.-]{1,100}$/;
+const customMetricValue = z.number().min(-1e15).max(1e15);
+
+/**
+ * Custom metrics, checked key by key on the object as given and returned as is: z.record would drop
+ * a `__proto__` key without a word, so it is refused here instead.
+ */
+const customMetricsSchema = z.custom<Record<string, number>>().check((payload) => {
+  const value = payload.value;
+  if (typeof value !== 'object' || value === null || Object.getPrototypeOf(value) !== Object.prototype) {
+    payload.issues.push({ code: 'custom', input: value, message: 'must be an object of numbers' });
+    return;
+  }
+  const names = Object.keys(value);
+  if (names.length > 100)
+    payload.issues.push({ code: 'custom', input: value, message: 'must hold at most 100 custom metrics' });
+  for (const name of names) {
+    if (!CUSTOM_METRIC_NAME.test(name) || name === '__proto__')
+      payload.issues.push({
+        code: 'custom',
+        input: name,
+        path: [name],
+        message: 'a name of 1–100 letters, digits, _ . - (not __proto__)',
+      });
+    else if (!customMetricValue.safeParse((value as Record<string, unknown>)[name]).success)
+      payload.issues.push({
+        code: 'custom',
+        input: name,
+        path: [name],
+        message: 'must be a finite number within ±1e15',
+      });
+  }
+});
 
 /**
  * A KPI record's metrics (seed 002), each core metric optional: one not measured is absent, never
@@ -23,13 +56,7 @@ export const kpiMetricsSchema = z
     /** Whole minutes, at most a year. */
     averageTaskDuration: z.number().int().min(0).max(525_600).optional(),
     /** Role-specific numbers by name (letters, digits, `_`, `.`, `-`; at most 100 of them). */
-    customMetrics: z
-      .record(
-        z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/, '1–100 letters, digits, _ . -'),
-        z.number().min(-1e15).max(1e15),
-      )
-      .refine((metrics) => Object.keys(metrics).length <= 100, 'at most 100 custom metrics')
-      .optional(),
+    customMetrics: customMetricsSchema.optional(),
   })
   .refine(
     (metrics) =>

@@ -233,6 +233,11 @@ describeEachEngine('kpis', (h) => {
           { agentId: agent, metrics: { customMetrics: { 'a b': 1 } } },
           'metrics.customMetrics.a b',
         ],
+        [
+          'custom metric named __proto__',
+          { agentId: agent, metrics: JSON.parse('{"customMetrics": {"__proto__": 1}}') },
+          'metrics.customMetrics.__proto__',
+        ],
         ['bad agent id', { agentId: 'agent-1', metrics: { tasksCompleted: 1 } }, 'agentId'],
         [
           'invalid date',
