@@ -5,7 +5,7 @@
 -- optional: a metric not measured is absent, never 0) and customMetrics, a record of up to 100
 -- numbers; at least one metric. Counts are integers from 0 to 1e9, averageTaskDuration whole
 -- minutes up to a year, codeQualityScore 0–100, featureCompletionRate 0–1, custom values within
--- ±1e15. KPI_METRICS_SCHEMA in src/kpis/kpis.contract.ts says the same, for friendly errors.
+-- ±1e15. kpiMetricsSchema in src/kpis/kpis.contract.ts says the same, for friendly errors.
 CREATE FUNCTION agentflow.kpi_metrics_valid(metrics jsonb) RETURNS boolean
   LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, public, pg_temp
   AS $$
