@@ -1,4 +1,5 @@
 import { realpathSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { and, eq, isNull } from 'drizzle-orm';
@@ -9,11 +10,13 @@ import {
   type IssuedAgentKey,
   keyPrefixSchema,
 } from '../agents/index.ts';
+import { NO_TENANT_ID } from '../audit/audit-logs.schema.ts';
 import type { Engine } from '../engine/engine.ts';
 import { openEngine } from '../engine/open-engine.ts';
 import { AgentflowError, NotFoundError, ValidationError } from '../errors/index.ts';
 import { Migrator } from '../migrations/migrator.ts';
 import { projects } from '../projects/projects.schema.ts';
+import type { RetentionReport } from '../retention/index.ts';
 import { seedDemo } from '../seed/demo-seed.ts';
 import { MAX_PAGE_LIMIT } from '../shared/pagination.ts';
 import { parseInput, slugSchema } from '../shared/validation.ts';
@@ -26,6 +29,7 @@ import {
   MEMBERSHIP_ROLES,
   membershipRoleSchema,
   TENANT_PLANS,
+  TENANT_STATUSES,
 } from '../tenancy/index.ts';
 
 interface GlobalOptions {
@@ -205,6 +209,27 @@ export function buildProgram(outcome: Outcome = { exitCode: 0 }): Command {
         const result = await seedDemo(store);
         if (options.json) print(JSON.stringify(result));
         else printSeed(result);
+      });
+    });
+
+  db.command('retention')
+    .description(
+      "export every tenant's rows older than its retention setting as JSON lines to --out, then remove them",
+    )
+    .requiredOption('--out <file.jsonl>', 'file the rows are appended to (created if missing)')
+    .action(async (commandOptions: { out: string }, command: Command) => {
+      const options = globalOptions(command);
+      await withStore(options, async (store) => {
+        const report = await exportRetention(store, commandOptions.out);
+        if (options.json) print(JSON.stringify(report));
+        else {
+          const exported = report.results.reduce((sum, r) => sum + r.exported, 0);
+          const purged = report.results.reduce((sum, r) => sum + r.purged, 0);
+          print(`exported ${exported} rows to ${commandOptions.out}, removed ${purged}`);
+          for (const skipped of report.skipped)
+            print(`  skipped tenant ${skipped.tenantId}: ${skipped.problem}`);
+        }
+        if (report.skipped.length > 0) outcome.exitCode = 1;
       });
     });
 
@@ -476,6 +501,46 @@ function addAgentKeyCommands(agent: Command): void {
           : `revoked ${revoked.map((c) => c.keyPrefix).join(', ')}`,
       );
     });
+}
+
+/**
+ * Retention over every tenant, one unit of work per tenant (each commits its removals on its own),
+ * appending to `out`: each page is written and synced to disk before its rows are removed. A run
+ * cut short leaves the file with rows that may be exported again by the next run, never rows lost.
+ */
+async function exportRetention(store: Store, out: string): Promise<RetentionReport> {
+  const file = await open(out, 'a');
+  const report: RetentionReport = { results: [], skipped: [] };
+  try {
+    const write = async (lines: string) => {
+      await file.write(lines);
+      await file.sync();
+    };
+    // Tenants of every status: a suspended or deleted tenant's old rows expire too.
+    for (const status of TENANT_STATUSES) {
+      let cursor: string | undefined;
+      do {
+        const page = await store.asService({ actor: 'cli:db retention' }, (svc) =>
+          svc.tenants.list({ status, cursor }),
+        );
+        for (const tenant of page.items) {
+          const done = await store.asService({ actor: 'cli:db retention' }, (svc) =>
+            svc.retention.exportExpired({ tenantId: tenant.id, write }),
+          );
+          report.results.push(...done.results);
+          report.skipped.push(...done.skipped);
+        }
+        cursor = page.nextCursor ?? undefined;
+      } while (cursor !== undefined);
+    }
+    const orphans = await store.asService({ actor: 'cli:db retention' }, (svc) =>
+      svc.retention.exportExpired({ tenantId: NO_TENANT_ID, write }),
+    );
+    report.results.push(...orphans.results);
+  } finally {
+    await file.close();
+  }
+  return report;
 }
 
 function printSeed(result: Awaited<ReturnType<typeof seedDemo>>): void {

@@ -41,6 +41,8 @@ export class NotFoundError extends AgentflowError {
 export type ConflictCode =
   | 'duplicate'
   | 'stale_version'
+  /** A record dated before the latest one of its series (a KPI record older than the agent's latest). */
+  | 'out_of_order'
   | 'invalid_transition'
   | 'still_referenced'
   | 'usage_underflow'

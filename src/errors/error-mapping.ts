@@ -25,6 +25,7 @@ const ENTITY_BY_TABLE: Readonly<Record<string, string>> = {
   events: 'event',
   agent_credentials: 'agent credential',
   agent_credential_uses: 'agent credential use',
+  kpis: 'kpi',
 };
 
 function entityOf(error: DatabaseError): string | undefined {
@@ -54,6 +55,7 @@ export const CONSTRAINT_ERRORS: Readonly<Record<string, Translate>> = {
   agents_org_name_live_key: duplicate('agent', 'name'),
   agents_project_name_live_key: duplicate('agent', 'name'),
   agent_credentials_prefix_key: duplicate('agent credential', 'keyPrefix'),
+  kpis_agent_recorded_key: duplicate('kpi', 'recordedAt'),
 };
 
 interface RaisedError {
@@ -79,6 +81,10 @@ export const RAISED_ERRORS: readonly RaisedError[] = [
     sqlState: 'AF003',
     translate: (error) =>
       new ForbiddenError('tenant_unavailable', error.message, { cause: error, entity: 'tenant' }),
+  },
+  {
+    sqlState: 'AF040', // a KPI record older than the agent's latest (migration 9)
+    translate: (error) => new ConflictError('out_of_order', error.message, { cause: error, entity: 'kpi' }),
   },
   {
     sqlState: 'P0002', // no_data_found, from add_usage

@@ -5,8 +5,10 @@ import {
 import { agentStatesRepository } from '../agents/agent-states.repository.ts';
 import { agentAdminRepository, agentsRepository } from '../agents/agents.repository.ts';
 import { auditLogsRepository } from '../audit/audit-logs.repository.ts';
+import { kpisRepository } from '../kpis/kpis.repository.ts';
 import { projectFilesRepository } from '../projects/project-files.repository.ts';
 import { projectsRepository } from '../projects/projects.repository.ts';
+import { retentionRepository } from '../retention/retention.repository.ts';
 import { membershipAdminRepository, membershipsRepository } from '../tenancy/memberships.repository.ts';
 import { tenantAdminRepository, tenantsRepository } from '../tenancy/tenants.repository.ts';
 import { userAdminRepository, usersRepository } from '../tenancy/users.repository.ts';
@@ -34,6 +36,8 @@ export const registry = {
   auditLogs: { tenant: auditLogsRepository },
   agents: { tenant: agentsRepository, service: agentAdminRepository },
   agentCredentials: { tenant: agentCredentialsRepository, service: agentCredentialAdminRepository },
+  kpis: { tenant: kpisRepository },
+  retention: { service: retentionRepository },
 } as const satisfies Record<string, RegistryEntry>;
 
 export type Registry = typeof registry;

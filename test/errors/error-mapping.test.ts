@@ -84,6 +84,16 @@ describe('the error mapping table: SQLSTATEs our SQL functions raise', () => {
     });
   });
 
+  it("AF040 (a KPI record older than the agent's latest) is ConflictError out_of_order", () => {
+    expect(mapped({ sqlState: 'AF040' })).toEqual({
+      type: 'ConflictError',
+      code: 'out_of_order',
+      retryable: false,
+      entity: 'kpi',
+      field: undefined,
+    });
+  });
+
   it("P0002 with add_usage's message is NotFoundError for that tenant; any other P0002 stays a DatabaseError", () => {
     expect(mapped({ sqlState: 'P0002', message: `tenant ${tenantId} not found` })).toEqual({
       type: 'NotFoundError',
@@ -137,6 +147,7 @@ describe('the error mapping table: named constraints', () => {
     agents_org_name_live_key: ['agent', 'name'],
     agents_project_name_live_key: ['agent', 'name'],
     agent_credentials_prefix_key: ['agent credential', 'keyPrefix'],
+    kpis_agent_recorded_key: ['kpi', 'recordedAt'],
   };
   for (const [constraint, [entity, field]] of Object.entries(duplicates)) {
     it(`${constraint} is ConflictError duplicate of ${entity}.${field}`, () => {

@@ -133,6 +133,10 @@ async function seedAgentRows(h: EngineHarness, tenantId: string, projectId: stri
       `INSERT INTO agent_credential_uses (tenant_id, credential_id, agent_id, outcome) VALUES ($1, $2, $3, 'success')`,
       [tenantId, credential!.id, agent!.id],
     );
+    await c.query(
+      `INSERT INTO kpis (tenant_id, agent_id, metrics) VALUES ($1, $2, '{"tasksCompleted": 1}')`,
+      [tenantId, agent!.id],
+    );
   });
 }
 

@@ -6,6 +6,7 @@
 export const DECLARED_TRIGGERS: Record<string, string[]> = {
   'public.tenants': [
     "tenants_audit AFTER INSERT OR DELETE OR UPDATE FOR EACH ROW EXECUTE FUNCTION agentflow.audit_row('id')",
+    'tenants_retention_setting BEFORE INSERT OR UPDATE OF settings FOR EACH ROW EXECUTE FUNCTION agentflow.check_retention_setting()',
     'tenants_settings_size BEFORE INSERT OR UPDATE OF settings FOR EACH ROW EXECUTE FUNCTION agentflow.check_settings_size()',
     'tenants_touch_updated_at BEFORE UPDATE FOR EACH ROW EXECUTE FUNCTION agentflow.touch_updated_at()',
   ],
@@ -37,6 +38,7 @@ export const DECLARED_TRIGGERS: Record<string, string[]> = {
     'agents_lifecycle BEFORE INSERT OR UPDATE FOR EACH ROW EXECUTE FUNCTION agentflow.guard_agent()',
     'agents_live_project BEFORE INSERT OR UPDATE OF project_id FOR EACH ROW EXECUTE FUNCTION agentflow.require_live_project()',
     'agents_touch_updated_at BEFORE UPDATE FOR EACH ROW EXECUTE FUNCTION agentflow.touch_updated_at()',
+    'agents_trust_score_changed AFTER UPDATE OF trust_score FOR EACH ROW WHEN ((old.trust_score IS DISTINCT FROM new.trust_score)) EXECUTE FUNCTION agentflow.trust_score_changed_event()',
   ],
   'public.work_sessions': [
     "work_sessions_audit AFTER INSERT OR DELETE OR UPDATE FOR EACH ROW EXECUTE FUNCTION agentflow.audit_row('tenant_id')",
@@ -54,6 +56,11 @@ export const DECLARED_TRIGGERS: Record<string, string[]> = {
   'public.agent_credential_uses': [
     'agent_credential_uses_append_only BEFORE DELETE OR UPDATE FOR EACH ROW EXECUTE FUNCTION agentflow.refuse_event_change()',
     'agent_credential_uses_no_truncate BEFORE TRUNCATE FOR EACH STATEMENT EXECUTE FUNCTION agentflow.reject_mutation()',
+  ],
+  'public.kpis': [
+    "kpis_audit AFTER INSERT OR DELETE OR UPDATE FOR EACH ROW EXECUTE FUNCTION agentflow.audit_row('tenant_id')",
+    'kpis_record BEFORE INSERT FOR EACH ROW EXECUTE FUNCTION agentflow.kpi_record()',
+    'kpis_updated_event AFTER INSERT FOR EACH ROW EXECUTE FUNCTION agentflow.kpi_updated_event()',
   ],
   'public.audit_logs': [
     'audit_logs_append_only BEFORE DELETE OR UPDATE FOR EACH ROW EXECUTE FUNCTION agentflow.reject_mutation()',

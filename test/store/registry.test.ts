@@ -29,8 +29,16 @@ describe('the repository registry', () => {
       'auditLogs',
       'agents',
       'agentCredentials',
+      'kpis',
     ]);
-    expect(serviceNames).toEqual(['tenants', 'users', 'memberships', 'agents', 'agentCredentials']);
+    expect(serviceNames).toEqual([
+      'tenants',
+      'users',
+      'memberships',
+      'agents',
+      'agentCredentials',
+      'retention',
+    ]);
     for (const name of tenantNames) {
       const bound = (tx as unknown as Record<string, Record<string, unknown>>)[name]!;
       const entry = registry[name as keyof typeof registry] as { tenant: object };

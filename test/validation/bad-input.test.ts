@@ -14,7 +14,16 @@ import { describeEachEngine, type EngineHarness } from '../harness/engines.ts';
 import { caught, createTenant, type TenantFixture } from '../harness/fixtures.ts';
 
 /** Every table of the schema: a rejected input must leave all of them as they were. */
-const TABLES = ['tenants', 'users', 'memberships', 'projects', 'project_files', 'agent_states', 'audit_logs'];
+const TABLES = [
+  'tenants',
+  'users',
+  'memberships',
+  'projects',
+  'project_files',
+  'agent_states',
+  'audit_logs',
+  'kpis',
+];
 const MIB = 1024 * 1024;
 
 type ErrorClass = new (...args: never[]) => AgentflowError;
@@ -93,6 +102,41 @@ describeEachEngine('bad input', (h) => {
       }
     });
   }
+
+  section('KPIs and retention', () => [
+    {
+      name: 'KPI record without metrics',
+      run: t((tx) => tx.kpis.record(anyValue({ agentId: randomUUID() }))),
+      error: ValidationError,
+      field: 'metrics',
+    },
+    {
+      name: 'KPI history with a foreign cursor',
+      run: t((tx) => tx.kpis.history(randomUUID(), { cursor: 'bm90LWEtY3Vyc29y' })),
+      error: ValidationError,
+      field: 'cursor',
+    },
+    {
+      name: "KPI get('x')",
+      run: t((tx) => tx.kpis.get('x')),
+      error: ValidationError,
+      field: 'KPI record id',
+      issuePath: '(input)',
+    },
+    {
+      name: "trust score recompute of agent 'x'",
+      run: t((tx) => tx.kpis.recomputeTrustScore('x')),
+      error: ValidationError,
+      field: 'agent id',
+      issuePath: '(input)',
+    },
+    {
+      name: 'retention export without a writer',
+      run: s((tx) => tx.retention.exportExpired(anyValue({ pageSize: 10 }))),
+      error: ValidationError,
+      field: 'write',
+    },
+  ]);
 
   section('missing required fields', () => [
     {

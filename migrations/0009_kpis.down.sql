@@ -1,0 +1,13 @@
+DROP FUNCTION agentflow.purge_expired(regclass, uuid, timestamptz, jsonb);
+DROP TRIGGER tenants_retention_setting ON tenants;
+DROP FUNCTION agentflow.check_retention_setting();
+DROP TRIGGER agents_trust_score_changed ON agents;
+DROP FUNCTION agentflow.trust_score_changed_event();
+DROP FUNCTION agentflow.recompute_trust_score(uuid, uuid);
+DROP FUNCTION agentflow.trust_score_v1(uuid, uuid);
+DROP FUNCTION agentflow.kpi_record_score(jsonb);
+DROP TABLE kpis;
+DROP FUNCTION agentflow.kpi_updated_event();
+DROP FUNCTION agentflow.kpi_record();
+DROP FUNCTION agentflow.kpi_trend(uuid, jsonb, jsonb);
+DROP FUNCTION agentflow.kpi_metrics_valid(jsonb);
