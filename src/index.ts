@@ -6,6 +6,7 @@ export * as coordination from './coordination/index.ts';
 export { parseDatabaseUrl, redactUrl } from './engine/database-url.ts';
 export type { Connection, Database, Engine, EngineKind, TransactionOptions } from './engine/engine.ts';
 export * from './errors/index.ts';
+export * from './events/index.ts';
 export { loadMigrations, type Migration } from './migrations/migration-files.ts';
 export { type MigrationStatus, Migrator } from './migrations/migrator.ts';
 export * from './projects/index.ts';
@@ -24,3 +25,4 @@ export {
   type VerifyReport,
   verifyDatabase,
 } from './verify/verify-database.ts';
+export * from './work-sessions/index.ts';

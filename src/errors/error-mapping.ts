@@ -51,6 +51,12 @@ export const CONSTRAINT_ERRORS: Readonly<Record<string, Translate>> = {
   agents_code_key: duplicate('agent', 'code'),
   agents_org_name_live_key: duplicate('agent', 'name'),
   agents_project_name_live_key: duplicate('agent', 'name'),
+  work_sessions_open_key: (error) =>
+    new ConflictError('session_open', `the agent already has an open work session${named(error)}`, {
+      cause: error,
+      entity: 'work session',
+      field: 'agentId',
+    }),
 };
 
 interface RaisedError {
@@ -76,6 +82,27 @@ export const RAISED_ERRORS: readonly RaisedError[] = [
     sqlState: 'AF003',
     translate: (error) =>
       new ForbiddenError('tenant_unavailable', error.message, { cause: error, entity: 'tenant' }),
+  },
+  // The timeline's triggers (migration 7).
+  {
+    sqlState: 'AF030',
+    translate: (error) =>
+      new ConflictError('session_stopped', error.message, { cause: error, entity: 'work session' }),
+  },
+  {
+    sqlState: 'AF031',
+    translate: (error) =>
+      new ConflictError('invalid_transition', error.message, { cause: error, entity: 'work session' }),
+  },
+  {
+    sqlState: 'AF032',
+    message: /^agent (\S+) not found$/,
+    translate: (error, match) => new NotFoundError('agent', match?.[1], { cause: error }),
+  },
+  {
+    sqlState: 'AF033',
+    translate: (error) =>
+      new ConflictError('agent_unavailable', error.message, { cause: error, entity: 'agent' }),
   },
   {
     sqlState: 'P0002', // no_data_found, from add_usage

@@ -1,10 +1,12 @@
 import { agentStatesRepository } from '../agents/agent-states.repository.ts';
 import { auditLogsRepository } from '../audit/audit-logs.repository.ts';
+import { eventsRepository } from '../events/events.repository.ts';
 import { projectFilesRepository } from '../projects/project-files.repository.ts';
 import { projectsRepository } from '../projects/projects.repository.ts';
 import { membershipAdminRepository, membershipsRepository } from '../tenancy/memberships.repository.ts';
 import { tenantAdminRepository, tenantsRepository } from '../tenancy/tenants.repository.ts';
 import { userAdminRepository, usersRepository } from '../tenancy/users.repository.ts';
+import { workSessionsRepository } from '../work-sessions/work-sessions.repository.ts';
 import type { Repository } from './bind-repository.ts';
 import type { ServiceScope, TenantScope } from './scope.ts';
 
@@ -27,6 +29,8 @@ export const registry = {
   projectFiles: { tenant: projectFilesRepository },
   agentStates: { tenant: agentStatesRepository },
   auditLogs: { tenant: auditLogsRepository },
+  events: { tenant: eventsRepository },
+  workSessions: { tenant: workSessionsRepository },
 } as const satisfies Record<string, RegistryEntry>;
 
 export type Registry = typeof registry;
