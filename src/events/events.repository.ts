@@ -3,8 +3,8 @@ import { z } from 'zod';
 import { NotFoundError } from '../errors/index.ts';
 import { compileStatement } from '../shared/compiled-statement.ts';
 import { cursorTimestamp, decodeCursor, exactTimestamp, type Page, toPage } from '../shared/pagination.ts';
-import { parseInput } from '../shared/validation.ts';
-import type { TenantScope } from '../store/scope.ts';
+import { parseId, parseInput } from '../shared/validation.ts';
+import type { ServiceScope, TenantScope } from '../store/scope.ts';
 import {
   type AppendEventBatchInput,
   type AppendEventInput,
@@ -77,8 +77,8 @@ function before(cursor: string): SQL {
  * The conditions of a list query. Each single filter is served by an index led by
  * (tenant_id, <filter>, occurred_at, id), read backwards; the mention filter by the GIN index.
  */
-function listConditions(tx: TenantScope, query: z.output<typeof listEventsSchema>): SQL[] {
-  const conditions: SQL[] = [eq(events.tenantId, tx.tenantId)];
+function listConditions(tenantId: string, query: z.output<typeof listEventsSchema>): SQL[] {
+  const conditions: SQL[] = [eq(events.tenantId, tenantId)];
   if (query.projectId) conditions.push(eq(events.projectId, query.projectId));
   if (query.sessionId) conditions.push(eq(events.sessionId, query.sessionId));
   if (query.authorId) conditions.push(eq(events.authorId, query.authorId));
@@ -97,7 +97,11 @@ export function mentioning(agentId: string): SQL {
 }
 
 /** One page of events matching `conditions`, newest first. */
-export async function pageOfEvents(tx: TenantScope, conditions: SQL[], limit: number): Promise<Page<Event>> {
+export async function pageOfEvents(
+  tx: TenantScope | ServiceScope,
+  conditions: SQL[],
+  limit: number,
+): Promise<Page<Event>> {
   const rows = await tx.db
     .select()
     .from(events)
@@ -141,6 +145,15 @@ export const eventsRepository = {
   /** One page of the timeline, newest first by (occurred_at, id). */
   async list(tx: TenantScope, input: ListEventsInput = {}): Promise<Page<Event>> {
     const query = parseInput(listEventsSchema, input, 'event list');
-    return pageOfEvents(tx, listConditions(tx, query), query.limit);
+    return pageOfEvents(tx, listConditions(tx.tenantId, query), query.limit);
+  },
+};
+
+/** Operators' view (`asService`): one tenant's timeline, as `events.list` pages it. */
+export const eventAdminRepository = {
+  async list(tx: ServiceScope, tenantId: string, input: ListEventsInput = {}): Promise<Page<Event>> {
+    const tenant = parseId(tenantId, 'tenant');
+    const query = parseInput(listEventsSchema, input, 'event list');
+    return pageOfEvents(tx, listConditions(tenant, query), query.limit);
   },
 };

@@ -1,6 +1,6 @@
 import { agentStatesRepository } from '../agents/agent-states.repository.ts';
 import { auditLogsRepository } from '../audit/audit-logs.repository.ts';
-import { eventsRepository } from '../events/events.repository.ts';
+import { eventAdminRepository, eventsRepository } from '../events/events.repository.ts';
 import { projectFilesRepository } from '../projects/project-files.repository.ts';
 import { projectsRepository } from '../projects/projects.repository.ts';
 import { membershipAdminRepository, membershipsRepository } from '../tenancy/memberships.repository.ts';
@@ -29,7 +29,7 @@ export const registry = {
   projectFiles: { tenant: projectFilesRepository },
   agentStates: { tenant: agentStatesRepository },
   auditLogs: { tenant: auditLogsRepository },
-  events: { tenant: eventsRepository },
+  events: { tenant: eventsRepository, service: eventAdminRepository },
   workSessions: { tenant: workSessionsRepository },
 } as const satisfies Record<string, RegistryEntry>;
 

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { tailEvents } from '../../src/cli/events-tail.ts';
 import {
   type AppendEventInput,
   ConflictError,
@@ -501,3 +502,68 @@ describeEachEngine(
   },
   'server',
 );
+
+describeEachEngine('agentflow events tail', (h) => {
+  it('prints the newest events oldest first, one line each, and follows new ones until stopped', async () => {
+    const t = await createTimelineTenant(h);
+    const codes = await h.asOwner((c) =>
+      c.query<{ id: string; code: string }>('SELECT id, code FROM agents WHERE tenant_id = $1', [
+        t.tenant.id,
+      ]),
+    );
+    const codeOf = (id: string) => codes.find((row) => row.id === id)!.code;
+    await h.store.withTenant(t.asAgent(t.dev), (tx) =>
+      tx.events.appendBatch([
+        { type: 'question_asked', payload: { question: 'first' } },
+        {
+          type: 'advice_given',
+          payload: { message: 'second, with \u001b[31mred\u001b[0m text' },
+          projectId: t.otherProjectId,
+        },
+        { type: 'task_blocked', payload: { taskId: randomUUID(), reason: 'x'.repeat(200) } },
+      ]),
+    );
+    await h.store.withTenant(t.asAgent(t.dev), (tx) =>
+      tx.workSessions.start({ agentId: t.dev, projectId: t.projectId }),
+    );
+    const lines: string[] = [];
+    await tailEvents(h.store, { tenant: t.tenant.slug, limit: 3 }, (line) => lines.push(line));
+    expect(lines).toHaveLength(3);
+    expect(lines[0]).toMatch(
+      new RegExp(
+        `^\\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z  advice_given +${codeOf(t.dev)} +second, with  \\[31mred \\[0m text$`,
+      ),
+    );
+    expect(lines[1]).toMatch(new RegExp(`task_blocked +${codeOf(t.dev)} +x{79}…$`));
+    expect(lines[2]).toMatch(/session_start +system +\{.*"agentId":/);
+
+    const project: string[] = [];
+    await tailEvents(h.store, { tenant: t.tenant.slug, project: 'api', limit: 10 }, (line) =>
+      project.push(line),
+    );
+    expect(project).toHaveLength(1);
+    await expect(
+      tailEvents(h.store, { tenant: t.tenant.slug, project: 'nope', limit: 10 }, () => {}),
+    ).rejects.toBeInstanceOf(NotFoundError);
+
+    const followed: string[] = [];
+    let stop!: () => void;
+    const stopped = new Promise<void>((resolve) => {
+      stop = resolve;
+    });
+    const tail = tailEvents(
+      h.store,
+      { tenant: t.tenant.slug, limit: 1, follow: { intervalMs: 20, stop: stopped } },
+      (line) => followed.push(line),
+    );
+    while (followed.length < 1) await new Promise((resolve) => setTimeout(resolve, 10));
+    await h.store.withTenant(t.asAgent(t.lead), (tx) =>
+      tx.events.append({ type: 'advice_given', payload: { message: 'late news' } }),
+    );
+    while (followed.length < 2) await new Promise((resolve) => setTimeout(resolve, 10));
+    stop();
+    await tail;
+    expect(followed[1]).toMatch(new RegExp(`advice_given +${codeOf(t.lead)} +late news$`));
+    expect(followed).toHaveLength(2);
+  });
+});

@@ -27,8 +27,10 @@ describe('the repository registry', () => {
       'projectFiles',
       'agentStates',
       'auditLogs',
+      'events',
+      'workSessions',
     ]);
-    expect(serviceNames).toEqual(['tenants', 'users', 'memberships']);
+    expect(serviceNames).toEqual(['tenants', 'users', 'memberships', 'events']);
     for (const name of tenantNames) {
       const bound = (tx as unknown as Record<string, Record<string, unknown>>)[name]!;
       const entry = registry[name as keyof typeof registry] as { tenant: object };
