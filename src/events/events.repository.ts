@@ -38,6 +38,25 @@ const insertOne = compileStatement(
       })
       .returning(),
 );
+// A batch travels as one JSON document and is unpacked by the database: one parameter instead of
+// eight per event, so neither the query builder nor the driver handles 8,000 values. Drizzle's
+// insert-select names the identity column, which only the database may fill, so the statement is
+// written out; it is only built here (getQuery), and run by the compiled statement. Identity values
+// follow the document's order; occurred_at is the database's.
+const insertBatch = compileStatement<'tenantId' | 'batch', Event>(columns, ['tenantId', 'batch'], (db, p) => {
+  const statement =
+    db.execute(sql`INSERT INTO ${events} (tenant_id, type, project_id, session_id, author_id, payload, mentions, metadata)
+    SELECT ${p.tenantId}::uuid, x.e->>'type', (x.e->>'projectId')::uuid, (x.e->>'sessionId')::uuid,
+           (x.e->>'authorId')::uuid, x.e->'payload',
+           ARRAY(SELECT jsonb_array_elements_text(x.e->'mentions'))::uuid[], x.e->'metadata'
+      FROM jsonb_array_elements((${p.batch}::text)::jsonb) WITH ORDINALITY AS x(e, n)
+     ORDER BY x.n
+    RETURNING ${sql.join(
+      Object.values(columns).map((column) => sql.identifier(column.name)),
+      sql`, `,
+    )}`);
+  return Object.assign(statement as unknown as PromiseLike<Event[]>, { toSQL: () => statement.getQuery() });
+});
 // By id: events_id_idx (tenant_id, id), since the primary key leads with occurred_at.
 const selectById = compileStatement(columns, ['tenantId', 'id'], (db, p) =>
   db
@@ -127,10 +146,15 @@ export const eventsRepository = {
   /** Appends up to 1,000 events in one INSERT: all of them or, on any refusal, none. In input order. */
   async appendBatch(tx: TenantScope, input: AppendEventBatchInput): Promise<Event[]> {
     const batch = parseInput(appendEventBatchSchema, input, 'event batch');
-    const rows = await tx.db
-      .insert(events)
-      .values(batch.map((event) => rowOf(tx, event)))
-      .returning();
+    const rows = await insertBatch.run(tx, {
+      tenantId: tx.tenantId,
+      batch: JSON.stringify(
+        batch.map((event) => {
+          const { tenantId: _, ...row } = rowOf(tx, event);
+          return row;
+        }),
+      ),
+    });
     // Identity values follow the VALUES order; RETURNING's order is not promised.
     return rows.sort((a, b) => a.id - b.id);
   },
