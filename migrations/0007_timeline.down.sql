@@ -1,4 +1,6 @@
+DROP TABLE event_mentions;
 DROP TABLE events;
+DROP FUNCTION agentflow.index_event_mentions();
 DROP FUNCTION agentflow.refuse_event_change();
 DROP FUNCTION agentflow.prepare_event();
 DROP FUNCTION agentflow.check_events();

@@ -2,7 +2,7 @@
 export { agentStates } from './agents/agent-states.schema.ts';
 export { agents } from './agents/agents.schema.ts';
 export { auditLogs } from './audit/audit-logs.schema.ts';
-export { events } from './events/events.schema.ts';
+export { eventMentions, events } from './events/events.schema.ts';
 export { projectFiles } from './projects/project-files.schema.ts';
 export { projects } from './projects/projects.schema.ts';
 export { memberships } from './tenancy/memberships.schema.ts';

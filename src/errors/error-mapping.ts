@@ -23,6 +23,7 @@ const ENTITY_BY_TABLE: Readonly<Record<string, string>> = {
   agents: 'agent',
   work_sessions: 'work session',
   events: 'event',
+  event_mentions: 'event mention',
 };
 
 function entityOf(error: DatabaseError): string | undefined {

@@ -1,4 +1,5 @@
 import { and, desc, eq, getTableColumns, gte, inArray, lt, type SQL, sql } from 'drizzle-orm';
+import type { AnyPgColumn } from 'drizzle-orm/pg-core';
 import { z } from 'zod';
 import { NotFoundError } from '../errors/index.ts';
 import { compileStatement } from '../shared/compiled-statement.ts';
@@ -13,7 +14,7 @@ import {
   type ListEventsInput,
   listEventsSchema,
 } from './events.contract.ts';
-import { type Event, events } from './events.schema.ts';
+import { type Event, eventMentions, events } from './events.schema.ts';
 
 // Newest first: (occurred_at, id) descending. Events of one transaction share occurred_at.
 const eventsKey = z.tuple([cursorTimestamp, z.number().int().positive()]);
@@ -86,47 +87,92 @@ function rowOf(tx: TenantScope, event: z.output<typeof appendEventSchema>) {
  * that began earlier, among what is still to come: never twice, and never one committed before
  * the paging began left out.
  */
-function before(cursor: string): SQL {
+function before(cursor: string, order: Ordering): SQL {
   const [at, id] = decodeCursor('events', cursor, eventsKey);
   const exact = exactTimestamp(events.occurredAt, events.id, at, id);
-  return sql`(${events.occurredAt}, ${events.id}) < (${exact}, ${id})`;
+  return sql`(${order.time}, ${order.id}) < (${exact}, ${id})`;
+}
+
+/** The columns a page is ordered by: the event's own, or its mention row's (the same values). */
+interface Ordering {
+  time: AnyPgColumn;
+  id: AnyPgColumn;
+}
+const byEvent: Ordering = { time: events.occurredAt, id: events.id };
+const byMention: Ordering = { time: eventMentions.occurredAt, id: eventMentions.eventId };
+
+/** What a list reads: the tenant, its filters, and the agent whose mentions it pages, if any. */
+export interface EventQuery {
+  tenantId: string;
+  conditions: SQL[];
+  mention?: string;
+  /** Events at or after this time (a Date, or the SQL of one: a time read to the microsecond). */
+  from?: Date | SQL;
+  /** Events before this time. */
+  to?: Date;
+  cursor?: string;
 }
 
 /**
- * The conditions of a list query. Each single filter is served by an index led by
- * (tenant_id, <filter>, occurred_at, id), read backwards; the mention filter by the GIN index.
+ * A list query. Each single filter is served by an index led by (tenant_id, <filter>, occurred_at,
+ * id), read backwards; a mention by event_mentions' key (tenant_id, agent_id, occurred_at,
+ * event_id), read backwards and joined to events by their key.
  */
-function listConditions(tenantId: string, query: z.output<typeof listEventsSchema>): SQL[] {
+function eventQuery(tenantId: string, query: z.output<typeof listEventsSchema>): EventQuery {
   const conditions: SQL[] = [eq(events.tenantId, tenantId)];
   if (query.projectId) conditions.push(eq(events.projectId, query.projectId));
   if (query.sessionId) conditions.push(eq(events.sessionId, query.sessionId));
   if (query.authorId) conditions.push(eq(events.authorId, query.authorId));
   if (typeof query.type === 'string') conditions.push(eq(events.type, query.type));
   else if (query.type) conditions.push(inArray(events.type, query.type));
-  if (query.mention) conditions.push(mentioning(query.mention));
-  if (query.from) conditions.push(gte(events.occurredAt, query.from));
-  if (query.to) conditions.push(lt(events.occurredAt, query.to));
-  if (query.cursor) conditions.push(before(query.cursor));
-  return conditions;
+  return {
+    tenantId,
+    conditions,
+    ...(query.from ? { from: query.from } : {}),
+    ...(query.to ? { to: query.to } : {}),
+    ...(query.mention ? { mention: query.mention } : {}),
+    ...(query.cursor ? { cursor: query.cursor } : {}),
+  };
 }
 
-/** Events whose mentions hold `agentId`: `@>` is what the GIN index on mentions serves. */
-export function mentioning(agentId: string): SQL {
-  return sql`${events.mentions} @> ARRAY[${agentId}]::uuid[]`;
-}
-
-/** One page of events matching `conditions`, newest first. */
+/** One page of events, newest first by (occurred_at, id). */
 export async function pageOfEvents(
   tx: TenantScope | ServiceScope,
-  conditions: SQL[],
+  query: EventQuery,
   limit: number,
 ): Promise<Page<Event>> {
-  const rows = await tx.db
-    .select()
-    .from(events)
-    .where(and(...conditions))
-    .orderBy(desc(events.occurredAt), desc(events.id))
-    .limit(limit + 1);
+  const order = query.mention ? byMention : byEvent;
+  const conditions = [...query.conditions];
+  if (query.cursor) conditions.push(before(query.cursor, order));
+  // On the columns the page is read by, so that the range bounds its index scan.
+  if (query.from) conditions.push(gte(order.time, query.from));
+  if (query.to) conditions.push(lt(order.time, query.to));
+  let rows: Event[];
+  if (query.mention) {
+    conditions.push(eq(eventMentions.tenantId, query.tenantId), eq(eventMentions.agentId, query.mention));
+    const joined = await tx.db
+      .select({ event: events })
+      .from(eventMentions)
+      .innerJoin(
+        events,
+        and(
+          eq(events.tenantId, eventMentions.tenantId),
+          eq(events.occurredAt, eventMentions.occurredAt),
+          eq(events.id, eventMentions.eventId),
+        ),
+      )
+      .where(and(...conditions))
+      .orderBy(desc(order.time), desc(order.id))
+      .limit(limit + 1);
+    rows = joined.map((row) => row.event);
+  } else {
+    rows = await tx.db
+      .select()
+      .from(events)
+      .where(and(...conditions))
+      .orderBy(desc(order.time), desc(order.id))
+      .limit(limit + 1);
+  }
   return toPage(rows, limit, 'events', (row) => [row.occurredAt.toISOString(), row.id]);
 }
 
@@ -169,7 +215,7 @@ export const eventsRepository = {
   /** One page of the timeline, newest first by (occurred_at, id). */
   async list(tx: TenantScope, input: ListEventsInput = {}): Promise<Page<Event>> {
     const query = parseInput(listEventsSchema, input, 'event list');
-    return pageOfEvents(tx, listConditions(tx.tenantId, query), query.limit);
+    return pageOfEvents(tx, eventQuery(tx.tenantId, query), query.limit);
   },
 };
 
@@ -178,6 +224,6 @@ export const eventAdminRepository = {
   async list(tx: ServiceScope, tenantId: string, input: ListEventsInput = {}): Promise<Page<Event>> {
     const tenant = parseId(tenantId, 'tenant');
     const query = parseInput(listEventsSchema, input, 'event list');
-    return pageOfEvents(tx, listConditions(tenant, query), query.limit);
+    return pageOfEvents(tx, eventQuery(tenant, query), query.limit);
   },
 };

@@ -1,7 +1,7 @@
 import { and, desc, eq, getTableColumns, type SQL, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { ConflictError, NotFoundError } from '../errors/index.ts';
-import { eventsRepository, mentioning, pageOfEvents } from '../events/events.repository.ts';
+import { eventsRepository, pageOfEvents } from '../events/events.repository.ts';
 import { type Event, events } from '../events/events.schema.ts';
 import { compileStatement } from '../shared/compiled-statement.ts';
 import { cursorTimestamp, decodeCursor, exactTimestamp, type Page, toPage } from '../shared/pagination.ts';
@@ -95,9 +95,17 @@ export const workSessionsRepository = {
       )
       .orderBy(desc(workSessions.startedAt))
       .limit(1);
-    const conditions: SQL[] = [eq(events.tenantId, tx.tenantId), mentioning(values.agentId)];
-    if (previous) conditions.push(sql`${events.occurredAt} > ${previousStop}`);
-    const mentions = await pageOfEvents(tx, conditions, values.updatesLimit);
+    const mentions = await pageOfEvents(
+      tx,
+      {
+        tenantId: tx.tenantId,
+        conditions: [eq(events.tenantId, tx.tenantId)],
+        mention: values.agentId,
+        // Strictly after the stop: what the previous session's own last transaction wrote is not news.
+        ...(previous ? { from: sql`${previousStop} + interval '1 microsecond'` } : {}),
+      },
+      values.updatesLimit,
+    );
     return { session: session!, updates: { since: previous?.stoppedAt ?? null, mentions, tasks: [] } };
   },
 

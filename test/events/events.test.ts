@@ -281,7 +281,12 @@ describeEachEngine('events', (h) => {
 
     it('is append-only: UPDATE, DELETE and TRUNCATE are refused to the app and the service role', async () => {
       const event = await asUser((tx) =>
-        tx.events.append({ type: 'question_asked', payload: { question: 'q' }, authorId: f.lead }),
+        tx.events.append({
+          type: 'question_asked',
+          payload: { question: 'q' },
+          authorId: f.lead,
+          mentions: [f.dev],
+        }),
       );
       const before = await eventCount(h, f.tenant.id);
       const statements = [
@@ -298,12 +303,24 @@ describeEachEngine('events', (h) => {
           text,
         ).toBeInstanceOf(ForbiddenError);
       }
-      // Even the owner, bypassing row-level security, cannot update or truncate.
-      for (const text of [`UPDATE events SET payload = '{}' WHERE id = $1`, 'TRUNCATE events']) {
-        const error = await caught(
-          h.asOwner((c) => c.query(text, text.startsWith('UPDATE') ? [event.id] : [])),
-        );
+      // Even the owner, bypassing row-level security, cannot update or truncate (the mention index alike).
+      const asOwner: Array<[string, unknown[]]> = [
+        [`UPDATE events SET payload = '{}' WHERE id = $1`, [event.id]],
+        ['UPDATE event_mentions SET agent_id = agent_id', []],
+        ['TRUNCATE events, event_mentions', []],
+      ];
+      for (const [text, params] of asOwner) {
+        const error = await caught(h.asOwner((c) => c.query(text, params)));
         expect((error as { kind?: string }).kind, text).toBe('insufficient_privilege');
+      }
+      for (const text of [
+        'INSERT INTO event_mentions SELECT tenant_id, $1::uuid, occurred_at, id FROM events',
+        'DELETE FROM event_mentions',
+      ]) {
+        expect(
+          await caught(asUser((tx) => tx.query(text, text.includes('$1') ? [f.dev] : []))),
+          text,
+        ).toBeInstanceOf(ForbiddenError);
       }
       expect(await eventCount(h, f.tenant.id)).toBe(before);
       expect(await asUser((tx) => tx.events.get(event.id))).toEqual(event);

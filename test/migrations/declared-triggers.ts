@@ -50,6 +50,11 @@ export const DECLARED_TRIGGERS: Record<string, string[]> = {
     'events_no_truncate BEFORE TRUNCATE FOR EACH STATEMENT EXECUTE FUNCTION agentflow.reject_mutation()',
     'events_prepare BEFORE INSERT FOR EACH ROW EXECUTE FUNCTION agentflow.prepare_event()',
     'events_checked AFTER INSERT REFERENCING NEW TABLE AS new_events FOR EACH STATEMENT EXECUTE FUNCTION agentflow.check_events()',
+    'events_mentions_indexed AFTER INSERT REFERENCING NEW TABLE AS new_events FOR EACH STATEMENT EXECUTE FUNCTION agentflow.index_event_mentions()',
+  ],
+  'public.event_mentions': [
+    'event_mentions_append_only BEFORE DELETE OR UPDATE FOR EACH ROW EXECUTE FUNCTION agentflow.refuse_event_change()',
+    'event_mentions_no_truncate BEFORE TRUNCATE FOR EACH STATEMENT EXECUTE FUNCTION agentflow.reject_mutation()',
   ],
   'public.audit_logs': [
     'audit_logs_append_only BEFORE DELETE OR UPDATE FOR EACH ROW EXECUTE FUNCTION agentflow.reject_mutation()',
