@@ -119,19 +119,24 @@ async function createFixture(store: Store, owner: Postgres.Sql): Promise<Fixture
 async function loadEvents(owner: Postgres.Sql, from: number, to: number, total: number): Promise<void> {
   await owner.begin(async (tx) => {
     await tx`SET LOCAL session_replication_role = replica`;
+    // With triggers off, the mention index is filled by the same statement, as its trigger would.
     await tx`
-      INSERT INTO events (tenant_id, occurred_at, type, project_id, author_id, payload, mentions)
-      SELECT t.id, now() - (${total}::int - g) * interval '30 milliseconds',
-             (${BULK_TYPES}::text[])[1 + g % ${BULK_TYPES.length}], p.id, a.id,
-             jsonb_build_object('message', 'event ' || g),
-             CASE WHEN g % 10 < 3 THEN ARRAY[m.id] ELSE '{}' END
-        FROM generate_series(${from}::int, ${to}::int) AS g
-        JOIN bench_tenants t ON t.n = g % ${TENANTS}
-        JOIN bench_projects p ON p.tn = t.n AND p.pn = (g / ${TENANTS}) % 3
-        JOIN bench_agents a ON a.tn = t.n AND a.an = (g / 7) % 10
-        JOIN bench_agents m ON m.tn = t.n AND m.an = (g / 3) % 10`;
+      WITH loaded AS (
+        INSERT INTO events (tenant_id, occurred_at, type, project_id, author_id, payload, mentions)
+        SELECT t.id, now() - (${total}::int - g) * interval '30 milliseconds',
+               (${BULK_TYPES}::text[])[1 + g % ${BULK_TYPES.length}], p.id, a.id,
+               jsonb_build_object('message', 'event ' || g),
+               CASE WHEN g % 10 < 3 THEN ARRAY[m.id] ELSE '{}' END
+          FROM generate_series(${from}::int, ${to}::int) AS g
+          JOIN bench_tenants t ON t.n = g % ${TENANTS}
+          JOIN bench_projects p ON p.tn = t.n AND p.pn = (g / ${TENANTS}) % 3
+          JOIN bench_agents a ON a.tn = t.n AND a.an = (g / 7) % 10
+          JOIN bench_agents m ON m.tn = t.n AND m.an = (g / 3) % 10
+        RETURNING tenant_id, occurred_at, id, mentions)
+      INSERT INTO event_mentions (tenant_id, agent_id, occurred_at, event_id)
+      SELECT l.tenant_id, x.id, l.occurred_at, l.id FROM loaded l, unnest(l.mentions) AS x(id)`;
   });
-  await owner`VACUUM ANALYZE events`;
+  await owner`VACUUM ANALYZE events, event_mentions`;
 }
 
 interface Latency {
@@ -386,9 +391,10 @@ async function main(): Promise<boolean> {
       await loadEvents(raw, from, Math.min(1_000_000, from + 329_999), 1_000_000);
     const loadSeconds = (Date.now() - started) / 1000;
     const [{ n }] = (await raw`SELECT count(*)::int AS n FROM events`) as unknown as [{ n: number }];
+    const [{ m }] = (await raw`SELECT count(*)::int AS m FROM event_mentions`) as unknown as [{ m: number }];
     const large = await pageLatencies(repo, fixture);
     report(
-      `newest-50 pages through the repository (read-only single-statement unit), ms; ${n} events loaded in ${loadSeconds.toFixed(0)} s:`,
+      `newest-50 pages through the repository (read-only single-statement unit), ms; ${n} events (${m} mentions) loaded in ${loadSeconds.toFixed(0)} s:`,
     );
     for (const kind of ['project', 'mention'] as const) {
       const ratio = large[kind].p50 / small[kind].p50;

@@ -68,6 +68,10 @@ CREATE INDEX events_project_idx ON events (tenant_id, project_id, occurred_at, i
 CREATE INDEX events_session_idx ON events (tenant_id, session_id, occurred_at, id) WHERE session_id IS NOT NULL;
 CREATE INDEX events_author_idx ON events (tenant_id, author_id, occurred_at, id) WHERE author_id IS NOT NULL;
 CREATE INDEX events_type_idx ON events (tenant_id, type, occurred_at, id);
+-- A project, session or author belongs to one tenant: without this the planner multiplies the
+-- selectivities of tenant_id and project_id, expects a few rows where a project has thousands, and
+-- sorts them all instead of reading the newest page off events_project_idx.
+CREATE STATISTICS events_keys_stats (dependencies) ON tenant_id, project_id, session_id, author_id FROM events;
 -- A point read by id (the primary key leads with occurred_at); not unique, so partitions need no id in it.
 CREATE INDEX events_id_idx ON events (tenant_id, id);
 
