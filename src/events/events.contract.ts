@@ -144,10 +144,17 @@ export type EventPayloads = {
 /** Largest metadata document of an event, as JSON (tags, a related issue: not a store for documents). */
 export const EVENT_METADATA_MAX_BYTES = 16 * 1024;
 
-const mentionsSchema = z
+/** Agents an event concerns: at most 100, each once. */
+export const mentionsSchema = z
   .array(uuidSchema)
   .max(100)
   .refine((ids) => new Set(ids).size === ids.length, 'must not name an agent twice');
+
+/** A metadata document of an event or a work session: a JSON object of at most 16 KiB. */
+export const metadataSchema = jsonObjectSchema.refine(
+  (metadata) => Buffer.byteLength(JSON.stringify(metadata), 'utf8') <= EVENT_METADATA_MAX_BYTES,
+  `must not exceed ${EVENT_METADATA_MAX_BYTES} bytes as JSON`,
+);
 
 /** What every appended event may carry besides its type and payload. */
 const eventFields = {
@@ -157,12 +164,7 @@ const eventFields = {
   authorId: uuidSchema.optional(),
   /** Agents the event concerns: they find it through the mention filter and when a session starts. */
   mentions: mentionsSchema.optional(),
-  metadata: jsonObjectSchema
-    .refine(
-      (metadata) => Buffer.byteLength(JSON.stringify(metadata), 'utf8') <= EVENT_METADATA_MAX_BYTES,
-      `must not exceed ${EVENT_METADATA_MAX_BYTES} bytes as JSON`,
-    )
-    .optional(),
+  metadata: metadataSchema.optional(),
 };
 
 function eventOf<Type extends (typeof EVENT_TYPES)[number]>(type: Type) {

@@ -1,19 +1,14 @@
 import { z } from 'zod';
-import { EVENT_METADATA_MAX_BYTES, eventPayloadSchemas } from '../events/events.contract.ts';
+import { eventPayloadSchemas, mentionsSchema, metadataSchema } from '../events/events.contract.ts';
 import { pageFields } from '../shared/pagination.ts';
-import { jsonObjectSchema, uuidSchema } from '../shared/validation.ts';
+import { uuidSchema } from '../shared/validation.ts';
 import { WORK_SESSION_STATUSES } from './work-sessions.schema.ts';
-
-const sessionMetadataSchema = jsonObjectSchema.refine(
-  (metadata) => Buffer.byteLength(JSON.stringify(metadata), 'utf8') <= EVENT_METADATA_MAX_BYTES,
-  `must not exceed ${EVENT_METADATA_MAX_BYTES} bytes as JSON`,
-);
 
 /** Input of `workSessions.start`. */
 export const startWorkSessionSchema = z.strictObject({
   agentId: uuidSchema,
   projectId: uuidSchema,
-  metadata: sessionMetadataSchema.optional(),
+  metadata: metadataSchema.optional(),
   /** How many of the events that mention the agent since its last session to return (newest first). */
   updatesLimit: pageFields.limit,
 });
@@ -22,11 +17,7 @@ export type StartWorkSessionInput = z.input<typeof startWorkSessionSchema>;
 /** Input of `workSessions.log`: a session_log event in the session, by the session's agent. */
 export const logWorkSessionSchema = z.strictObject({
   ...eventPayloadSchemas.session_log.shape,
-  mentions: z
-    .array(uuidSchema)
-    .max(100)
-    .refine((ids) => new Set(ids).size === ids.length, 'must not name an agent twice')
-    .optional(),
+  mentions: mentionsSchema.optional(),
 });
 export type LogWorkSessionInput = z.input<typeof logWorkSessionSchema>;
 
