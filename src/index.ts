@@ -6,6 +6,7 @@ export * as coordination from './coordination/index.ts';
 export { parseDatabaseUrl, redactUrl } from './engine/database-url.ts';
 export type { Connection, Database, Engine, EngineKind, TransactionOptions } from './engine/engine.ts';
 export * from './errors/index.ts';
+export * from './events/index.ts';
 export * from './kpis/index.ts';
 export { loadMigrations, type Migration } from './migrations/migration-files.ts';
 export { type MigrationStatus, Migrator } from './migrations/migrator.ts';
@@ -26,3 +27,4 @@ export {
   type VerifyReport,
   verifyDatabase,
 } from './verify/verify-database.ts';
+export * from './work-sessions/index.ts';

@@ -31,6 +31,7 @@ import {
   TENANT_PLANS,
   TENANT_STATUSES,
 } from '../tenancy/index.ts';
+import { tailEvents } from './events-tail.ts';
 
 interface GlobalOptions {
   url?: string;
@@ -403,6 +404,49 @@ export function buildProgram(outcome: Outcome = { exitCode: 0 }): Command {
       });
     });
   addAgentKeyCommands(agent);
+  program
+    .command('events')
+    .description('the event timeline')
+    .command('tail')
+    .description(
+      'print the newest events of a tenant, oldest first; --follow keeps printing new ones until Ctrl-C',
+    )
+    .requiredOption('--tenant <slug>', 'the tenant')
+    .option('--project <slug>', 'only this project')
+    .option('--limit <n>', 'how many of the newest events to print first (1-1000)', parseLimit, 20)
+    .option('--follow', 'poll for new events until interrupted (SIGINT)')
+    .action(
+      async (
+        commandOptions: { tenant: string; project?: string; limit: number; follow?: boolean },
+        command: Command,
+      ) => {
+        const options = globalOptions(command);
+        const tenant = parseInput(slugSchema, commandOptions.tenant, 'tenant slug');
+        const project =
+          commandOptions.project === undefined
+            ? undefined
+            : parseInput(slugSchema, commandOptions.project, 'project slug');
+        await withStore(options, (store) =>
+          tailEvents(
+            store,
+            {
+              tenant,
+              limit: commandOptions.limit,
+              ...(project ? { project } : {}),
+              ...(commandOptions.follow
+                ? {
+                    follow: {
+                      intervalMs: 1000,
+                      stop: new Promise((resolve) => process.once('SIGINT', resolve)),
+                    },
+                  }
+                : {}),
+            },
+            print,
+          ),
+        );
+      },
+    );
 
   return program;
 }
@@ -541,6 +585,13 @@ async function exportRetention(store: Store, out: string): Promise<RetentionRepo
     await file.close();
   }
   return report;
+}
+
+function parseLimit(value: string): number {
+  const limit = Number(value);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
+    throw new InvalidArgumentError('a whole number from 1 to 1000');
+  return limit;
 }
 
 function printSeed(result: Awaited<ReturnType<typeof seedDemo>>): void {

@@ -48,7 +48,11 @@ export type ConflictCode =
   | 'usage_underflow'
   | 'serialization_failure'
   | 'deadlock'
-  | 'lock_not_available';
+  | 'lock_not_available'
+  /** Timeline: the agent already has an open work session; a stopped session is frozen; the agent is terminated. */
+  | 'session_open'
+  | 'session_stopped'
+  | 'agent_unavailable';
 
 /** Conflicts that come from concurrent transactions, not from the data: the same unit of work run again may pass. */
 const RETRYABLE_CONFLICTS: ReadonlySet<ConflictCode> = new Set([

@@ -26,6 +26,7 @@ const ENTITY_BY_TABLE: Readonly<Record<string, string>> = {
   agent_credentials: 'agent credential',
   agent_credential_uses: 'agent credential use',
   kpis: 'kpi',
+  event_mentions: 'event mention',
 };
 
 function entityOf(error: DatabaseError): string | undefined {
@@ -56,6 +57,12 @@ export const CONSTRAINT_ERRORS: Readonly<Record<string, Translate>> = {
   agents_project_name_live_key: duplicate('agent', 'name'),
   agent_credentials_prefix_key: duplicate('agent credential', 'keyPrefix'),
   kpis_agent_recorded_key: duplicate('kpi', 'recordedAt'),
+  work_sessions_open_key: (error) =>
+    new ConflictError('session_open', `the agent already has an open work session${named(error)}`, {
+      cause: error,
+      entity: 'work session',
+      field: 'agentId',
+    }),
 };
 
 interface RaisedError {
@@ -81,6 +88,27 @@ export const RAISED_ERRORS: readonly RaisedError[] = [
     sqlState: 'AF003',
     translate: (error) =>
       new ForbiddenError('tenant_unavailable', error.message, { cause: error, entity: 'tenant' }),
+  },
+  // The timeline's triggers (migration 7).
+  {
+    sqlState: 'AF030',
+    translate: (error) =>
+      new ConflictError('session_stopped', error.message, { cause: error, entity: 'work session' }),
+  },
+  {
+    sqlState: 'AF031',
+    translate: (error) =>
+      new ConflictError('invalid_transition', error.message, { cause: error, entity: 'work session' }),
+  },
+  {
+    sqlState: 'AF032',
+    message: /^agent (\S+) not found$/,
+    translate: (error, match) => new NotFoundError('agent', match?.[1], { cause: error }),
+  },
+  {
+    sqlState: 'AF033',
+    translate: (error) =>
+      new ConflictError('agent_unavailable', error.message, { cause: error, entity: 'agent' }),
   },
   {
     sqlState: 'AF040', // a KPI record older than the agent's latest (migration 9)

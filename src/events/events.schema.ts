@@ -40,6 +40,16 @@ export const EVENT_TYPES = [
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
+/** The types only the database writes (its triggers): they have no author. */
+export const SYSTEM_EVENT_TYPES = [
+  'session_start',
+  'session_stop',
+  'kpi_updated',
+  'trust_score_changed',
+] as const;
+/** The types that belong to a work session. */
+const SESSION_EVENT_TYPES = ['session_start', 'session_log', 'session_stop'] as const;
+
 /**
  * The immutable timeline. Keyed (tenant_id, occurred_at, id) like audit_logs, so that it can be
  * partitioned by time and distributed by tenant; read newest first by (occurred_at, id).
@@ -86,12 +96,51 @@ export const events = pgTable(
       .on(table.tenantId, table.authorId, table.occurredAt, table.id)
       .where(sql`author_id IS NOT NULL`),
     index('events_type_idx').on(table.tenantId, table.type, table.occurredAt, table.id),
-    index('events_mentions_idx').using('gin', table.mentions),
+    index('events_id_idx').on(table.tenantId, table.id),
     check('events_type_check', sql`${table.type} IN (${sqlValues(EVENT_TYPES)})`),
     check('events_payload_check', sql`jsonb_typeof(${table.payload}) = 'object'`),
     check('events_mentions_check', sql`cardinality(${table.mentions}) <= 100`),
     check('events_metadata_check', sql`jsonb_typeof(${table.metadata}) = 'object'`),
+    check(
+      'events_system_author',
+      sql`(${table.type} IN (${sqlValues(SYSTEM_EVENT_TYPES)})) = (${table.authorId} IS NULL)`,
+    ),
+    check(
+      'events_session_required',
+      sql`${table.type} NOT IN (${sqlValues(SESSION_EVENT_TYPES)}) OR ${table.sessionId} IS NOT NULL`,
+    ),
   ],
 );
 
 export type Event = typeof events.$inferSelect;
+
+/**
+ * One row per (event, mentioned agent), written by the database from events.mentions (migration 7):
+ * keyed for the newest-first page of one agent's mentions, which a GIN index cannot give in order.
+ */
+export const eventMentions = pgTable(
+  'event_mentions',
+  {
+    tenantId: uuid('tenant_id').notNull(),
+    agentId: uuid('agent_id').notNull(),
+    occurredAt: timestamp('occurred_at', { withTimezone: true }).notNull(),
+    eventId: bigint('event_id', { mode: 'number' }).notNull(),
+  },
+  (table) => [
+    primaryKey({
+      name: primaryKeyName('event_mentions'),
+      columns: [table.tenantId, table.agentId, table.occurredAt, table.eventId],
+    }),
+    foreignKey({
+      name: tenantForeignKeyName('event_mentions', 'event'),
+      columns: [table.tenantId, table.occurredAt, table.eventId],
+      foreignColumns: [events.tenantId, events.occurredAt, events.id],
+    }).onDelete('cascade'),
+    foreignKey({
+      name: tenantForeignKeyName('event_mentions', 'agent'),
+      columns: [table.tenantId, table.agentId],
+      foreignColumns: [agents.tenantId, agents.id],
+    }).onDelete('cascade'),
+    index('event_mentions_event_idx').on(table.tenantId, table.occurredAt, table.eventId),
+  ],
+);

@@ -5,6 +5,7 @@ import {
 import { agentStatesRepository } from '../agents/agent-states.repository.ts';
 import { agentAdminRepository, agentsRepository } from '../agents/agents.repository.ts';
 import { auditLogsRepository } from '../audit/audit-logs.repository.ts';
+import { eventAdminRepository, eventsRepository } from '../events/events.repository.ts';
 import { kpisRepository } from '../kpis/kpis.repository.ts';
 import { projectFilesRepository } from '../projects/project-files.repository.ts';
 import { projectsRepository } from '../projects/projects.repository.ts';
@@ -12,6 +13,7 @@ import { retentionRepository } from '../retention/retention.repository.ts';
 import { membershipAdminRepository, membershipsRepository } from '../tenancy/memberships.repository.ts';
 import { tenantAdminRepository, tenantsRepository } from '../tenancy/tenants.repository.ts';
 import { userAdminRepository, usersRepository } from '../tenancy/users.repository.ts';
+import { workSessionsRepository } from '../work-sessions/work-sessions.repository.ts';
 import type { Repository } from './bind-repository.ts';
 import type { ServiceScope, TenantScope } from './scope.ts';
 
@@ -38,6 +40,8 @@ export const registry = {
   agentCredentials: { tenant: agentCredentialsRepository, service: agentCredentialAdminRepository },
   kpis: { tenant: kpisRepository },
   retention: { service: retentionRepository },
+  events: { tenant: eventsRepository, service: eventAdminRepository },
+  workSessions: { tenant: workSessionsRepository },
 } as const satisfies Record<string, RegistryEntry>;
 
 export type Registry = typeof registry;

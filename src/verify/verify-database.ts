@@ -3,7 +3,12 @@ import type { MigrationStatus } from '../migrations/migrator.ts';
 import { APP_ROLE, SERVICE_ROLE } from '../store/roles.ts';
 
 /** Tables whose rows may be added but never changed or removed by any application role. */
-export const APPEND_ONLY_TABLES = ['audit_logs', 'events', 'agent_credential_uses'] as const;
+export const APPEND_ONLY_TABLES = [
+  'audit_logs',
+  'events',
+  'event_mentions',
+  'agent_credential_uses',
+] as const;
 
 /**
  * The migration history names migrations and nothing of any tenant; every role may read it

@@ -94,6 +94,32 @@ describe('the error mapping table: SQLSTATEs our SQL functions raise', () => {
     });
   });
 
+  it('the timeline triggers raise AF030-AF033: stopped session, status backwards, mention of no agent, terminated agent', () => {
+    const agentId = randomUUID();
+    expect(mapped({ sqlState: 'AF030', message: 'work session x is stopped' })).toEqual({
+      type: 'ConflictError',
+      code: 'session_stopped',
+      retryable: false,
+      entity: 'work session',
+    });
+    expect(mapped({ sqlState: 'AF031', message: 'work session x is logging' })).toMatchObject({
+      code: 'invalid_transition',
+      entity: 'work session',
+    });
+    expect(mapped({ sqlState: 'AF032', message: `agent ${agentId} not found` })).toEqual({
+      type: 'NotFoundError',
+      code: 'not_found',
+      retryable: false,
+      entity: 'agent',
+      key: agentId,
+    });
+    expect(mapped({ sqlState: 'AF033', message: `agent ${agentId} is terminated` })).toMatchObject({
+      type: 'ConflictError',
+      code: 'agent_unavailable',
+      entity: 'agent',
+    });
+  });
+
   it("P0002 with add_usage's message is NotFoundError for that tenant; any other P0002 stays a DatabaseError", () => {
     expect(mapped({ sqlState: 'P0002', message: `tenant ${tenantId} not found` })).toEqual({
       type: 'NotFoundError',
@@ -192,8 +218,20 @@ describe('the error mapping table: named constraints', () => {
     });
   }
 
+  it('work_sessions_open_key is ConflictError session_open: the agent already has an open session', () => {
+    expect(mapped({ sqlState: '23505', constraint: 'work_sessions_open_key' })).toEqual({
+      type: 'ConflictError',
+      code: 'session_open',
+      retryable: false,
+      entity: 'work session',
+      field: 'agentId',
+    });
+  });
+
   it('has a test row above for every constraint it names', () => {
-    expect(Object.keys(CONSTRAINT_ERRORS).sort()).toEqual(Object.keys(duplicates).sort());
+    expect(Object.keys(CONSTRAINT_ERRORS).sort()).toEqual(
+      [...Object.keys(duplicates), 'work_sessions_open_key'].sort(),
+    );
   });
 });
 

@@ -44,10 +44,20 @@ export const DECLARED_TRIGGERS: Record<string, string[]> = {
     "work_sessions_audit AFTER INSERT OR DELETE OR UPDATE FOR EACH ROW EXECUTE FUNCTION agentflow.audit_row('tenant_id')",
     'work_sessions_live_project BEFORE INSERT OR UPDATE OF project_id FOR EACH ROW EXECUTE FUNCTION agentflow.require_live_project()',
     'work_sessions_touch_updated_at BEFORE UPDATE FOR EACH ROW EXECUTE FUNCTION agentflow.touch_updated_at()',
+    'work_sessions_start BEFORE INSERT FOR EACH ROW EXECUTE FUNCTION agentflow.start_work_session()',
+    'work_sessions_change BEFORE UPDATE FOR EACH ROW EXECUTE FUNCTION agentflow.change_work_session()',
+    'work_sessions_events AFTER INSERT OR UPDATE OF status FOR EACH ROW EXECUTE FUNCTION agentflow.record_session_event()',
   ],
   'public.events': [
     'events_append_only BEFORE DELETE OR UPDATE FOR EACH ROW EXECUTE FUNCTION agentflow.refuse_event_change()',
     'events_no_truncate BEFORE TRUNCATE FOR EACH STATEMENT EXECUTE FUNCTION agentflow.reject_mutation()',
+    'events_prepare BEFORE INSERT FOR EACH ROW EXECUTE FUNCTION agentflow.prepare_event()',
+    'events_checked AFTER INSERT REFERENCING NEW TABLE AS new_events FOR EACH STATEMENT EXECUTE FUNCTION agentflow.check_events()',
+    'events_mentions_indexed AFTER INSERT REFERENCING NEW TABLE AS new_events FOR EACH STATEMENT EXECUTE FUNCTION agentflow.index_event_mentions()',
+  ],
+  'public.event_mentions': [
+    'event_mentions_append_only BEFORE DELETE OR UPDATE FOR EACH ROW EXECUTE FUNCTION agentflow.refuse_event_change()',
+    'event_mentions_no_truncate BEFORE TRUNCATE FOR EACH STATEMENT EXECUTE FUNCTION agentflow.reject_mutation()',
   ],
   'public.agent_credentials': [
     "agent_credentials_audit AFTER INSERT OR DELETE OR UPDATE FOR EACH ROW EXECUTE FUNCTION agentflow.audit_row('tenant_id', 'secret_hash')",

@@ -30,6 +30,8 @@ describe('the repository registry', () => {
       'agents',
       'agentCredentials',
       'kpis',
+      'events',
+      'workSessions',
     ]);
     expect(serviceNames).toEqual([
       'tenants',
@@ -38,6 +40,7 @@ describe('the repository registry', () => {
       'agents',
       'agentCredentials',
       'retention',
+      'events',
     ]);
     for (const name of tenantNames) {
       const bound = (tx as unknown as Record<string, Record<string, unknown>>)[name]!;

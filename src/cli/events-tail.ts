@@ -1,0 +1,115 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { and, eq, inArray, isNull } from 'drizzle-orm';
+import { agents } from '../agents/agents.schema.ts';
+import { NotFoundError } from '../errors/index.ts';
+import type { Event } from '../events/events.schema.ts';
+import { projects } from '../projects/projects.schema.ts';
+import type { Store } from '../store/store.ts';
+
+export interface TailOptions {
+  tenant: string;
+  project?: string;
+  limit: number;
+  /** Poll for new events until `stop` settles. */
+  follow?: { intervalMs: number; stop: Promise<unknown> };
+}
+
+// Payload fields that say what an event is about, in order of preference.
+const SUMMARY_FIELDS = ['message', 'question', 'title', 'reason', 'verdict', 'changeReason'] as const;
+const SUMMARY_MAX = 80;
+// A payload is agents' text: control and bidirectional characters would rewrite the terminal.
+const UNPRINTABLE = /[\p{Cc}\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/gu;
+
+/** A short, printable summary of an event's payload. */
+export function summarize(event: Pick<Event, 'payload'>): string {
+  const payload = event.payload;
+  const field = SUMMARY_FIELDS.find((name) => typeof payload[name] === 'string');
+  const text = field ? String(payload[field]) : JSON.stringify(payload);
+  const printable = text.replace(UNPRINTABLE, ' ');
+  return printable.length > SUMMARY_MAX ? `${printable.slice(0, SUMMARY_MAX - 1)}…` : printable;
+}
+
+/**
+ * `agentflow events tail`: the newest events of a tenant (or one project), oldest of them first,
+ * one line each: time, type, author code ('system' for the database's own), summary. With
+ * `follow`, polls for newer events until stopped; events are told apart by id, and each poll looks
+ * back a few seconds, so an event of a transaction that committed late is still printed once.
+ */
+export async function tailEvents(
+  store: Store,
+  options: TailOptions,
+  print: (line: string) => void,
+): Promise<void> {
+  const codes = new Map<string, string>();
+  /** Ids printed, with their time: forgotten once older than the look-back window. */
+  const printed = new Map<number, number>();
+  const actor = { actor: 'cli:events tail' };
+  const { tenantId, projectId } = await store.asService(actor, async (svc) => {
+    const tenant = await svc.tenants.getBySlug(options.tenant);
+    if (options.project === undefined) return { tenantId: tenant.id, projectId: undefined };
+    const [project] = await svc.db
+      .select({ id: projects.id })
+      .from(projects)
+      .where(
+        and(eq(projects.tenantId, tenant.id), eq(projects.slug, options.project), isNull(projects.deletedAt)),
+      );
+    if (!project) throw new NotFoundError('project', options.project);
+    return { tenantId: tenant.id, projectId: project.id };
+  });
+  let since: Date | undefined;
+  /** The newest `limit` events (no `since`), or every event from a little before `since`. */
+  const read = () =>
+    store.asService(actor, async (svc) => {
+      const filter = {
+        ...(projectId ? { projectId } : {}),
+        ...(since ? { from: new Date(since.getTime() - LOOK_BACK_MS) } : {}),
+      };
+      let page = await svc.events.list(tenantId, { ...filter, limit: since ? 1000 : options.limit });
+      const items = [...page.items];
+      while (since && page.nextCursor) {
+        page = await svc.events.list(tenantId, { ...filter, limit: 1000, cursor: page.nextCursor });
+        items.push(...page.items);
+      }
+      const unknown = [
+        ...new Set(items.flatMap((e) => (e.authorId && !codes.has(e.authorId) ? [e.authorId] : []))),
+      ];
+      if (unknown.length > 0) {
+        const rows = await svc.db
+          .select({ id: agents.id, code: agents.code })
+          .from(agents)
+          .where(and(eq(agents.tenantId, tenantId), inArray(agents.id, unknown)));
+        for (const row of rows) codes.set(row.id, row.code);
+      }
+      return items.reverse();
+    });
+  const show = (found: Event[], printing: boolean) => {
+    for (const event of found) {
+      if (printed.has(event.id)) continue;
+      printed.set(event.id, event.occurredAt.getTime());
+      const author = event.authorId === null ? 'system' : (codes.get(event.authorId) ?? event.authorId);
+      if (printing)
+        print(
+          `${event.occurredAt.toISOString()}  ${event.type.padEnd(21)}  ${author.padEnd(12)}  ${summarize(event)}`,
+        );
+      if (!since || event.occurredAt > since) since = event.occurredAt;
+    }
+    if (since) {
+      const horizon = since.getTime() - 2 * LOOK_BACK_MS;
+      for (const [id, at] of printed) if (at < horizon) printed.delete(id);
+    }
+  };
+  show(await read(), true);
+  if (!options.follow) return;
+  // What the first read left out as older than its `limit` newest is not news: remember it unprinted.
+  if (since) show(await read(), false);
+  let stopped = false;
+  void options.follow.stop.then(() => {
+    stopped = true;
+  });
+  while (!stopped) {
+    await Promise.race([sleep(options.follow.intervalMs), options.follow.stop]);
+    if (!stopped) show(await read(), true);
+  }
+}
+
+const LOOK_BACK_MS = 5000;
