@@ -7,12 +7,21 @@ import { ForbiddenError, NO_TENANT_ID, RETENTION_TABLES, ValidationError } from 
 import { describeEachEngine, type EngineHarness } from '../harness/engines.ts';
 import { caught, createTenant, ownerCount, type TenantFixture } from '../harness/fixtures.ts';
 
-/** Events of a tenant aged `days` days (0 = now), written as the owner; returns their ids. */
+/**
+ * Problem reports of a tenant's agent `aging`, aged `days` days (0 = now), written as the owner (the
+ * one role that may date an event); returns their ids.
+ */
 async function ageEvents(h: EngineHarness, tenantId: string, days: number[]): Promise<string[]> {
   return h.asOwner(async (c) => {
+    await c.query(
+      `INSERT INTO agents (tenant_id, level, type, code, name, role_title)
+       VALUES ($1, 'organization', 'analyst', 'aging', 'Aging', 'Analyst') ON CONFLICT (tenant_id, code) DO NOTHING`,
+      [tenantId],
+    );
     const rows = await c.query<{ id: string }>(
-      `INSERT INTO events (tenant_id, type, payload, occurred_at)
-       SELECT $1, 'session_log', jsonb_build_object('message', 'aged ' || d), now() - make_interval(days => d)
+      `INSERT INTO events (tenant_id, type, author_id, payload, occurred_at)
+       SELECT $1, 'problem_report', (SELECT id FROM agents WHERE tenant_id = $1 AND code = 'aging'),
+              jsonb_build_object('message', 'aged ' || d), now() - make_interval(days => d)
          FROM unnest($2::int[]) AS d RETURNING id::text`,
       [tenantId, days],
     );
