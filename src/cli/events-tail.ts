@@ -1,9 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { and, eq, inArray, isNull } from 'drizzle-orm';
+import { and, eq, inArray } from 'drizzle-orm';
 import { agents } from '../agents/agents.schema.ts';
-import { NotFoundError } from '../errors/index.ts';
 import type { Event } from '../events/events.schema.ts';
-import { projects } from '../projects/projects.schema.ts';
 import type { Store } from '../store/store.ts';
 
 export interface TailOptions {
@@ -20,9 +18,24 @@ const SUMMARY_MAX = 80;
 // A payload is agents' text: control and bidirectional characters would rewrite the terminal.
 const UNPRINTABLE = /[\p{Cc}\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/gu;
 
+/** The agent a system event is about, if its payload names one. */
+function subjectOf(event: Pick<Event, 'payload'>): string | undefined {
+  const agentId = event.payload.agentId;
+  return typeof agentId === 'string' ? agentId : undefined;
+}
+
+/** The agents an event names: its author and, for a system event, its subject. */
+function agentsOf(event: Pick<Event, 'authorId' | 'payload'>): string[] {
+  const subject = subjectOf(event);
+  return [...(event.authorId ? [event.authorId] : []), ...(subject ? [subject] : [])];
+}
+
 /** A short, printable summary of an event's payload. */
 export function summarize(event: Pick<Event, 'payload'>): string {
   const payload = event.payload;
+  // A trust score change says what changed; its reason alone would not.
+  if (typeof payload.previous === 'number' && typeof payload.new === 'number')
+    return `trust ${payload.previous.toFixed(2)} → ${payload.new.toFixed(2)}${typeof payload.reason === 'string' ? ` (${payload.reason})` : ''}`;
   const field = SUMMARY_FIELDS.find((name) => typeof payload[name] === 'string');
   const text = field ? String(payload[field]) : JSON.stringify(payload);
   const printable = text.replace(UNPRINTABLE, ' ');
@@ -47,14 +60,7 @@ export async function tailEvents(
   const { tenantId, projectId } = await store.asService(actor, async (svc) => {
     const tenant = await svc.tenants.getBySlug(options.tenant);
     if (options.project === undefined) return { tenantId: tenant.id, projectId: undefined };
-    const [project] = await svc.db
-      .select({ id: projects.id })
-      .from(projects)
-      .where(
-        and(eq(projects.tenantId, tenant.id), eq(projects.slug, options.project), isNull(projects.deletedAt)),
-      );
-    if (!project) throw new NotFoundError('project', options.project);
-    return { tenantId: tenant.id, projectId: project.id };
+    return { tenantId: tenant.id, projectId: (await svc.projects.getBySlug(tenant.id, options.project)).id };
   });
   let since: Date | undefined;
   /** The newest `limit` events (no `since`), or every event from a little before `since`. */
@@ -70,9 +76,7 @@ export async function tailEvents(
         page = await svc.events.list(tenantId, { ...filter, limit: 1000, cursor: page.nextCursor });
         items.push(...page.items);
       }
-      const unknown = [
-        ...new Set(items.flatMap((e) => (e.authorId && !codes.has(e.authorId) ? [e.authorId] : []))),
-      ];
+      const unknown = [...new Set(items.flatMap(agentsOf))].filter((id) => !codes.has(id));
       if (unknown.length > 0) {
         const rows = await svc.db
           .select({ id: agents.id, code: agents.code })
@@ -87,9 +91,12 @@ export async function tailEvents(
       if (printed.has(event.id)) continue;
       printed.set(event.id, event.occurredAt.getTime());
       const author = event.authorId === null ? 'system' : (codes.get(event.authorId) ?? event.authorId);
+      // A system event is about an agent (payload.agentId): named, as the author of others is.
+      const subject = event.authorId === null ? subjectOf(event) : undefined;
+      const summary = subject ? `${codes.get(subject) ?? subject}: ${summarize(event)}` : summarize(event);
       if (printing)
         print(
-          `${event.occurredAt.toISOString()}  ${event.type.padEnd(21)}  ${author.padEnd(12)}  ${summarize(event)}`,
+          `${event.occurredAt.toISOString()}  ${event.type.padEnd(21)}  ${author.padEnd(12)}  ${summary}`,
         );
       if (!since || event.occurredAt > since) since = event.occurredAt;
     }

@@ -2,7 +2,6 @@ import { realpathSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
-import { and, eq, isNull } from 'drizzle-orm';
 import {
   AGENT_TYPES,
   type Agent,
@@ -13,9 +12,8 @@ import {
 import { NO_TENANT_ID } from '../audit/audit-logs.schema.ts';
 import type { Engine } from '../engine/engine.ts';
 import { openEngine } from '../engine/open-engine.ts';
-import { AgentflowError, NotFoundError, ValidationError } from '../errors/index.ts';
+import { AgentflowError, ValidationError } from '../errors/index.ts';
 import { Migrator } from '../migrations/migrator.ts';
-import { projects } from '../projects/projects.schema.ts';
 import type { RetentionReport } from '../retention/index.ts';
 import { seedDemo } from '../seed/demo-seed.ts';
 import { MAX_PAGE_LIMIT } from '../shared/pagination.ts';
@@ -357,7 +355,7 @@ export function buildProgram(outcome: Outcome = { exitCode: 0 }): Command {
           const created = await store.asService({ actor: 'cli:agent create' }, async (svc) => {
             const target = await svc.tenants.getBySlug(tenantSlug);
             const projectId =
-              projectSlug === undefined ? null : await liveProjectId(svc, target.id, projectSlug);
+              projectSlug === undefined ? null : (await svc.projects.getBySlug(target.id, projectSlug)).id;
             const agent = await svc.agents.create(target.id, { ...input, projectId });
             // In the same unit: an agent is never left without the key it was created to use.
             return { agent, issued: await svc.agentCredentials.issue(target.id, { agentId: agent.id }) };
@@ -449,16 +447,6 @@ export function buildProgram(outcome: Outcome = { exitCode: 0 }): Command {
     );
 
   return program;
-}
-
-/** The id of a tenant's live project, for operators who name projects by slug. */
-async function liveProjectId(svc: ServiceTx, tenantId: string, slug: string): Promise<string> {
-  const [row] = await svc.db
-    .select({ id: projects.id })
-    .from(projects)
-    .where(and(eq(projects.tenantId, tenantId), eq(projects.slug, slug), isNull(projects.deletedAt)));
-  if (!row) throw new NotFoundError('project', slug);
-  return row.id;
 }
 
 /**
@@ -602,6 +590,8 @@ function printSeed(result: Awaited<ReturnType<typeof seedDemo>>): void {
   print(`seeded demo tenants: ${result.tenants.join(', ')}`);
   print('demo logins (shown once; only password hashes are stored):');
   for (const login of result.credentials) print(`  ${login.email}  ${login.password}`);
+  print('demo agent API keys (shown once; only hashes of their secrets are stored):');
+  for (const { tenant, agent, key } of result.agentKeys) print(`  ${tenant}/${agent}  ${key}`);
 }
 
 export async function main(argv: string[]): Promise<number> {

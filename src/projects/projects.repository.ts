@@ -4,7 +4,7 @@ import { ConflictError, NotFoundError } from '../errors/index.ts';
 import { compileStatement } from '../shared/compiled-statement.ts';
 import { decodeCursor, type Page, toPage } from '../shared/pagination.ts';
 import { parseId, parseInput, slugSchema, uuidSchema } from '../shared/validation.ts';
-import type { TenantScope } from '../store/scope.ts';
+import type { ServiceScope, TenantScope } from '../store/scope.ts';
 import {
   type CreateProjectInput,
   createProjectSchema,
@@ -124,6 +124,20 @@ export const projectsRepository = {
     const projectId = parseId(id, 'project');
     const [row] = await softDeleteProject.run(tx, { id: projectId });
     if (!row) throw new NotFoundError('project', projectId);
+  },
+};
+
+/** Projects across tenants, for operators who name a tenant's projects by slug (the CLI). */
+export const projectAdminRepository = {
+  async getBySlug(tx: ServiceScope, tenantId: string, slug: string): Promise<Project> {
+    const tenant = parseId(tenantId, 'tenant');
+    const value = parseInput(slugSchema, slug, 'project slug');
+    const [row] = await tx.db
+      .select()
+      .from(projects)
+      .where(and(eq(projects.tenantId, tenant), eq(projects.slug, value), live));
+    if (!row) throw new NotFoundError('project', value);
+    return row;
   },
 };
 

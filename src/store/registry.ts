@@ -8,7 +8,7 @@ import { auditLogsRepository } from '../audit/audit-logs.repository.ts';
 import { eventAdminRepository, eventsRepository } from '../events/events.repository.ts';
 import { kpisRepository } from '../kpis/kpis.repository.ts';
 import { projectFilesRepository } from '../projects/project-files.repository.ts';
-import { projectsRepository } from '../projects/projects.repository.ts';
+import { projectAdminRepository, projectsRepository } from '../projects/projects.repository.ts';
 import { retentionRepository } from '../retention/retention.repository.ts';
 import { membershipAdminRepository, membershipsRepository } from '../tenancy/memberships.repository.ts';
 import { tenantAdminRepository, tenantsRepository } from '../tenancy/tenants.repository.ts';
@@ -32,7 +32,7 @@ export const registry = {
   tenants: { tenant: tenantsRepository, service: tenantAdminRepository },
   users: { tenant: usersRepository, service: userAdminRepository },
   memberships: { tenant: membershipsRepository, service: membershipAdminRepository },
-  projects: { tenant: projectsRepository },
+  projects: { tenant: projectsRepository, service: projectAdminRepository },
   projectFiles: { tenant: projectFilesRepository },
   agentStates: { tenant: agentStatesRepository },
   auditLogs: { tenant: auditLogsRepository },

@@ -83,6 +83,20 @@ describe('agentflow command line [pglite folder]', () => {
     const first = await agentflow(url, 'db', 'seed', '--demo');
     expect(first.out).toContain('seeded demo tenants: acme-robotics, globex');
     expect(first.out).toMatch(/ceo@acme-robotics\.example {2}\S{8,}/);
+    // Each company's orchestrator gets a key, printed this once, that authenticates as it.
+    const key = /acme-robotics\/orion {2}(afk_\S+)/.exec(first.out)?.[1];
+    expect(key).toBeDefined();
+    const store = await openStore({ url });
+    try {
+      const identity = await store.authenticate(key!);
+      const orion = await store.withTenant(
+        { tenantId: identity.tenantId, actor: { type: 'agent', id: identity.agentId } },
+        (tx) => tx.agents.get(identity.agentId),
+      );
+      expect(orion.code).toBe('orion');
+    } finally {
+      await store.close();
+    }
     expect((await agentflow(url, 'db', 'seed', '--demo')).out).toContain('demo data already present');
     const nothing = await agentflow(url, 'db', 'seed');
     expect(nothing.code).toBe(2);
@@ -96,6 +110,10 @@ describe('agentflow command line [pglite folder]', () => {
     expect(run.out).toMatch(new RegExp(`schema version\\s+${latest} of ${latest}`));
     expect(run.out).toMatch(/acme-robotics\s+active\s+.*projects=2/);
     expect(run.out).toMatch(/globex\s+active\s+.*projects=1/);
+    // The AI staff and its timeline: agents, keys, sessions, events and KPI history.
+    expect(run.out).toMatch(
+      /acme-robotics\s+active\s+.*agent_credentials=1 .*agents=7 .*events=\d+ .*kpis=28 .*work_sessions=5/,
+    );
     expect(run.out).toMatch(/isolation\s+OK/);
     expect(run.out).toContain('live probe: 2 tenant(s) each saw 0 rows of the others');
   });
@@ -138,13 +156,22 @@ describe('agentflow command line [pglite folder]', () => {
     expect((await agentflow(url, 'db', 'rollback', '--to', '11')).err).toContain(
       'cannot roll back to version 11',
     );
-    // The demo's projects, files and agent states would go: refused, exit 2, each named, nothing undone.
+    // The demo's projects, files, agent states, agents and timeline would go: refused, exit 2, each
+    // named, newest migration first, nothing undone.
     const refused = await agentflow(url, 'db', 'rollback', '--to', '2');
     expect(refused.code).toBe(2);
     expect(refused.err).toContain(
-      'rolling back would lose data: 4_agent_states drops table agent_states, which holds rows; 3_projects drops table project_files, which holds rows',
+      'rolling back would lose data: 9_kpis drops table kpis, which holds rows; ',
     );
-    expect(refused.err).toContain('3_projects drops table projects, which holds rows');
+    for (const loss of [
+      '8_agent_credentials drops table agent_credentials, which holds rows',
+      '7_timeline drops table events, which holds rows',
+      '7_timeline drops table work_sessions, which holds rows',
+      '6_agents drops table agents, which holds rows',
+      '4_agent_states drops table agent_states, which holds rows; 3_projects drops table project_files, which holds rows',
+      '3_projects drops table projects, which holds rows',
+    ])
+      expect(refused.err).toContain(loss);
     expect(refused.err).toMatch(/agentflow db rollback --force\) \[migration_failed\]/);
     expect((await agentflow(url, 'db', 'status')).out).toMatch(
       new RegExp(`version\\s+${latest} of ${latest}`),

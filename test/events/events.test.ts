@@ -552,7 +552,8 @@ describeEachEngine('agentflow events tail', (h) => {
       ),
     );
     expect(lines[1]).toMatch(new RegExp(`task_blocked +${codeOf(t.dev)} +x{79}…$`));
-    expect(lines[2]).toMatch(/session_start +system +\{.*"agentId":/);
+    // A system event names the agent it is about.
+    expect(lines[2]).toMatch(new RegExp(`session_start +system +${codeOf(t.dev)}: \\{.*"agentId":`));
 
     const project: string[] = [];
     await tailEvents(h.store, { tenant: t.tenant.slug, project: 'api', limit: 10 }, (line) =>

@@ -37,6 +37,7 @@ describe('the repository registry', () => {
       'tenants',
       'users',
       'memberships',
+      'projects',
       'agents',
       'agentCredentials',
       'retention',
@@ -53,7 +54,7 @@ describe('the repository registry', () => {
       expect(Object.keys((svc as unknown as Record<string, object>)[name]!)).toEqual(
         Object.keys((registry[name as keyof typeof registry] as { service: object }).service),
       );
-    expect('projects' in svc).toBe(false);
+    expect('projectFiles' in svc).toBe(false);
     expect(tx.kind).toBe('tenant');
     expect(svc.kind).toBe('service');
   });
@@ -72,7 +73,7 @@ describe('the repository registry', () => {
     expectTypeOf<ServiceTx>().toExtend<ServiceScope>();
     // One name per table on both sides; no repository of the other side leaks in.
     expectTypeOf<TenantTx>().not.toHaveProperty('tenant');
-    expectTypeOf<ServiceTx>().not.toHaveProperty('projects');
+    expectTypeOf<ServiceTx>().not.toHaveProperty('projectFiles');
     expectTypeOf<TenantTx['tenants']>().not.toHaveProperty('create');
     const typeOnly = (tx: TenantTx, svc: ServiceTx) => {
       // @ts-expect-error an id is a string
