@@ -44,20 +44,30 @@ const insertOne = compileStatement(
 // insert-select names the identity column, which only the database may fill, so the statement is
 // written out; it is only built here (getQuery), and run by the compiled statement. Identity values
 // follow the document's order; occurred_at is the database's.
-const insertBatch = compileStatement<'tenantId' | 'batch', Event>(columns, ['tenantId', 'batch'], (db, p) => {
-  const statement =
-    db.execute(sql`INSERT INTO ${events} (tenant_id, type, project_id, session_id, author_id, payload, mentions, metadata)
+/** What the database decides for each event of a batch; the rest is what was sent. */
+const decided = {
+  id: events.id,
+  occurredAt: events.occurredAt,
+  projectId: events.projectId,
+  authorId: events.authorId,
+};
+type Decided = { [Key in keyof typeof decided]: Event[Key] };
+const insertBatch = compileStatement<'tenantId' | 'batch', Decided>(
+  decided,
+  ['tenantId', 'batch'],
+  (db, p) => {
+    const statement =
+      db.execute(sql`INSERT INTO ${events} (tenant_id, type, project_id, session_id, author_id, payload, mentions, metadata)
     SELECT ${p.tenantId}::uuid, x.e->>'type', (x.e->>'projectId')::uuid, (x.e->>'sessionId')::uuid,
-           (x.e->>'authorId')::uuid, x.e->'payload',
-           ARRAY(SELECT jsonb_array_elements_text(x.e->'mentions'))::uuid[], x.e->'metadata'
+           (x.e->>'authorId')::uuid, x.e->'payload', (x.e->>'mentions')::uuid[], x.e->'metadata'
       FROM jsonb_array_elements((${p.batch}::text)::jsonb) WITH ORDINALITY AS x(e, n)
      ORDER BY x.n
-    RETURNING ${sql.join(
-      Object.values(columns).map((column) => sql.identifier(column.name)),
-      sql`, `,
-    )}`);
-  return Object.assign(statement as unknown as PromiseLike<Event[]>, { toSQL: () => statement.getQuery() });
-});
+    RETURNING id, occurred_at, project_id, author_id`);
+    return Object.assign(statement as unknown as PromiseLike<Decided[]>, {
+      toSQL: () => statement.getQuery(),
+    });
+  },
+);
 // By id: events_id_idx (tenant_id, id), since the primary key leads with occurred_at.
 const selectById = compileStatement(columns, ['tenantId', 'id'], (db, p) =>
   db
@@ -191,18 +201,18 @@ export const eventsRepository = {
 
   /** Appends up to 1,000 events in one INSERT: all of them or, on any refusal, none. In input order. */
   async appendBatch(tx: TenantScope, input: AppendEventBatchInput): Promise<Event[]> {
-    const batch = parseInput(appendEventBatchSchema, input, 'event batch');
-    const rows = await insertBatch.run(tx, {
-      tenantId: tx.tenantId,
-      batch: JSON.stringify(
-        batch.map((event) => {
-          const { tenantId: _, ...row } = rowOf(tx, event);
-          return row;
-        }),
-      ),
-    });
-    // Identity values follow the VALUES order; RETURNING's order is not promised.
-    return rows.sort((a, b) => a.id - b.id);
+    const rows = parseInput(appendEventBatchSchema, input, 'event batch').map((event) => rowOf(tx, event));
+    const document = rows.map(({ tenantId: _, mentions, ...row }) => ({
+      ...row,
+      // As an array literal, which the database casts in one step (uuids need no quoting).
+      mentions: `{${mentions.join(',')}}`,
+    }));
+    const stored = await insertBatch.run(tx, { tenantId: tx.tenantId, batch: JSON.stringify(document) });
+    // Identity values follow the document's order; RETURNING's order is not promised. Only what the
+    // database decides comes back (id, time, and the project and author its trigger may fill in):
+    // sending 1,000 payloads back and decoding them cost a sixth of the batch.
+    stored.sort((a, b) => a.id - b.id);
+    return rows.map((row, i) => ({ ...row, ...stored[i]! }));
   },
 
   async get(tx: TenantScope, id: number): Promise<Event> {

@@ -340,6 +340,29 @@ describeEachEngine('events', (h) => {
       );
       expect(new Set(rows.map((row) => row.occurredAt.getTime())).size).toBe(1);
       expect(rows.every((row) => row.authorId === f.reviewer)).toBe(true);
+      // What the batch returns is what was stored, read back whole.
+      const stored = await asUser((tx) =>
+        Promise.all([rows[0]!, rows[10]!, rows[999]!].map((row) => tx.events.get(row.id))),
+      );
+      expect(stored).toEqual([rows[0], rows[10], rows[999]]);
+    });
+
+    it('returns the project and author the database filled in, as stored', async () => {
+      const { session } = await asAgent(f.dev, (tx) =>
+        tx.workSessions.start({ agentId: f.dev, projectId: f.projectId }),
+      );
+      const rows = await asAgent(f.dev, (tx) =>
+        tx.events.appendBatch([
+          { type: 'session_log', sessionId: session.id, payload: { message: 'one' }, metadata: { k: 1 } },
+          { type: 'advice_given', payload: { message: 'two' }, mentions: [f.reviewer] },
+        ]),
+      );
+      await asAgent(f.dev, (tx) => tx.workSessions.stop(session.id));
+      expect(rows.map((row) => [row.projectId, row.authorId])).toEqual([
+        [f.projectId, f.dev],
+        [null, f.dev],
+      ]);
+      expect(await asUser((tx) => Promise.all(rows.map((row) => tx.events.get(row.id))))).toEqual(rows);
     });
 
     it('writes nothing when one event is refused, by the contract or by the database', async () => {
