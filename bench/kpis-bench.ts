@@ -133,8 +133,10 @@ async function main(): Promise<void> {
     // Retention: 20,000 events two years old.
     await store.engine.transaction(undefined, (c) =>
       c.query(
-        `INSERT INTO events (tenant_id, type, payload, occurred_at)
-         SELECT $1, 'session_log', jsonb_build_object('message', 'old ' || n), now() - interval '2 years' + n * interval '1 second'
+        `INSERT INTO events (tenant_id, type, author_id, payload, occurred_at)
+         SELECT $1, 'problem_report', (SELECT id FROM agents WHERE tenant_id = $1 ORDER BY code LIMIT 1),
+                jsonb_build_object('title', 'old ' || n, 'severity', 'low'),
+                now() - interval '2 years' + n * interval '1 second'
            FROM generate_series(1, 20000) AS n`,
         [tenantId],
       ),

@@ -178,8 +178,15 @@ BEGIN
   RETURN NEW;
 END $$;
 REVOKE EXECUTE ON FUNCTION agentflow.prepare_event() FROM PUBLIC;
+-- Called only for a row it would change or refuse: a condition is far cheaper than a PL/pgSQL call,
+-- and an ordinary event of a batch (the database's time, its author given) needs neither.
 CREATE TRIGGER events_prepare BEFORE INSERT ON events
-  FOR EACH ROW EXECUTE FUNCTION agentflow.prepare_event();
+  FOR EACH ROW WHEN (NEW.occurred_at IS DISTINCT FROM now()
+    OR NEW.type IN ('session_start', 'session_stop', 'kpi_updated', 'trust_score_changed')
+    OR (NEW.session_id IS NOT NULL AND NEW.project_id IS NULL)
+    OR (current_setting('agentflow.actor_type', true) = 'agent'
+        AND NEW.author_id IS DISTINCT FROM nullif(current_setting('agentflow.actor_id', true), '')::uuid))
+  EXECUTE FUNCTION agentflow.prepare_event();
 
 -- What needs other rows, checked once per statement over all its events (a batch of 1,000 pays one
 -- query per rule, not 1,000):
