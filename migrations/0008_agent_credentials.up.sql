@@ -64,7 +64,11 @@ CREATE TABLE agent_credential_uses (
   request_id text CHECK (char_length(request_id) <= 512),
   client_address text CHECK (char_length(client_address) <= 512),
   user_agent text CHECK (char_length(user_agent) <= 512),
-  PRIMARY KEY (tenant_id, occurred_at, id)
+  PRIMARY KEY (tenant_id, occurred_at, id),
+  -- Gone with its key, when an agent or a tenant is purged (the cascade runs as the owner, the one
+  -- role the append-only guard lets delete); a failure naming no key (NO_TENANT_ID) has none.
+  CONSTRAINT agent_credential_uses_credential_fk FOREIGN KEY (tenant_id, credential_id)
+    REFERENCES agent_credentials (tenant_id, id) ON DELETE CASCADE
 );
 CREATE INDEX agent_credential_uses_credential_idx ON agent_credential_uses (tenant_id, credential_id, occurred_at);
 -- Refused to every role but the table's owner (the retention export may remove rows).

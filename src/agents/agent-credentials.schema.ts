@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import {
   bigint,
   check,
+  foreignKey,
   index,
   pgTable,
   primaryKey,
@@ -14,6 +15,7 @@ import { sqlValues } from '../shared/check-values.ts';
 import {
   primaryKeyName,
   scopedIdColumn,
+  tenantForeignKeyName,
   tenantIdColumn,
   tenantKeys,
   timestampColumns,
@@ -88,6 +90,12 @@ export const agentCredentialUses = pgTable(
       name: primaryKeyName('agent_credential_uses'),
       columns: [table.tenantId, table.occurredAt, table.id],
     }),
+    // Gone with its key (a purged agent or tenant); a failure naming no key has none to follow.
+    foreignKey({
+      name: tenantForeignKeyName('agent_credential_uses', 'credential'),
+      columns: [table.tenantId, table.credentialId],
+      foreignColumns: [agentCredentials.tenantId, agentCredentials.id],
+    }).onDelete('cascade'),
     index('agent_credential_uses_credential_idx').on(table.tenantId, table.credentialId, table.occurredAt),
     check('agent_credential_uses_key_prefix_check', sql`${table.keyPrefix} ~ '^[0-9a-f]{16}$'`),
     check(

@@ -585,7 +585,7 @@ describeEachEngine('tenants', (h) => {
       );
     });
 
-    it('purges a tenant (hard delete by the service role) together with its projects', async () => {
+    it('purges a tenant (hard delete by the service role) together with its projects, agents and timeline', async () => {
       const f = await createTenant(h.store);
       await h.store.withTenant(f.context, async (tx) => {
         const project = await tx.projects.create({ slug: 'live', name: 'Live' });
@@ -593,11 +593,47 @@ describeEachEngine('tenants', (h) => {
         const gone = await tx.projects.create({ slug: 'gone', name: 'Gone' });
         await tx.projects.delete(gone.id);
       });
+      // Its AI staff and everything they left: keys and their use, sessions (one stopped, so frozen),
+      // the timeline (an organization agent's KPI events belong to no project) and KPI history.
+      const key = await h.store.withTenant(f.context, async (tx) => {
+        const project = await tx.projects.getBySlug('live');
+        const dev = await tx.agents.create({
+          code: 'dev',
+          name: 'Dev',
+          type: 'backend_dev',
+          roleTitle: 'Developer',
+          projectId: project.id,
+        });
+        const cto = await tx.agents.create({
+          code: 'cto',
+          name: 'CTO',
+          type: 'orchestrator',
+          roleTitle: 'CTO',
+        });
+        const { session } = await tx.workSessions.start({ agentId: dev.id, projectId: project.id });
+        await tx.workSessions.stop(session.id);
+        await tx.workSessions.start({ agentId: dev.id, projectId: project.id });
+        await tx.events.append({ type: 'advice_given', authorId: cto.id, payload: { message: 'hi' } });
+        await tx.kpis.record({ agentId: cto.id, metrics: { tasksCompleted: 1 } });
+        await tx.kpis.recomputeTrustScore(cto.id);
+        return (await tx.agentCredentials.issue({ agentId: dev.id })).key.reveal();
+      });
+      await h.store.authenticate(key);
       await svc((tx) => tx.query('DELETE FROM tenants WHERE id = $1', [f.tenant.id]));
       expect(await ownerCount(h, 'tenants WHERE id = $1', [f.tenant.id])).toBe(0);
-      expect(await ownerCount(h, 'projects WHERE tenant_id = $1', [f.tenant.id])).toBe(0);
-      expect(await ownerCount(h, 'project_files WHERE tenant_id = $1', [f.tenant.id])).toBe(0);
-      expect(await ownerCount(h, 'memberships WHERE tenant_id = $1', [f.tenant.id])).toBe(0);
+      for (const table of [
+        'projects',
+        'project_files',
+        'memberships',
+        'agents',
+        'agent_credentials',
+        'agent_credential_uses',
+        'work_sessions',
+        'events',
+        'event_mentions',
+        'kpis',
+      ])
+        expect(await ownerCount(h, `${table} WHERE tenant_id = $1`, [f.tenant.id]), table).toBe(0);
     });
 
     // Server only: PGlite runs one transaction at a time, so there is nothing to interleave.
