@@ -23,7 +23,15 @@ import { and, desc, sql as drizzleSql, eq } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/postgres-js';
 import type Postgres from 'postgres';
 import { postgres } from '../src/engine/postgres-driver.ts';
-import { APP_ROLE, openStore, type Store, schema, type TenantContext } from '../src/index.ts';
+import {
+  APP_ROLE,
+  EVENT_TYPES,
+  openStore,
+  type Store,
+  SYSTEM_EVENT_TYPES,
+  schema,
+  type TenantContext,
+} from '../src/index.ts';
 
 const ADMIN_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const DATABASE = 'bench_timeline';
@@ -31,20 +39,8 @@ const POOL = 8;
 const ROUNDS = 31;
 const TENANTS = 100;
 const PAGE_SAMPLES = 400;
-const BULK_TYPES = [
-  'task_assigned',
-  'task_completed',
-  'task_blocked',
-  'problem_report',
-  'advice_given',
-  'question_asked',
-  'review_requested',
-  'review_response',
-  'github_pr_opened',
-  'github_pr_merged',
-  'github_issue_assigned',
-  'wiki_contribution',
-];
+// The types a caller writes (system types come only from the database's triggers).
+const BULK_TYPES = EVENT_TYPES.filter((type) => !(SYSTEM_EVENT_TYPES as readonly string[]).includes(type));
 
 const median = (values: number[]) => [...values].sort((x, y) => x - y)[Math.floor(values.length / 2)]!;
 const percentile = (values: number[], p: number) =>

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../../src/cli/main.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   AGENT_STATUSES,
   AGENT_TRANSITIONS,
@@ -14,6 +13,7 @@ import {
   ValidationError,
 } from '../../src/index.ts';
 import { encodeCursor } from '../../src/shared/pagination.ts';
+import { agentflow } from '../harness/cli.ts';
 import { describeEachEngine, type EngineHarness } from '../harness/engines.ts';
 import { caught, createTenant, ownerCount, type TenantFixture } from '../harness/fixtures.ts';
 import { allPages } from '../harness/paging.ts';
@@ -570,26 +570,6 @@ describeEachEngine('agents', (h) => {
     });
   });
 });
-
-/** Runs the CLI in-process against `url`, capturing what it prints. */
-async function agentflow(url: string, ...args: string[]) {
-  let out = '';
-  let err = '';
-  const stdout = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-    out += String(chunk);
-    return true;
-  });
-  const stderr = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
-    err += String(chunk);
-    return true;
-  });
-  try {
-    return { code: await main(['node', 'agentflow', '--url', url, ...args]), out, err };
-  } finally {
-    stdout.mockRestore();
-    stderr.mockRestore();
-  }
-}
 
 // A second store on the database: the server engine only (a PGlite folder has one user at a time).
 describeEachEngine(

@@ -2,10 +2,10 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../../src/cli/main.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/index.ts';
 import { loadMigrations } from '../../src/migrations/migration-files.ts';
+import { agentflow } from '../harness/cli.ts';
 
 // The migrations this code ships, so that adding one does not rewrite these expectations.
 const migrations = await loadMigrations();
@@ -14,33 +14,6 @@ const named = (version: number) => {
   const migration = migrations.find((m) => m.version === version)!;
   return `${migration.version}_${migration.name}`;
 };
-
-interface Run {
-  code: number;
-  out: string;
-  err: string;
-}
-
-/** Runs the CLI in-process, as `agentflow --url <url> …args`, capturing what it prints. */
-async function agentflow(url: string, ...args: string[]): Promise<Run> {
-  let out = '';
-  let err = '';
-  const stdout = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-    out += String(chunk);
-    return true;
-  });
-  const stderr = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
-    err += String(chunk);
-    return true;
-  });
-  try {
-    const code = await main(['node', 'agentflow', '--url', url, ...args]);
-    return { code, out, err };
-  } finally {
-    stdout.mockRestore();
-    stderr.mockRestore();
-  }
-}
 
 // The CLI on the embedded engine, stored in a folder as `npm start` uses it.
 describe('agentflow command line [pglite folder]', () => {

@@ -1,9 +1,9 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, expect, it, vi } from 'vitest';
-import { main } from '../../src/cli/main.ts';
+import { beforeAll, expect, it } from 'vitest';
 import { ForbiddenError, NO_TENANT_ID, RETENTION_TABLES, ValidationError } from '../../src/index.ts';
+import { agentflow } from '../harness/cli.ts';
 import { describeEachEngine, type EngineHarness } from '../harness/engines.ts';
 import { caught, createTenant, ownerCount, type TenantFixture } from '../harness/fixtures.ts';
 
@@ -257,14 +257,12 @@ describeEachEngine(
       const [old] = await ageEvents(h, tenant.tenant.id, [400, 0]);
       const dir = await mkdtemp(join(tmpdir(), 'agentflow-retention-'));
       const out = join(dir, 'events.jsonl');
-      const stdout = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
       try {
-        expect(await main(['node', 'agentflow', '--url', h.url, 'db', 'retention', '--out', out])).toBe(0);
+        expect((await agentflow(h.url, 'db', 'retention', '--out', out)).code).toBe(0);
         const lines = (await readFile(out, 'utf8')).trimEnd().split('\n');
         expect(lines.map((l) => String((JSON.parse(l) as Line).row.id))).toContain(old);
         expect(await ownerCount(h, 'events WHERE id = $1', [old])).toBe(0);
       } finally {
-        stdout.mockRestore();
         await rm(dir, { recursive: true, force: true });
       }
     });
