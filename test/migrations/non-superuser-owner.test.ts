@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import postgres from 'postgres';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { MigrationError, openStore, type Store } from '../../src/index.ts';
+import { seedDemo } from '../../src/seed/demo-seed.ts';
 import { describeEachEngine } from '../harness/engines.ts';
 import { caught, createTenant } from '../harness/fixtures.ts';
 import { type CatalogSnapshot, catalogSnapshot } from './catalog.ts';
@@ -97,6 +98,38 @@ describeEachEngine(
       expect(
         (await store!.asService({ actor: 'test' }, (svc) => svc.tenants.get(fixture.tenant.id))).usage,
       ).toEqual({ projects: 1 });
+    });
+
+    it('seeds the demo, verifies its keys and expires old events, under forced row-level security', async () => {
+      // The triggers and SECURITY DEFINER functions of migrations 6–9 run as this owner, whom
+      // forced row-level security binds as it binds any role (a superuser it would not).
+      const demo = await seedDemo(store!);
+      const identity = await store!.authenticate(demo.agentKeys[0]!.key);
+      const [old] = await store!.engine.transaction(undefined, (c) =>
+        c.query<{ id: string }>(
+          `INSERT INTO events (tenant_id, type, author_id, payload, occurred_at)
+           VALUES ($1, 'problem_report', $2, '{"title": "old", "severity": "low"}', now() - interval '2 years')
+           RETURNING id::text`,
+          [identity.tenantId, identity.agentId],
+        ),
+      );
+      let written = '';
+      const report = await store!.asService({ actor: 'test' }, (svc) =>
+        svc.retention.exportExpired({
+          tenantId: identity.tenantId,
+          write: async (lines) => {
+            written += lines;
+          },
+        }),
+      );
+      expect(report.results.find((r) => r.table === 'events')).toMatchObject({ exported: 1, purged: 1 });
+      expect(written).toMatch(new RegExp(`"id": ?${old!.id}[,}]`));
+      const left = await store!.withTenant(
+        { tenantId: identity.tenantId, actor: { type: 'agent', id: identity.agentId } },
+        (tx) => tx.events.list({ limit: 1000 }),
+      );
+      expect(left.items.length).toBeGreaterThan(0);
+      expect(left.items.map((e) => String(e.id))).not.toContain(old!.id);
     });
 
     it('rolls back to 0 and migrates again to the same schema', async () => {
