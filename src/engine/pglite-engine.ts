@@ -3,7 +3,10 @@ import { PGlite, type QueryOptions, type Transaction, types } from '@electric-sq
 import { drizzle } from 'drizzle-orm/pglite';
 import { toDatabaseError } from '../errors/index.ts';
 import type { Connection, Engine, QueryListener, SqlStatement, TransactionOptions } from './engine.ts';
-import { SESSION_RESET, UnitGuard } from './unit-guard.ts';
+import { abortedUnitError, SESSION_RESET, UnitGuard } from './unit-guard.ts';
+
+// SQLSTATE of PGlite's "Transaction was rolled back instead of committed".
+const IN_FAILED_SQL_TRANSACTION = '25P02';
 
 export interface PgliteEngineOptions {
   /** A folder to keep the database in; undefined keeps it in memory. */
@@ -96,56 +99,65 @@ export async function openPgliteEngine(options: PgliteEngineOptions): Promise<En
       // as on the server, where COMMIT has already been sent behind it.
       let statementSucceeded = false;
       let thrownAfterStatement: { error: unknown } | undefined;
+      let workResolved = false;
       // One connection: a transaction opened inside another would wait forever (Store refuses it).
-      const result = await pglite.transaction(async (tx) => {
-        const guard = new UnitGuard(
-          transactionOptions.singleStatement
-            ? (statement) => {
-                (statement as Promise<unknown>).then(
-                  () => {
-                    statementSucceeded = true;
-                  },
-                  () => {},
-                );
+      const result = await pglite
+        .transaction(async (tx) => {
+          const guard = new UnitGuard(
+            transactionOptions.singleStatement
+              ? (statement) => {
+                  (statement as Promise<unknown>).then(
+                    () => {
+                      statementSucceeded = true;
+                    },
+                    () => {},
+                  );
+                }
+              : undefined,
+          );
+          if (transactionOptions.readOnly) await query(tx, 'SET TRANSACTION READ ONLY');
+          if (setup) await query(tx, setup.text, setup.params);
+          let outcome: { value: T } | { error: unknown };
+          try {
+            outcome = { value: await work(connectionFor(tx, guard)) };
+          } catch (error) {
+            outcome = { error };
+          } finally {
+            guard.close();
+          }
+          if ('error' in outcome && statementSucceeded) {
+            thrownAfterStatement = outcome;
+            outcome = { value: undefined as T };
+          }
+          // PGlite's one connection is every unit's: what caller SQL left on it is cleared before the
+          // transaction mutex passes on. An aborted transaction refuses the reset, so it is rolled back
+          // first, and a new (empty) one is opened for PGlite to end.
+          if (guard.ranCallerSql) {
+            const resetAfterRollback = () =>
+              tx.exec(`ROLLBACK; ${SESSION_RESET}; BEGIN`).then(
+                () => {},
+                () => {},
+              );
+            if ('error' in outcome) await resetAfterRollback();
+            else {
+              try {
+                await tx.exec(SESSION_RESET);
+              } catch (error) {
+                await resetAfterRollback();
+                throw toDatabaseError(error, SESSION_RESET);
               }
-            : undefined,
-        );
-        if (transactionOptions.readOnly) await query(tx, 'SET TRANSACTION READ ONLY');
-        if (setup) await query(tx, setup.text, setup.params);
-        let outcome: { value: T } | { error: unknown };
-        try {
-          outcome = { value: await work(connectionFor(tx, guard)) };
-        } catch (error) {
-          outcome = { error };
-        } finally {
-          guard.close();
-        }
-        if ('error' in outcome && statementSucceeded) {
-          thrownAfterStatement = outcome;
-          outcome = { value: undefined as T };
-        }
-        // PGlite's one connection is every unit's: what caller SQL left on it is cleared before the
-        // transaction mutex passes on. An aborted transaction refuses the reset, so it is rolled back
-        // first, and a new (empty) one is opened for PGlite to end.
-        if (guard.ranCallerSql) {
-          const resetAfterRollback = () =>
-            tx.exec(`ROLLBACK; ${SESSION_RESET}; BEGIN`).then(
-              () => {},
-              () => {},
-            );
-          if ('error' in outcome) await resetAfterRollback();
-          else {
-            try {
-              await tx.exec(SESSION_RESET);
-            } catch (error) {
-              await resetAfterRollback();
-              throw toDatabaseError(error, SESSION_RESET);
             }
           }
-        }
-        if ('error' in outcome) throw outcome.error;
-        return outcome.value;
-      });
+          if ('error' in outcome) throw outcome.error;
+          workResolved = true;
+          return outcome.value;
+        })
+        .catch((error: unknown) => {
+          // PGlite's COMMIT of an aborted transaction: what the server answers with ROLLBACK.
+          if (workResolved && (error as { code?: string }).code === IN_FAILED_SQL_TRANSACTION)
+            throw abortedUnitError();
+          throw error;
+        });
       if (thrownAfterStatement) throw thrownAfterStatement.error;
       return result;
     },

@@ -12,7 +12,7 @@ import {
 import { redactUrl } from './database-url.ts';
 import type { Connection, Engine, QueryListener, SqlStatement, TransactionOptions } from './engine.ts';
 import { postgres } from './postgres-driver.ts';
-import { SESSION_RESET, UnitGuard } from './unit-guard.ts';
+import { abortedUnitError, SESSION_RESET, UnitGuard } from './unit-guard.ts';
 
 export interface PostgresEngineOptions {
   url: string;
@@ -275,13 +275,16 @@ export async function openPostgresEngine(options: PostgresEngineOptions): Promis
             .finally(() => reserved.release());
           return result;
         }
+        let committed: unknown;
         try {
-          await (ending?.end ?? end('commit'));
+          committed = await (ending?.end ?? end('commit'));
         } catch (error) {
           throw lostDuringCommit(failure(error, 'commit'));
         } finally {
           await resetAfterEnd();
         }
+        // The server answers COMMIT in an aborted transaction with ROLLBACK, and no error.
+        if ((committed as { command?: string }).command === 'ROLLBACK') throw abortedUnitError();
         return result;
       } finally {
         if (releaseNow) reserved.release();

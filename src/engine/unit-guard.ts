@@ -73,6 +73,17 @@ const ENDS_UNIT =
 const OUTLIVES_UNIT = 'it would outlive the unit of work on its pooled connection';
 
 /**
+ * The work resolved, but a statement of it had failed and the work caught the error: the
+ * transaction was aborted, so its COMMIT rolled back. Reported on every engine, never as success.
+ */
+export function abortedUnitError(): UsageError {
+  return new UsageError(
+    "the unit of work's transaction was aborted by a failed statement whose error the work caught; " +
+      'nothing was committed. Let the error propagate, or roll back to a savepoint before going on',
+  );
+}
+
+/**
  * Why a unit of work may not run `text`, or undefined. Refused: statements that end or open a
  * transaction behind the unit's back, and statements whose effect outlives the transaction
  * (session-level SET/RESET, PREPARE, DEALLOCATE, DISCARD, LISTEN, DECLARE … WITH HOLD).
