@@ -95,6 +95,9 @@ CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON events
   FOR EACH STATEMENT EXECUTE FUNCTION agentflow.reject_mutation();
 SELECT agentflow.isolate_by_tenant('events');
 GRANT SELECT, INSERT ON events TO agentflow_app, agentflow_service;
+-- currval() for the guard below. The sequence tells how many events all tenants wrote, which any
+-- event's id tells already.
+GRANT SELECT ON SEQUENCE events_id_seq TO agentflow_app, agentflow_service;
 
 -- One agent's mentions, newest first, is a page read as often as a project's: a GIN index on
 -- events.mentions finds them but cannot give them in time order, so a page read and sorted every
@@ -155,6 +158,13 @@ CREATE FUNCTION agentflow.prepare_event() RETURNS trigger
 DECLARE
   actor_type text := current_setting('agentflow.actor_type', true);
 BEGIN
+  -- An id is the sequence's: INSERT … OVERRIDING SYSTEM VALUE would let a caller pick one (and
+  -- repeat another event's). The row's own nextval() is this session's currval().
+  IF current_user IN ('agentflow_app', 'agentflow_service')
+     AND NEW.id IS DISTINCT FROM currval('events_id_seq'::regclass) THEN
+    RAISE EXCEPTION 'event ids are the database''s: % was given', NEW.id
+      USING ERRCODE = 'insufficient_privilege', TABLE = TG_TABLE_NAME, COLUMN = 'id';
+  END IF;
   IF NEW.type IN ('session_start', 'session_stop', 'kpi_updated', 'trust_score_changed') THEN
     IF pg_trigger_depth() < 2 THEN
       RAISE EXCEPTION 'event type % is written by the database only', NEW.type
@@ -182,6 +192,7 @@ REVOKE EXECUTE ON FUNCTION agentflow.prepare_event() FROM PUBLIC;
 -- and an ordinary event of a batch (the database's time, its author given) needs neither.
 CREATE TRIGGER events_prepare BEFORE INSERT ON events
   FOR EACH ROW WHEN (NEW.occurred_at IS DISTINCT FROM now()
+    OR NEW.id IS DISTINCT FROM currval('events_id_seq'::regclass)
     OR NEW.type IN ('session_start', 'session_stop', 'kpi_updated', 'trust_score_changed')
     OR (NEW.session_id IS NOT NULL AND NEW.project_id IS NULL)
     OR (current_setting('agentflow.actor_type', true) = 'agent'

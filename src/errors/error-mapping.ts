@@ -111,6 +111,17 @@ export const RAISED_ERRORS: readonly RaisedError[] = [
       new ConflictError('agent_unavailable', error.message, { cause: error, entity: 'agent' }),
   },
   {
+    // An event id given with OVERRIDING SYSTEM VALUE in a session that drew none: the guard of
+    // migration 7 compares it with currval(), which has nothing to say yet. A forged id either way.
+    sqlState: '55000',
+    message: /^currval of sequence "events_id_seq" is not yet defined in this session$/,
+    translate: (error) =>
+      new ForbiddenError('permission_denied', "event ids are the database's: an id was given", {
+        cause: error,
+        entity: 'event',
+      }),
+  },
+  {
     sqlState: 'AF040', // a KPI record older than the agent's latest (migration 9)
     translate: (error) => new ConflictError('out_of_order', error.message, { cause: error, entity: 'kpi' }),
   },

@@ -223,6 +223,28 @@ describeEachEngine('events', (h) => {
       expect(await eventCount(h, f.tenant.id)).toBe(before);
     });
 
+    it('keeps event ids the database’s: OVERRIDING SYSTEM VALUE is refused to app and service roles', async () => {
+      const [existing] = await asUser((tx) =>
+        tx.query<{ id: string }>(
+          `INSERT INTO events (type, author_id, payload) VALUES ('question_asked', $1, '{"question":"q"}') RETURNING id`,
+          [f.lead],
+        ),
+      );
+      const before = await eventCount(h, f.tenant.id);
+      // A fresh id, and another event's: both refused, whether or not this session drew an id before.
+      for (const id of [Number(existing!.id) + 1_000_000, Number(existing!.id)]) {
+        const forge = `INSERT INTO events (id, tenant_id, type, author_id, payload) OVERRIDING SYSTEM VALUE
+                       VALUES ($1, $2, 'question_asked', $3, '{"question":"q"}')`;
+        const params = [id, f.tenant.id, f.lead];
+        expect(await caught(asUser((tx) => tx.query(forge, params))), String(id)).toBeInstanceOf(
+          ForbiddenError,
+        );
+        const viaService = h.store.asService({ actor: 'test' }, (svc) => svc.query(forge, params));
+        expect(await caught(viaService), String(id)).toBeInstanceOf(ForbiddenError);
+      }
+      expect(await eventCount(h, f.tenant.id)).toBe(before);
+    });
+
     it('stamps the database time on an application write, whatever the caller gives', async () => {
       const [row] = await asUser((tx) =>
         tx.query<{ occurred_at: Date }>(
