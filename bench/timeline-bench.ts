@@ -39,8 +39,11 @@ const POOL = 8;
 const ROUNDS = 31;
 const TENANTS = 100;
 const PAGE_SAMPLES = 400;
-// The types a caller writes (system types come only from the database's triggers).
-const BULK_TYPES = EVENT_TYPES.filter((type) => !(SYSTEM_EVENT_TYPES as readonly string[]).includes(type));
+// The types a caller writes outside a session (system types come only from the database's
+// triggers; a session_log needs its session).
+const BULK_TYPES = EVENT_TYPES.filter(
+  (type) => type !== 'session_log' && !(SYSTEM_EVENT_TYPES as readonly string[]).includes(type),
+);
 
 const median = (values: number[]) => [...values].sort((x, y) => x - y)[Math.floor(values.length / 2)]!;
 const percentile = (values: number[], p: number) =>
