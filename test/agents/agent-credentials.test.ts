@@ -12,19 +12,12 @@ import {
   ValidationError,
 } from '../../src/index.ts';
 import { describeEachEngine, type EngineHarness } from '../harness/engines.ts';
-import { caught, createTenant, ownerCount, type TenantFixture } from '../harness/fixtures.ts';
+import { caught, createAgent, createTenant, ownerCount, type TenantFixture } from '../harness/fixtures.ts';
 import { allPages } from '../harness/paging.ts';
 
 const KEY = /^afk_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$/;
 
 /** An organization agent of the tenant, written as the owner (the agents repository is another helper's). */
-async function createAgent(h: EngineHarness, tenantId: string, code: string): Promise<string> {
-  const agent = await h.store.asService({ actor: 'test' }, (svc) =>
-    svc.agents.create(tenantId, { code, name: code, type: 'backend_dev', roleTitle: 'Developer' }),
-  );
-  return agent.id;
-}
-
 interface UseRow {
   tenant_id: string;
   credential_id: string | null;
@@ -65,8 +58,8 @@ describeEachEngine('agent credentials (API keys)', (h) => {
   beforeAll(async () => {
     f = await createTenant(h.store);
     other = await createTenant(h.store);
-    agentId = await createAgent(h, f.tenant.id, 'dev');
-    peerId = await createAgent(h, f.tenant.id, 'peer');
+    agentId = await createAgent(h.store, f.tenant.id, { code: 'dev' });
+    peerId = await createAgent(h.store, f.tenant.id, { code: 'peer' });
   });
 
   describe('issue', () => {
@@ -110,13 +103,13 @@ describeEachEngine('agent credentials (API keys)', (h) => {
         inTenant((tx) => tx.agentCredentials.issue({ agentId, expiresAt: new Date(Date.now() - 1000) })),
       );
       expect(past).toMatchObject({ issues: [{ path: 'expiresAt' }] });
-      const foreign = await createAgent(h, other.tenant.id, 'foreign');
+      const foreign = await createAgent(h.store, other.tenant.id, { code: 'foreign' });
       for (const id of [randomUUID(), foreign]) {
         expect(await caught(inTenant((tx) => tx.agentCredentials.issue({ agentId: id })))).toBeInstanceOf(
           NotFoundError,
         );
       }
-      const gone = await createAgent(h, f.tenant.id, 'gone');
+      const gone = await createAgent(h.store, f.tenant.id, { code: 'gone' });
       await h.asOwner((c) =>
         c.query(`UPDATE agents SET status = 'terminated', terminated_at = now() WHERE id = $1`, [gone]),
       );
@@ -215,17 +208,17 @@ describeEachEngine('agent credentials (API keys)', (h) => {
       );
       expect((await refusal(expiring)).code).toBe('key_expired');
 
-      const worker = await createAgent(h, f.tenant.id, 'worker');
+      const worker = await createAgent(h.store, f.tenant.id, { code: 'worker' });
       const ofWorker = await issue(worker);
       await h.asOwner((c) => c.query('UPDATE agents SET deleted_at = now() WHERE id = $1', [worker]));
       expect((await refusal(ofWorker)).code).toBe('agent_unavailable');
-      const retired = await createAgent(h, f.tenant.id, 'retired');
+      const retired = await createAgent(h.store, f.tenant.id, { code: 'retired' });
       const ofRetired = await issue(retired);
       await h.asOwner((c) => c.query(`UPDATE agents SET status = 'terminated' WHERE id = $1`, [retired]));
       expect((await refusal(ofRetired)).code).toBe('agent_unavailable');
 
       const tenant = await createTenant(h.store);
-      const lone = await createAgent(h, tenant.tenant.id, 'lone');
+      const lone = await createAgent(h.store, tenant.tenant.id, { code: 'lone' });
       const { key } = await h.store.withTenant(tenant.context, (tx) =>
         tx.agentCredentials.issue({ agentId: lone }),
       );
@@ -243,7 +236,7 @@ describeEachEngine('agent credentials (API keys)', (h) => {
 
   describe('rotate and revoke', () => {
     it('keeps the old key working through the grace period, then expires it', async () => {
-      const agent = await createAgent(h, f.tenant.id, 'rotator');
+      const agent = await createAgent(h.store, f.tenant.id, { code: 'rotator' });
       const old = await issue(agent);
       const rotated = await inTenant((tx) => tx.agentCredentials.rotate({ agentId: agent }));
       const fresh = rotated.key.reveal();
@@ -278,7 +271,7 @@ describeEachEngine('agent credentials (API keys)', (h) => {
     });
 
     it('revokes every live key of an agent', async () => {
-      const agent = await createAgent(h, f.tenant.id, 'revokee');
+      const agent = await createAgent(h.store, f.tenant.id, { code: 'revokee' });
       const keys = [await issue(agent), await issue(agent)];
       const revoked = await inTenant((tx) => tx.agentCredentials.revoke({ agentId: agent }));
       expect(revoked).toHaveLength(2);
@@ -435,7 +428,7 @@ describeEachEngine(
   (h) => {
     it('verifies 200 keys concurrently across 20 connections with a rotation and a revocation in between', async () => {
       const f = await createTenant(h.store);
-      const agentId = await createAgent(h, f.tenant.id, 'busy');
+      const agentId = await createAgent(h.store, f.tenant.id, { code: 'busy' });
       const store = await h.openAnother({ postgres: { max: 20 } });
       try {
         const inTenant = <T>(work: (tx: TenantTx) => Promise<T>) => store.withTenant(f.context, work);

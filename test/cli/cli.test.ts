@@ -162,10 +162,7 @@ describe('agentflow command line [pglite folder]', () => {
     await store
       .asService({ actor: 'test' }, async (svc) => {
         const tenant = await svc.tenants.getBySlug('keys');
-        await svc.query(
-          `INSERT INTO agents (tenant_id, level, type, code, name, role_title) VALUES ($1, 'organization', 'tester', 'qa', 'QA', 'Tester')`,
-          [tenant.id],
-        );
+        await svc.agents.create(tenant.id, { code: 'qa', name: 'QA', type: 'tester', roleTitle: 'Tester' });
       })
       .finally(() => store.close());
     const key = /^afk_[0-9a-f]{16}_[A-Za-z0-9_-]{43}\n$/;

@@ -14,9 +14,9 @@ import {
 } from '../../src/index.ts';
 import { encodeCursor } from '../../src/shared/pagination.ts';
 import { describeEachEngine, type EngineHarness } from '../harness/engines.ts';
-import { caught, ownerCount } from '../harness/fixtures.ts';
+import { caught, createAgent, ownerCount } from '../harness/fixtures.ts';
 import { allPages } from '../harness/paging.ts';
-import { createAgent, createTimelineTenant, type TimelineFixture } from './timeline-fixtures.ts';
+import { createTimelineTenant, type TimelineFixture } from './timeline-fixtures.ts';
 
 /** A realistic event of every type an agent writes (the system types are the database's). */
 function sampleEvents(f: TimelineFixture): AppendEventInput[] {
@@ -289,7 +289,7 @@ describeEachEngine('events', (h) => {
         ),
       );
       expect(authorOther).toBeInstanceOf(NotFoundError);
-      const gone = await createAgent(h, f.tenant.id, null);
+      const gone = await createAgent(h.store, f.tenant.id);
       await h.asOwner((c) =>
         c.query(`UPDATE agents SET status = 'terminated', terminated_at = now() WHERE id = $1`, [gone]),
       );

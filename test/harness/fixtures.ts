@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Actor, Store, Tenant, User } from '../../src/index.ts';
+import type { Actor, AgentType, Store, Tenant, User } from '../../src/index.ts';
 import type { EngineHarness } from './engines.ts';
 
 export interface TenantFixture {
@@ -31,6 +31,28 @@ export async function createTenant(
     const actor: Actor = { type: 'user', id: owner.id };
     return { tenant, owner, actor, context: { tenantId: tenant.id, actor } };
   });
+}
+
+/**
+ * An active agent of `tenantId` (organization level unless `projectId` is given), created the way an
+ * operator would, through the service role; its code is random unless given. Returns its id.
+ */
+export async function createAgent(
+  store: Store,
+  tenantId: string,
+  options: { projectId?: string | null; type?: AgentType; code?: string } = {},
+): Promise<string> {
+  const code = options.code ?? `a-${randomBytes(4).toString('hex')}`;
+  const agent = await store.asService({ actor: 'test-fixture' }, (svc) =>
+    svc.agents.create(tenantId, {
+      code,
+      name: code,
+      type: options.type ?? 'backend_dev',
+      roleTitle: 'Engineer',
+      projectId: options.projectId ?? null,
+    }),
+  );
+  return agent.id;
 }
 
 /** The error a promise rejects with, or undefined when it resolves: for asserting on the error's fields. */

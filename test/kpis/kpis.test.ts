@@ -13,24 +13,8 @@ import {
   ValidationError,
 } from '../../src/index.ts';
 import { describeEachEngine, type EngineHarness } from '../harness/engines.ts';
-import { caught, createTenant, ownerCount, type TenantFixture } from '../harness/fixtures.ts';
+import { caught, createAgent, createTenant, ownerCount, type TenantFixture } from '../harness/fixtures.ts';
 import { allPages } from '../harness/paging.ts';
-
-let agentNumber = 0;
-
-/** An organization agent of `tenantId`, written as the owner (the agents repository is built elsewhere). */
-async function createAgent(h: EngineHarness, tenantId: string): Promise<string> {
-  agentNumber += 1;
-  const n = agentNumber;
-  const [row] = await h.asOwner((c) =>
-    c.query<{ id: string }>(
-      `INSERT INTO agents (tenant_id, level, type, code, name, role_title)
-       VALUES ($1, 'organization', 'backend_dev', $2, $3, 'Developer') RETURNING id`,
-      [tenantId, `kpi-agent-${n}`, `KPI agent ${n}`],
-    ),
-  );
-  return row!.id;
-}
 
 interface EventRow {
   type: string;
@@ -75,7 +59,7 @@ describeEachEngine('kpis', (h) => {
 
   describe('recording and trends', () => {
     it('records a first KPI with no previous record, and its kpi_updated system event', async () => {
-      const agent = await createAgent(h, f.tenant.id);
+      const agent = await createAgent(h.store, f.tenant.id);
       const before = Date.now();
       const kpi = await record(
         agent,
@@ -107,7 +91,7 @@ describeEachEngine('kpis', (h) => {
     });
 
     it('gives each metric its direction, and overall counts the better direction of each', async () => {
-      const agent = await createAgent(h, f.tenant.id);
+      const agent = await createAgent(h.store, f.tenant.id);
       const low: Record<KpiCoreMetric, number> = {
         tasksCompleted: 5,
         codeQualityScore: 60,
@@ -148,7 +132,7 @@ describeEachEngine('kpis', (h) => {
     });
 
     it('gives custom metrics a trend that does not count overall', async () => {
-      const agent = await createAgent(h, f.tenant.id);
+      const agent = await createAgent(h.store, f.tenant.id);
       await record(agent, { codeQualityScore: 50, customMetrics: { reviews: 3, 'lint.warnings': 10 } });
       const next = await record(agent, { codeQualityScore: 50, customMetrics: { reviews: 1, added: 1 } });
       expect(next.trend).toMatchObject({
@@ -159,7 +143,7 @@ describeEachEngine('kpis', (h) => {
     });
 
     it('keeps one record per agent and time, in time order, and not in the future', async () => {
-      const agent = await createAgent(h, f.tenant.id);
+      const agent = await createAgent(h.store, f.tenant.id);
       const at = new Date(Date.now() - 60_000);
       const first = await record(agent, { tasksCompleted: 1 }, { recordedAt: at });
       expect(first.recordedAt.getTime()).toBe(at.getTime());
@@ -177,7 +161,7 @@ describeEachEngine('kpis', (h) => {
       expect(future).toBeInstanceOf(ValidationError);
       expect((future as ValidationError).issues.map((i) => i.path)).toEqual(['recorded_at']);
       // Another agent may record at the same time.
-      const peer = await createAgent(h, f.tenant.id);
+      const peer = await createAgent(h.store, f.tenant.id);
       expect((await record(peer, { tasksCompleted: 1 }, { recordedAt: at })).recordedAt).toEqual(at);
       expect(await ownerCount(h, 'kpis WHERE agent_id = $1', [agent])).toBe(1);
       expect(await eventsOf(h, agent, 'kpi_updated')).toHaveLength(1);
@@ -188,9 +172,9 @@ describeEachEngine('kpis', (h) => {
     });
 
     it('refuses an unknown, deleted or foreign agent with NotFoundError', async () => {
-      const deleted = await createAgent(h, f.tenant.id);
+      const deleted = await createAgent(h.store, f.tenant.id);
       await h.asOwner((c) => c.query('UPDATE agents SET deleted_at = now() WHERE id = $1', [deleted]));
-      const foreign = await createAgent(h, other.tenant.id);
+      const foreign = await createAgent(h.store, other.tenant.id);
       for (const agent of [randomUUID(), deleted, foreign]) {
         const error = await caught(record(agent, { tasksCompleted: 1 }));
         expect(error, agent).toBeInstanceOf(NotFoundError);
@@ -200,7 +184,7 @@ describeEachEngine('kpis', (h) => {
     });
 
     it('refuses bad input with a ValidationError naming the field, writing nothing', async () => {
-      const agent = await createAgent(h, f.tenant.id);
+      const agent = await createAgent(h.store, f.tenant.id);
       const cases: Array<[string, unknown, string]> = [
         ['no metric', { agentId: agent, metrics: {} }, 'metrics'],
         ['only empty custom metrics', { agentId: agent, metrics: { customMetrics: {} } }, 'metrics'],
@@ -279,7 +263,7 @@ describeEachEngine('kpis', (h) => {
     });
 
     it('computes the trend and the event for raw SQL too, and never lets a record change', async () => {
-      const agent = await createAgent(h, f.tenant.id);
+      const agent = await createAgent(h.store, f.tenant.id);
       await record(agent, { tasksCompleted: 1 });
       const [raw] = await inTenant((tx) =>
         tx.query<{ trend: Kpi['trend'] }>(
@@ -306,7 +290,7 @@ describeEachEngine('kpis', (h) => {
     let records: Kpi[];
 
     beforeAll(async () => {
-      agent = await createAgent(h, f.tenant.id);
+      agent = await createAgent(h.store, f.tenant.id);
       records = [];
       for (let i = 0; i < 5; i++) records.push(await record(agent, { tasksCompleted: i }));
     });
@@ -326,7 +310,7 @@ describeEachEngine('kpis', (h) => {
 
     it('lists the latest record of every live agent of the tenant, paged', async () => {
       const tenant = await createTenant(h.store);
-      const agents = await Promise.all([0, 1, 2, 3, 4].map(() => createAgent(h, tenant.tenant.id)));
+      const agents = await Promise.all([0, 1, 2, 3, 4].map(() => createAgent(h.store, tenant.tenant.id)));
       const latest = new Map<string, string>();
       for (const [index, id] of agents.entries()) {
         if (index === 4) continue; // an agent without KPIs is not listed
@@ -357,7 +341,7 @@ describeEachEngine('kpis', (h) => {
   describe('trust score (trust-v1)', () => {
     /** Records `history` oldest first for a new agent, recomputes, and returns the change. */
     async function scoreOf(history: KpiMetricsInput[]) {
-      const agent = await createAgent(h, f.tenant.id);
+      const agent = await createAgent(h.store, f.tenant.id);
       for (const metrics of history) await record(agent, metrics);
       return { agent, change: await inTenant((tx) => tx.kpis.recomputeTrustScore(agent)) };
     }
@@ -448,7 +432,7 @@ describeEachEngine(
     it('reads the latest record of every agent in one statement', async () => {
       const f = await createTenant(h.store);
       for (let i = 0; i < 3; i++) {
-        const agent = await createAgent(h, f.tenant.id);
+        const agent = await createAgent(h.store, f.tenant.id);
         await h.store.withTenant(f.context, (tx) =>
           tx.kpis.record({ agentId: agent, metrics: { codeChurn: i } }),
         );
@@ -465,7 +449,7 @@ describeEachEngine(
 
     it('chains concurrent records of one agent, each after exactly one previous record', async () => {
       const f = await createTenant(h.store);
-      const agent = await createAgent(h, f.tenant.id);
+      const agent = await createAgent(h.store, f.tenant.id);
       const stores = [h.store, await h.openAnother(), await h.openAnother()];
       const written = await Promise.all(
         Array.from({ length: 24 }, (_, i) =>

@@ -9,9 +9,9 @@ import {
   ValidationError,
   type WorkSession,
 } from '../../src/index.ts';
-import { createAgent, createTimelineTenant, type TimelineFixture } from '../events/timeline-fixtures.ts';
+import { createTimelineTenant, type TimelineFixture } from '../events/timeline-fixtures.ts';
 import { describeEachEngine, type EngineHarness } from '../harness/engines.ts';
-import { caught, ownerCount } from '../harness/fixtures.ts';
+import { caught, createAgent, ownerCount } from '../harness/fixtures.ts';
 import { allPages } from '../harness/paging.ts';
 
 async function sessionEvents(
@@ -39,7 +39,7 @@ describeEachEngine('work sessions', (h) => {
 
   describe('lifecycle', () => {
     it('starts, logs, records tasks and stops, with the system events in the same transactions', async () => {
-      const agent = await createAgent(h, f.tenant.id, f.projectId);
+      const agent = await createAgent(h.store, f.tenant.id, { projectId: f.projectId });
       const { session, updates } = await asAgent(agent, (tx) =>
         tx.workSessions.start({ agentId: agent, projectId: f.projectId, metadata: { branch: 'feat/login' } }),
       );
@@ -108,7 +108,7 @@ describeEachEngine('work sessions', (h) => {
     });
 
     it('computes the duration in the database from the start to the stop', async () => {
-      const agent = await createAgent(h, f.tenant.id, null);
+      const agent = await createAgent(h.store, f.tenant.id);
       // The owner may write history (an import); application roles get the database's clock.
       const [row] = await h.asOwner((c) =>
         c.query<{ id: string }>(
@@ -132,7 +132,7 @@ describeEachEngine('work sessions', (h) => {
     });
 
     it('returns what changed since the previous session: events mentioning the agent, newest first, bounded', async () => {
-      const agent = await createAgent(h, f.tenant.id, null);
+      const agent = await createAgent(h.store, f.tenant.id);
       const mention = (message: string) =>
         asAgent(f.lead, (tx) =>
           tx.events.append({ type: 'advice_given', payload: { message }, mentions: [agent] }),
@@ -175,7 +175,7 @@ describeEachEngine('work sessions', (h) => {
 
   describe('rules the database keeps', () => {
     it('allows one open session per agent (session_open), through the repository and raw SQL', async () => {
-      const agent = await createAgent(h, f.tenant.id, null);
+      const agent = await createAgent(h.store, f.tenant.id);
       const { session } = await asUser((tx) =>
         tx.workSessions.start({ agentId: agent, projectId: f.projectId }),
       );
@@ -198,7 +198,7 @@ describeEachEngine('work sessions', (h) => {
     });
 
     it('freezes a stopped session against every change, raw SQL of the app and service roles included', async () => {
-      const agent = await createAgent(h, f.tenant.id, null);
+      const agent = await createAgent(h.store, f.tenant.id);
       const { session } = await asUser((tx) =>
         tx.workSessions.start({ agentId: agent, projectId: f.projectId }),
       );
@@ -245,7 +245,7 @@ describeEachEngine('work sessions', (h) => {
     });
 
     it('keeps the status moving forward and the agent, project, start and tasks fixed', async () => {
-      const agent = await createAgent(h, f.tenant.id, null);
+      const agent = await createAgent(h.store, f.tenant.id);
       const { session } = await asUser((tx) =>
         tx.workSessions.start({ agentId: agent, projectId: f.projectId }),
       );
@@ -282,8 +282,8 @@ describeEachEngine('work sessions', (h) => {
     });
 
     it('lets an agent start, log in and stop only its own sessions', async () => {
-      const mine = await createAgent(h, f.tenant.id, null);
-      const theirs = await createAgent(h, f.tenant.id, null);
+      const mine = await createAgent(h.store, f.tenant.id);
+      const theirs = await createAgent(h.store, f.tenant.id);
       const { session } = await asUser((tx) =>
         tx.workSessions.start({ agentId: theirs, projectId: f.projectId }),
       );
@@ -335,8 +335,8 @@ describeEachEngine('work sessions', (h) => {
     });
 
     it('refuses a session to a terminated, deleted, unknown or other tenant agent, or outside its project', async () => {
-      const terminated = await createAgent(h, f.tenant.id, null);
-      const deleted = await createAgent(h, f.tenant.id, null);
+      const terminated = await createAgent(h.store, f.tenant.id);
+      const deleted = await createAgent(h.store, f.tenant.id);
       await h.asOwner(async (c) => {
         await c.query(`UPDATE agents SET status = 'terminated', terminated_at = now() WHERE id = $1`, [
           terminated,
@@ -359,7 +359,7 @@ describeEachEngine('work sessions', (h) => {
     });
 
     it('gives no application role DELETE on sessions (their events are append-only)', async () => {
-      const agent = await createAgent(h, f.tenant.id, null);
+      const agent = await createAgent(h.store, f.tenant.id);
       const { session } = await asUser((tx) =>
         tx.workSessions.start({ agentId: agent, projectId: f.projectId }),
       );
@@ -420,7 +420,7 @@ describeEachEngine('work sessions', (h) => {
       const agents = [
         t.lead,
         t.reviewer,
-        ...(await Promise.all([1, 2, 3, 4, 5].map(() => createAgent(h, t.tenant.id, null)))),
+        ...(await Promise.all([1, 2, 3, 4, 5].map(() => createAgent(h.store, t.tenant.id)))),
       ];
       const all: WorkSession[] = [];
       for (let round = 0; round < 3; round++) {
