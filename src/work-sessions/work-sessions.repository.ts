@@ -77,14 +77,13 @@ export const workSessionsRepository = {
         metadata: values.metadata ?? {},
       })
       .returning();
-    // The newest stopped session is the previous one: only one is ever open. Its stop time is
-    // compared in SQL, to the microsecond.
-    const previousStop = sql`(SELECT ${workSessions.stoppedAt} FROM ${workSessions}
-      WHERE ${workSessions.tenantId} = ${tx.tenantId} AND ${workSessions.agentId} = ${values.agentId}
-        AND ${workSessions.status} = 'stopped'
-      ORDER BY ${workSessions.startedAt} DESC LIMIT 1)`;
+    // The newest stopped session is the previous one: only one is ever open. Its stop time comes
+    // back also as ISO text, to the microsecond a Date cannot hold, for the comparison below.
     const [previous] = await tx.db
-      .select({ stoppedAt: workSessions.stoppedAt })
+      .select({
+        stoppedAt: workSessions.stoppedAt,
+        exactStop: sql<string>`to_jsonb(${workSessions.stoppedAt}) #>> '{}'`,
+      })
       .from(workSessions)
       .where(
         and(
@@ -102,7 +101,7 @@ export const workSessionsRepository = {
         conditions: [eq(events.tenantId, tx.tenantId)],
         mention: values.agentId,
         // Strictly after the stop: what the previous session's own last transaction wrote is not news.
-        ...(previous ? { from: sql`${previousStop} + interval '1 microsecond'` } : {}),
+        ...(previous ? { from: sql`${previous.exactStop}::timestamptz + interval '1 microsecond'` } : {}),
       },
       values.updatesLimit,
     );
