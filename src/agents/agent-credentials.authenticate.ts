@@ -60,8 +60,11 @@ async function retryAfterMs(limiter: RateLimiter, keys: string[]): Promise<numbe
   return Math.max(0, ...waits);
 }
 
-/** Runs `work` in the verification's unit of work, with the request as its context (Store.authenticate). */
-export type VerificationUnit = <T>(work: (scope: Scope) => Promise<T>, request: KeyRequest) => Promise<T>;
+/**
+ * Runs `work` in the verification's unit of work, with the request (as JSON) as its context
+ * (Store.authenticate).
+ */
+export type VerificationUnit = <T>(work: (scope: Scope) => Promise<T>, requestJson: string) => Promise<T>;
 
 /**
  * Verifies an agent's API key: the store runs `verify` in a unit of work as agentflow_app with no
@@ -87,12 +90,9 @@ export async function authenticateAgentKey(
         retryAfterMs: wait,
       });
   }
-  const params = [
-    parsed?.prefix ?? null,
-    parsed ? hashKeySecret(parsed.secret) : null,
-    JSON.stringify(request),
-  ];
-  const [row] = await verify((scope) => scope.query<VerificationRow>(VERIFY, params), request);
+  const requestJson = JSON.stringify(request);
+  const params = [parsed?.prefix ?? null, parsed ? hashKeySecret(parsed.secret) : null, requestJson];
+  const [row] = await verify((scope) => scope.query<VerificationRow>(VERIFY, params), requestJson);
   if (row?.outcome === 'success' && row.tenant_id && row.agent_id && row.credential_id)
     return { tenantId: row.tenant_id, agentId: row.agent_id, credentialId: row.credential_id };
   if (limiter) await Promise.all(limitKeys.map((limitKey) => limiter.consume(limitKey)));

@@ -204,8 +204,8 @@ export class Store {
    * sees no credential; only agentflow.authenticate_agent_key (migration 8) finds the key.
    */
   authenticate(key: string, options: AuthenticateOptions = {}): Promise<AgentIdentity> {
-    return authenticateAgentKey(key, options, async (work, request) => {
-      const setup = { text: AUTHENTICATE_CONTEXT, params: [APP_ROLE, '', '', '', JSON.stringify(request)] };
+    return authenticateAgentKey(key, options, async (work, requestJson) => {
+      const setup = { text: AUTHENTICATE_CONTEXT, params: [APP_ROLE, '', '', '', requestJson] };
       try {
         return await this.transaction(setup, work, { singleStatement: true });
       } catch (error) {
