@@ -2,6 +2,7 @@ GRANT DELETE ON projects TO agentflow_app;
 DROP TABLE event_mentions;
 DROP TABLE events;
 DROP FUNCTION agentflow.index_event_mentions();
+DROP FUNCTION agentflow.keep_append_only(regclass);
 DROP FUNCTION agentflow.refuse_event_change();
 DROP FUNCTION agentflow.prepare_event();
 DROP FUNCTION agentflow.check_events();

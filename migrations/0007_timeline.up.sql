@@ -89,10 +89,22 @@ BEGIN
     USING ERRCODE = 'insufficient_privilege';
 END $$;
 REVOKE EXECUTE ON FUNCTION agentflow.refuse_event_change() FROM PUBLIC;
-CREATE TRIGGER events_append_only BEFORE UPDATE OR DELETE ON events
-  FOR EACH ROW EXECUTE FUNCTION agentflow.refuse_event_change();
-CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON events
-  FOR EACH STATEMENT EXECUTE FUNCTION agentflow.reject_mutation();
+
+-- Makes a log table append-only the way events are: <table>_append_only (UPDATE, DELETE but the
+-- owner's) and <table>_no_truncate. What the retention purge (migration 9) accepts; db verify checks it.
+CREATE FUNCTION agentflow.keep_append_only(target regclass) RETURNS void
+  LANGUAGE plpgsql
+  AS $$
+DECLARE
+  tbl text := (SELECT relname FROM pg_class WHERE oid = target);
+BEGIN
+  EXECUTE format('CREATE TRIGGER %I BEFORE UPDATE OR DELETE ON %s FOR EACH ROW EXECUTE FUNCTION agentflow.refuse_event_change()',
+                 tbl || '_append_only', target);
+  EXECUTE format('CREATE TRIGGER %I BEFORE TRUNCATE ON %s FOR EACH STATEMENT EXECUTE FUNCTION agentflow.reject_mutation()',
+                 tbl || '_no_truncate', target);
+END $$;
+REVOKE EXECUTE ON FUNCTION agentflow.keep_append_only(regclass) FROM PUBLIC;
+SELECT agentflow.keep_append_only('events');
 SELECT agentflow.isolate_by_tenant('events');
 GRANT SELECT, INSERT ON events TO agentflow_app, agentflow_service;
 -- currval() for the guard below. The sequence tells how many events all tenants wrote, which any
@@ -118,10 +130,7 @@ CREATE TABLE event_mentions (
 );
 -- The cascade from a removed event (retention, a purged project) finds its rows by this index.
 CREATE INDEX event_mentions_event_idx ON event_mentions (tenant_id, occurred_at, event_id);
-CREATE TRIGGER event_mentions_append_only BEFORE UPDATE OR DELETE ON event_mentions
-  FOR EACH ROW EXECUTE FUNCTION agentflow.refuse_event_change();
-CREATE TRIGGER event_mentions_no_truncate BEFORE TRUNCATE ON event_mentions
-  FOR EACH STATEMENT EXECUTE FUNCTION agentflow.reject_mutation();
+SELECT agentflow.keep_append_only('event_mentions');
 SELECT agentflow.isolate_by_tenant('event_mentions');
 GRANT SELECT ON event_mentions TO agentflow_app, agentflow_service;
 GRANT INSERT ON event_mentions TO agentflow_definer;

@@ -72,10 +72,7 @@ CREATE TABLE agent_credential_uses (
 );
 CREATE INDEX agent_credential_uses_credential_idx ON agent_credential_uses (tenant_id, credential_id, occurred_at);
 -- Refused to every role but the table's owner (the retention export may remove rows).
-CREATE TRIGGER agent_credential_uses_append_only BEFORE UPDATE OR DELETE ON agent_credential_uses
-  FOR EACH ROW EXECUTE FUNCTION agentflow.refuse_event_change();
-CREATE TRIGGER agent_credential_uses_no_truncate BEFORE TRUNCATE ON agent_credential_uses
-  FOR EACH STATEMENT EXECUTE FUNCTION agentflow.reject_mutation();
+SELECT agentflow.keep_append_only('agent_credential_uses');
 SELECT agentflow.isolate_by_tenant('agent_credential_uses');
 CREATE POLICY agent_credential_uses_agent_own ON agent_credential_uses AS RESTRICTIVE FOR ALL TO agentflow_app
   USING ((SELECT current_setting('agentflow.actor_type', true)) IS DISTINCT FROM 'agent'

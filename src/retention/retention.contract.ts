@@ -4,7 +4,7 @@ import { uuidSchema } from '../shared/validation.ts';
 /**
  * A table kept under retention: rows older than a tenant's `settings.retention[setting]` days
  * (else `defaultDays`) are exported, then removed. The table must be keyed (tenant_id,
- * occurred_at, id) and guarded like events (agentflow.refuse_event_change: only its owner deletes),
+ * occurred_at, id) and guarded like events (agentflow.keep_append_only, migration 7: only its owner deletes),
  * which is what agentflow.purge_expired (migration 9) accepts. Adding a table is one more entry.
  */
 export interface RetentionTable {
