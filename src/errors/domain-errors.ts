@@ -52,7 +52,9 @@ export type ConflictCode =
   /** Timeline: the agent already has an open work session; a stopped session is frozen; the agent is terminated. */
   | 'session_open'
   | 'session_stopped'
-  | 'agent_unavailable';
+  | 'agent_unavailable'
+  /** An HTTP idempotency key sent again with another request (actor, path or body). */
+  | 'idempotency_key_reused';
 
 /** Conflicts that come from concurrent transactions, not from the data: the same unit of work run again may pass. */
 const RETRYABLE_CONFLICTS: ReadonlySet<ConflictCode> = new Set([
@@ -133,9 +135,13 @@ export type AuthenticationCode =
   /** The key's tenant is suspended or deleted. */
   | 'tenant_unavailable'
   /** Too many failed attempts from this client or for this key: retry after `retryAfterMs`. */
-  | 'rate_limited';
+  | 'rate_limited'
+  /** No credential was presented (HTTP: no `Authorization: Bearer …`). */
+  | 'missing_credentials'
+  /** A login session token that is unknown, expired or logged out. */
+  | 'invalid_session';
 
-/** A presented credential (an agent's API key) was refused: HTTP 401 (429 for `rate_limited`). */
+/** A presented credential (an agent's API key, a login session) was refused: HTTP 401 (429 for `rate_limited`). */
 export class AuthenticationError extends AgentflowError {
   readonly code: AuthenticationCode;
   /** For `rate_limited`: milliseconds until an attempt may pass. */

@@ -27,6 +27,7 @@ const ENTITY_BY_TABLE: Readonly<Record<string, string>> = {
   agent_credential_uses: 'agent credential use',
   kpis: 'kpi',
   event_mentions: 'event mention',
+  idempotency_keys: 'idempotency key',
 };
 
 function entityOf(error: DatabaseError): string | undefined {

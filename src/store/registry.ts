@@ -6,6 +6,10 @@ import { agentStatesRepository } from '../agents/agent-states.repository.ts';
 import { agentAdminRepository, agentsRepository } from '../agents/agents.repository.ts';
 import { auditLogsRepository } from '../audit/audit-logs.repository.ts';
 import { eventAdminRepository, eventsRepository } from '../events/events.repository.ts';
+import {
+  idempotencyKeyAdminRepository,
+  idempotencyKeysRepository,
+} from '../idempotency/idempotency-keys.repository.ts';
 import { kpisRepository } from '../kpis/kpis.repository.ts';
 import { projectFilesRepository } from '../projects/project-files.repository.ts';
 import { projectAdminRepository, projectsRepository } from '../projects/projects.repository.ts';
@@ -42,6 +46,7 @@ export const registry = {
   retention: { service: retentionRepository },
   events: { tenant: eventsRepository, service: eventAdminRepository },
   workSessions: { tenant: workSessionsRepository },
+  idempotencyKeys: { tenant: idempotencyKeysRepository, service: idempotencyKeyAdminRepository },
 } as const satisfies Record<string, RegistryEntry>;
 
 export type Registry = typeof registry;
