@@ -50,6 +50,7 @@ const decided = {
   occurredAt: events.occurredAt,
   projectId: events.projectId,
   authorId: events.authorId,
+  txId: events.txId,
 };
 type Decided = { [Key in keyof typeof decided]: Event[Key] };
 const insertBatch = compileStatement<'tenantId' | 'batch', Decided>(
@@ -62,7 +63,7 @@ const insertBatch = compileStatement<'tenantId' | 'batch', Decided>(
            (x.e->>'authorId')::uuid, x.e->'payload', (x.e->>'mentions')::uuid[], x.e->'metadata'
       FROM jsonb_array_elements((${p.batch}::text)::jsonb) WITH ORDINALITY AS x(e, n)
      ORDER BY x.n
-    RETURNING id, occurred_at, project_id, author_id`);
+    RETURNING id, occurred_at, project_id, author_id, tx_id`);
     return Object.assign(statement as unknown as PromiseLike<Decided[]>, {
       toSQL: () => statement.getQuery(),
     });
@@ -209,7 +210,7 @@ export const eventsRepository = {
     }));
     const stored = await insertBatch.run(tx, { tenantId: tx.tenantId, batch: JSON.stringify(document) });
     // Identity values follow the document's order; RETURNING's order is not promised. Only what the
-    // database decides comes back (id, time, and the project and author its trigger may fill in):
+    // database decides comes back (id, time, transaction, and the project and author its trigger may fill in):
     // sending 1,000 payloads back and decoding them cost a sixth of the batch.
     stored.sort((a, b) => a.id - b.id);
     return rows.map((row, i) => ({ ...row, ...stored[i]! }));

@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import {
   bigint,
   check,
+  customType,
   foreignKey,
   index,
   jsonb,
@@ -50,6 +51,9 @@ export const SYSTEM_EVENT_TYPES = [
 /** The types that belong to a work session. */
 const SESSION_EVENT_TYPES = ['session_start', 'session_log', 'session_stop'] as const;
 
+/** A transaction id (xid8), as its decimal text: it may exceed 2^53. */
+const transactionId = customType<{ data: string; driverData: string }>({ dataType: () => 'xid8' });
+
 /**
  * The immutable timeline. Keyed (tenant_id, occurred_at, id) like audit_logs, so that it can be
  * partitioned by time and distributed by tenant; read newest first by (occurred_at, id).
@@ -68,6 +72,11 @@ export const events = pgTable(
     payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
     mentions: uuid('mentions').array().notNull().default(sql`'{}'`),
     metadata: jsonb('metadata').$type<Record<string, unknown>>().notNull().default({}),
+    /**
+     * The id of the transaction that wrote the event (the database's, migration 11): events written
+     * together share it. The live timeline reads in (tx_id, id) order.
+     */
+    txId: transactionId('tx_id').notNull().default(sql`pg_current_xact_id()`),
   },
   (table) => [
     primaryKey({ name: primaryKeyName('events'), columns: [table.tenantId, table.occurredAt, table.id] }),
@@ -97,6 +106,7 @@ export const events = pgTable(
       .where(sql`author_id IS NOT NULL`),
     index('events_type_idx').on(table.tenantId, table.type, table.occurredAt, table.id),
     index('events_id_idx').on(table.tenantId, table.id),
+    index('events_tx_idx').on(table.tenantId, table.txId, table.id),
     check('events_type_check', sql`${table.type} IN (${sqlValues(EVENT_TYPES)})`),
     check('events_payload_check', sql`jsonb_typeof(${table.payload}) = 'object'`),
     check('events_mentions_check', sql`cardinality(${table.mentions}) <= 100`),

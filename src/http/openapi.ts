@@ -117,6 +117,7 @@ function parameters(route: ApiRoute): unknown[] {
   for (const [where, schema] of [
     ['path', route.params],
     ['query', route.query],
+    ['header', route.headers],
   ] as const) {
     if (!schema) continue;
     const json = toJson(schema) as { properties?: Record<string, JsonSchema>; required?: string[] };
@@ -175,7 +176,7 @@ export function buildOpenApiDocument(
             ? { description: 'done' }
             : {
                 description: 'success',
-                content: { 'application/json': { schema: route.response ?? {} } },
+                content: { [route.responseType ?? 'application/json']: { schema: route.response ?? {} } },
               },
         ...errorResponses(route),
       },

@@ -33,6 +33,10 @@ interface RouteShape {
   status?: 200 | 201 | 202 | 204;
   /** The success body's JSON Schema, for the OpenAPI document. */
   response?: JsonSchema;
+  /** The success body's media type, for the OpenAPI document: application/json unless said. */
+  responseType?: string;
+  /** Request headers the route reads, for the OpenAPI document (the handler parses them). */
+  headers?: z.ZodObject;
 }
 
 /** What a tenant route's handler receives: the request's unit of work and its parsed input. */
@@ -70,6 +74,8 @@ export interface ServerServices {
   coordination: Coordination;
   /** Stops this server trusting a cached verification of the credential's keys (revoked, rotated). */
   forgetCredential(credentialId: string): void;
+  /** Aborted when the server starts closing: a long-lived response (a stream) ends then. */
+  closing: AbortSignal;
 }
 
 /** Needs no credential (login) and opens no unit of work itself. */

@@ -1,3 +1,4 @@
+import { eventStreamRoutes } from '../events/events-stream.routes.ts';
 import { projectRoutes } from '../projects/projects.routes.ts';
 import type { ApiRoute } from './route.ts';
 
@@ -6,7 +7,7 @@ import type { ApiRoute } from './route.ts';
  * its contracts, and adds its line here. The coverage test fails when a tenant repository function
  * has no route and is not listed in INTERNAL_OPERATIONS.
  */
-export const apiRoutes: readonly ApiRoute[] = [...projectRoutes];
+export const apiRoutes: readonly ApiRoute[] = [...projectRoutes, ...eventStreamRoutes];
 
 /** Tenant repository functions with no route, and why. */
 export const INTERNAL_OPERATIONS: Readonly<Record<string, string>> = {

@@ -9,6 +9,7 @@ import type { KeyRequest } from '../agents/agent-credentials.contract.ts';
 import type { Coordination } from '../coordination/index.ts';
 import type { RateLimiter } from '../coordination/rate-limiter.ts';
 import { AgentflowError, AuthenticationError, ConfigurationError } from '../errors/index.ts';
+import { EVENTS_CHANNEL } from '../events/events-stream.ts';
 import { idempotencyKeySchema } from '../idempotency/idempotency-keys.contract.ts';
 import { parseInput } from '../shared/validation.ts';
 import type { RequestContext } from '../store/actor.ts';
@@ -113,10 +114,14 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
   const limiter: RateLimiter | undefined = rateLimit
     ? coordination.rateLimiter({ name: 'api-requests', ...rateLimit })
     : undefined;
+  // Aborted when the server starts closing, so that long-lived responses (SSE) end and do not hold
+  // up a graceful shutdown.
+  const closing = new AbortController();
   const services: ServerServices = {
     store,
     coordination,
     forgetCredential: (credentialId) => keys.forgetCredential(credentialId),
+    closing: closing.signal,
   };
   const seen = new Set<string>();
   for (const route of routes) {
@@ -145,6 +150,8 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
     // Idle keep-alive connections close at once on close(); in-flight requests are answered first.
     forceCloseConnections: 'idle',
   });
+
+  app.addHook('preClose', async () => closing.abort());
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
@@ -271,7 +278,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
         ? parseInput(idempotencyKeySchema, request.headers['idempotency-key'], 'Idempotency-Key header')
         : undefined;
     const readOnly = route.method === 'GET';
-    return store.withTenant(
+    const result = await store.withTenant(
       { tenantId: principal.tenantId, actor: principal.actor, request: requestContext(request) },
       async (tx: TenantTx) => {
         const ctx: TenantRouteContext = { tx, principal, params, query, body, request, reply, services };
@@ -314,6 +321,19 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
       },
       readOnly ? { readOnly: true } : {},
     );
+    if (!readOnly) notifyWrite(request, principal.tenantId);
+    return result;
+  }
+
+  /**
+   * Wakes the tenant's live timeline streams (in every process sharing the coordination store) once a
+   * write has committed: it may have appended events, directly or by a trigger. Fire and forget: a
+   * failure is logged, never the request's; the streams also poll.
+   */
+  function notifyWrite(request: FastifyRequest, tenantId: string): void {
+    coordination.pubsub.publish(tenantId, EVENTS_CHANNEL, {}).catch((error: Error) => {
+      request.log.warn({ err: { type: error.name, message: error.message } }, 'live timeline not notified');
+    });
   }
 
   function send(request: FastifyRequest, reply: FastifyReply, { status, json }: Reply) {

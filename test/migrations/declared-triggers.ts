@@ -52,6 +52,7 @@ export const DECLARED_TRIGGERS: Record<string, string[]> = {
     'events_append_only BEFORE DELETE OR UPDATE FOR EACH ROW EXECUTE FUNCTION agentflow.refuse_event_change()',
     'events_no_truncate BEFORE TRUNCATE FOR EACH STATEMENT EXECUTE FUNCTION agentflow.reject_mutation()',
     "events_prepare BEFORE INSERT FOR EACH ROW WHEN (((new.occurred_at IS DISTINCT FROM now()) OR (new.id IS DISTINCT FROM currval('events_id_seq'::regclass)) OR (new.type = ANY (ARRAY['session_start'::text, 'session_stop'::text, 'kpi_updated'::text, 'trust_score_changed'::text])) OR ((new.session_id IS NOT NULL) AND (new.project_id IS NULL)) OR ((current_setting('agentflow.actor_type'::text, true) = 'agent'::text) AND (new.author_id IS DISTINCT FROM (NULLIF(current_setting('agentflow.actor_id'::text, true), ''::text))::uuid)))) EXECUTE FUNCTION agentflow.prepare_event()",
+    'events_stamp_tx BEFORE INSERT FOR EACH ROW WHEN ((new.tx_id IS DISTINCT FROM pg_current_xact_id())) EXECUTE FUNCTION agentflow.stamp_event_transaction()',
     'events_checked AFTER INSERT REFERENCING NEW TABLE AS new_events FOR EACH STATEMENT EXECUTE FUNCTION agentflow.check_events()',
     'events_mentions_indexed AFTER INSERT REFERENCING NEW TABLE AS new_events FOR EACH STATEMENT EXECUTE FUNCTION agentflow.index_event_mentions()',
   ],
