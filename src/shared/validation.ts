@@ -9,6 +9,12 @@ export const slugSchema = z
     'lowercase letters, digits and inner hyphens, at most 63 characters',
   );
 
+/**
+ * A time as JSON carries it (ISO 8601 text with `Z` or an offset), as the Date a contract's
+ * `z.date()` field takes: the HTTP form of such a field.
+ */
+export const isoDateSchema = z.iso.datetime({ offset: true }).transform((text) => new Date(text));
+
 /** C0 and C1 control characters and DEL: ESC (U+001B) and CSI (U+009B) start ANSI escape sequences. */
 const CONTROL_CHARACTER = /\p{Cc}/u;
 /** Bidirectional marks, embeddings, overrides and isolates: they reorder how the text around them is shown. */

@@ -83,3 +83,9 @@ export function call(
 export function json<T = Record<string, unknown>>(response: LightMyRequestResponse): T {
   return JSON.parse(response.body) as T;
 }
+
+/** A login session token of the tenant's owner, made in the API's coordination (as logging in would). */
+export async function ownerToken(api: ApiHarness, fixture: TenantFixture): Promise<string> {
+  const session = await api.coordination.sessions.create(fixture.owner.id, { tenantId: fixture.tenant.id });
+  return session.token;
+}
