@@ -68,7 +68,7 @@ const STATUS_BY_CODE: Readonly<Record<string, StatusRule>> = {
   // The key's agent was terminated or deleted after its key was verified (and cached): the
   // credential no longer names anyone who may act, as when verification itself says so.
   actor_unavailable: { status: 401, title: 'Unauthorized' },
-  // If-Match named a version that is not the current one (server.ts PreconditionFailedError).
+  // `If-Match` named another version than the row's current one (server.ts).
   precondition_failed: { status: 412, title: 'Precondition failed' },
 };
 

@@ -1,8 +1,14 @@
 import { agentCredentialRoutes } from '../agents/agent-credentials.routes.ts';
+import { agentStateRoutes } from '../agents/agent-states.routes.ts';
 import { agentRoutes } from '../agents/agents.routes.ts';
+import { auditLogRoutes } from '../audit/audit-logs.routes.ts';
 import { eventRoutes } from '../events/events.routes.ts';
 import { kpiRoutes } from '../kpis/kpis.routes.ts';
+import { projectFileRoutes } from '../projects/project-files.routes.ts';
 import { projectRoutes } from '../projects/projects.routes.ts';
+import { membershipRoutes } from '../tenancy/memberships.routes.ts';
+import { tenantRoutes } from '../tenancy/tenants.routes.ts';
+import { userRoutes } from '../tenancy/users.routes.ts';
 import { workSessionRoutes } from '../work-sessions/work-sessions.routes.ts';
 import type { ApiRoute } from './route.ts';
 
@@ -12,7 +18,13 @@ import type { ApiRoute } from './route.ts';
  * has no route and is not listed in INTERNAL_OPERATIONS.
  */
 export const apiRoutes: readonly ApiRoute[] = [
+  ...tenantRoutes,
+  ...userRoutes,
+  ...membershipRoutes,
   ...projectRoutes,
+  ...projectFileRoutes,
+  ...agentStateRoutes,
+  ...auditLogRoutes,
   ...agentRoutes,
   ...agentCredentialRoutes,
   ...kpiRoutes,
