@@ -1,4 +1,5 @@
 import { projectRoutes } from '../projects/projects.routes.ts';
+import { loginSessionRoutes } from '../tenancy/login-sessions.routes.ts';
 import type { ApiRoute } from './route.ts';
 
 /**
@@ -6,7 +7,7 @@ import type { ApiRoute } from './route.ts';
  * its contracts, and adds its line here. The coverage test fails when a tenant repository function
  * has no route and is not listed in INTERNAL_OPERATIONS.
  */
-export const apiRoutes: readonly ApiRoute[] = [...projectRoutes];
+export const apiRoutes: readonly ApiRoute[] = [...loginSessionRoutes, ...projectRoutes];
 
 /** Tenant repository functions with no route, and why. */
 export const INTERNAL_OPERATIONS: Readonly<Record<string, string>> = {
