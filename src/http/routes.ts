@@ -6,6 +6,7 @@ import { eventRoutes } from '../events/events.routes.ts';
 import { kpiRoutes } from '../kpis/kpis.routes.ts';
 import { projectFileRoutes } from '../projects/project-files.routes.ts';
 import { projectRoutes } from '../projects/projects.routes.ts';
+import { loginSessionRoutes } from '../tenancy/login-sessions.routes.ts';
 import { membershipRoutes } from '../tenancy/memberships.routes.ts';
 import { tenantRoutes } from '../tenancy/tenants.routes.ts';
 import { userRoutes } from '../tenancy/users.routes.ts';
@@ -18,6 +19,7 @@ import type { ApiRoute } from './route.ts';
  * has no route and is not listed in INTERNAL_OPERATIONS.
  */
 export const apiRoutes: readonly ApiRoute[] = [
+  ...loginSessionRoutes,
   ...tenantRoutes,
   ...userRoutes,
   ...membershipRoutes,

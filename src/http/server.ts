@@ -16,7 +16,7 @@ import type { Store } from '../store/store.ts';
 import type { TenantTx } from '../store/unit-of-work.ts';
 import { KeyVerificationCache, MAX_KEY_CACHE_MS } from './key-verification-cache.ts';
 import { buildOpenApiDocument } from './openapi.ts';
-import { type LoginSessionData, type Principal, rateLimitKey } from './principal.ts';
+import { bearerToken, type LoginSessionData, type Principal, rateLimitKey } from './principal.ts';
 import { toProblem } from './problem.ts';
 import {
   type ApiRoute,
@@ -195,14 +195,12 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
 
   /** The principal of a request's bearer credential: an agent's API key or a login session. */
   async function authenticate(request: FastifyRequest): Promise<Principal> {
-    const header = request.headers.authorization;
-    const match = typeof header === 'string' ? /^Bearer +(\S+) *$/i.exec(header) : null;
-    if (!match)
+    const token = bearerToken(request.headers.authorization);
+    if (token === undefined)
       throw new AuthenticationError(
         'missing_credentials',
         'send Authorization: Bearer <agent API key or login session token>',
       );
-    const token = match[1]!;
     if (token.startsWith('afk_')) {
       const identity = await keys.verify(token, requestContext(request));
       return {

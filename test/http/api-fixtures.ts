@@ -59,6 +59,15 @@ export interface CallOptions {
   key?: string;
   body?: unknown;
   headers?: Record<string, string>;
+  /** The client address the server sees (default 127.0.0.1): see freshAddress. */
+  remoteAddress?: string;
+}
+
+let addresses = 0;
+/** A client address no other request of this file used: its failure budgets (logins, keys) are full. */
+export function freshAddress(): string {
+  addresses++;
+  return `10.${(addresses >> 16) & 255}.${(addresses >> 8) & 255}.${addresses & 255}`;
 }
 
 /** One request through Fastify's injection (no socket), with the bearer credential and JSON body. */
@@ -76,6 +85,7 @@ export function call(
       ...options.headers,
     },
     ...(options.body === undefined ? {} : { payload: options.body as InjectOptions['payload'] }),
+    ...(options.remoteAddress ? { remoteAddress: options.remoteAddress } : {}),
   });
 }
 
