@@ -14,7 +14,7 @@ import { parseInput } from '../shared/validation.ts';
 import type { RequestContext } from '../store/actor.ts';
 import type { Store } from '../store/store.ts';
 import type { TenantTx } from '../store/unit-of-work.ts';
-import { KeyVerificationCache, MAX_KEY_CACHE_MS } from './key-verification-cache.ts';
+import { KeyVerificationCache, MAX_KEY_CACHE_MS, MembershipCheckCache } from './key-verification-cache.ts';
 import { buildOpenApiDocument } from './openapi.ts';
 import { bearerToken, type LoginSessionData, type Principal, rateLimitKey } from './principal.ts';
 import { toProblem } from './problem.ts';
@@ -109,6 +109,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
   const keyCacheMs = options.keyCacheMs ?? MAX_KEY_CACHE_MS;
   const authFailures = coordination.rateLimiter({ name: 'api-auth-failures', ...AUTH_FAILURE_LIMIT });
   const keys = new KeyVerificationCache(store, keyCacheMs, authFailures);
+  const members = new MembershipCheckCache(store, keyCacheMs);
   const rateLimit = options.rateLimit === undefined ? DEFAULT_RATE_LIMIT : options.rateLimit;
   const limiter: RateLimiter | undefined = rateLimit
     ? coordination.rateLimiter({ name: 'api-requests', ...rateLimit })
@@ -219,6 +220,13 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
         'invalid_session',
         'the session token is unknown, expired or logged out: log in again',
       );
+    if (!(await members.isMember(session.data.tenantId, session.userId, session.id))) {
+      await coordination.sessions.destroy(token);
+      throw new AuthenticationError(
+        'invalid_session',
+        'the session’s user is no longer a member of its tenant: the session is ended',
+      );
+    }
     return {
       kind: 'user',
       tenantId: session.data.tenantId,

@@ -206,7 +206,10 @@ describeEachEngine('HTTP API: login sessions', (h) => {
 describeEachEngine('HTTP API: login session expiry', (h) => {
   let api: ApiHarness;
   beforeAll(async () => {
-    api = await startApi(h.store, { coordination: createMemoryCoordination({ sessionTtlMs: 500 }) });
+    api = await startApi(h.store, {
+      coordination: createMemoryCoordination({ sessionTtlMs: 500 }),
+      keyCacheMs: 200,
+    });
   });
   afterAll(async () => {
     await api?.close();
@@ -231,5 +234,36 @@ describeEachEngine('HTTP API: login session expiry', (h) => {
     const expired = await call(api.app, 'GET', '/v1/whoami', { key: token });
     expect(expired.statusCode).toBe(401);
     expect(json(expired)).toMatchObject({ type: 'invalid_session' });
+  });
+});
+
+describeEachEngine('HTTP API: a removed member’s session', (h) => {
+  let api: ApiHarness;
+  beforeAll(async () => {
+    api = await startApi(h.store, { keyCacheMs: 200 });
+  });
+  afterAll(() => api?.close());
+
+  it('is refused within the cache bound once the membership is gone, raw SQL included', async () => {
+    const member = await tenantWithMember(h.store);
+    const response = await login(api.app, {
+      email: member.email,
+      password: PASSWORD,
+      tenant: member.tenant.slug,
+    });
+    const { token } = json<{ token: string }>(response);
+    expect((await call(api.app, 'GET', '/v1/whoami', { key: token })).statusCode).toBe(200);
+    await h.asOwner((c) =>
+      c.query('DELETE FROM memberships WHERE tenant_id = $1 AND user_id = $2', [
+        member.tenant.id,
+        member.owner.id,
+      ]),
+    );
+    await sleep(250);
+    const refused = await call(api.app, 'GET', '/v1/projects', { key: token });
+    expect(refused.statusCode).toBe(401);
+    expect(json(refused)).toMatchObject({ type: 'invalid_session' });
+    // The session is ended, not only refused: a restored membership does not revive it.
+    expect(await api.coordination.sessions.get(token)).toBeUndefined();
   });
 });
