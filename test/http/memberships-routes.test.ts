@@ -67,13 +67,17 @@ describeEachEngine('HTTP API: members', (h) => {
     expect(await roleOf(a.tenant.id, members[0]!)).toBe('admin');
   });
 
-  it('lets an agent key change a role too: the database grants membership changes to the tenant, whoever acts', async () => {
-    const changed = await call(api.app, 'PATCH', `/v1/members/${members[0]}`, {
-      key: a.agent.key,
-      body: { role: 'manager' },
-    });
-    expect(changed.statusCode).toBe(200);
-    expect(await roleOf(a.tenant.id, members[0]!)).toBe('manager');
+  it('refuses an agent key changing or removing a member with 403: governing is for owners and admins', async () => {
+    const before = await roleOf(a.tenant.id, members[0]!);
+    for (const method of ['PATCH', 'DELETE'] as const) {
+      const refused = await call(api.app, method, `/v1/members/${members[0]}`, {
+        key: a.agent.key,
+        ...(method === 'PATCH' ? { body: { role: 'owner' } } : {}),
+      });
+      expect(refused.statusCode).toBe(403);
+      expect(json(refused)).toMatchObject({ type: 'permission_denied' });
+    }
+    expect(await roleOf(a.tenant.id, members[0]!)).toBe(before);
   });
 
   it('answers 404 for another tenant’s member, and changes nothing there', async () => {

@@ -1,7 +1,15 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeEachEngine } from '../harness/engines.ts';
 import { createTenant } from '../harness/fixtures.ts';
-import { type AgentWithKey, type ApiHarness, agentWithKey, call, json, startApi } from './api-fixtures.ts';
+import {
+  type AgentWithKey,
+  type ApiHarness,
+  agentWithKey,
+  call,
+  json,
+  ownerToken,
+  startApi,
+} from './api-fixtures.ts';
 
 describeEachEngine('HTTP API: the caller’s tenant', (h) => {
   let api: ApiHarness;
@@ -16,6 +24,8 @@ describeEachEngine('HTTP API: the caller’s tenant', (h) => {
     b = await createTenant(h.store);
   });
   afterAll(() => api?.close());
+  // Settings are for the tenant's owners and admins (migration 11): the owner's login session.
+  const owner = () => ownerToken(api, a);
 
   it('reads the key’s own tenant, and nothing names another', async () => {
     const response = await call(api.app, 'GET', '/v1/tenant', { key: a.agent.key });
@@ -24,19 +34,25 @@ describeEachEngine('HTTP API: the caller’s tenant', (h) => {
     expect(json(response)).toMatchObject({ id: a.tenant.id, slug: a.tenant.slug, quotas: { api_calls: 5 } });
   });
 
-  it('merges a settings patch, for an agent and a member alike, in their own tenant only', async () => {
-    const patched = await call(api.app, 'PATCH', '/v1/tenant/settings', {
+  it('merges a settings patch for an owner, in their own tenant only; an agent key gets 403', async () => {
+    const byAgent = await call(api.app, 'PATCH', '/v1/tenant/settings', {
       key: a.agent.key,
+      body: { theme: 'agent' },
+    });
+    expect(byAgent.statusCode).toBe(403);
+    expect(json(byAgent)).toMatchObject({ type: 'permission_denied' });
+    expect((await stored(a.tenant.id)).settings).toEqual({});
+    const patched = await call(api.app, 'PATCH', '/v1/tenant/settings', {
+      key: await owner(),
       body: { theme: 'dark', locale: 'fr' },
     });
     expect(patched.statusCode).toBe(200);
     expect(json(patched).settings).toEqual({ theme: 'dark', locale: 'fr' });
-    const session = await api.coordination.sessions.create(a.owner.id, { tenantId: a.tenant.id });
-    const asOwner = await call(api.app, 'PATCH', '/v1/tenant/settings', {
-      key: session.token,
+    const again = await call(api.app, 'PATCH', '/v1/tenant/settings', {
+      key: await owner(),
       body: { locale: 'de' },
     });
-    expect(asOwner.statusCode).toBe(200);
+    expect(again.statusCode).toBe(200);
     expect((await stored(a.tenant.id)).settings).toEqual({ theme: 'dark', locale: 'de' });
     expect((await stored(b.tenant.id)).settings).toEqual({});
   });
@@ -57,7 +73,7 @@ describeEachEngine('HTTP API: the caller’s tenant', (h) => {
     // Any change of the tenant since the read makes its ETag stale, a usage increment included.
     await call(api.app, 'POST', '/v1/tenant/usage', { key: a.agent.key, body: { counter: 'seen', by: 1 } });
     const stale = await call(api.app, 'PATCH', '/v1/tenant/settings', {
-      key: a.agent.key,
+      key: await owner(),
       body: { theme: 'stale' },
       headers: { 'if-match': etag },
     });
@@ -66,7 +82,7 @@ describeEachEngine('HTTP API: the caller’s tenant', (h) => {
     expect((await stored(a.tenant.id)).settings.theme).toBe('dark');
     const current = (await call(api.app, 'GET', '/v1/tenant', { key: a.agent.key })).headers.etag as string;
     const fresh = await call(api.app, 'PATCH', '/v1/tenant/settings', {
-      key: a.agent.key,
+      key: await owner(),
       body: { theme: 'light' },
       headers: { 'if-match': current },
     });
