@@ -1,4 +1,3 @@
-import { ValidationError } from '../errors/index.ts';
 import { pageSchema, rowSchema } from '../http/openapi.ts';
 import {
   idParams,
@@ -40,15 +39,14 @@ const issued = {
 } satisfies JsonSchema;
 
 /**
- * The response that shows a new key, the only one that ever does: never cached, and never kept for
- * an Idempotency-Key replay, which would store the key in clear (in idempotency_keys). A retry
- * without the header issues another key; the lost one can be revoked by its prefix.
+ * Why issuing and rotating refuse an Idempotency-Key: a replay would need the response, and so the
+ * key, stored in clear (in idempotency_keys). A retry issues another key; a lost one can be revoked
+ * by its prefix.
  */
-function revealOnce({ request, reply }: TenantRouteContext, key: IssuedAgentKey) {
-  if (request.headers['idempotency-key'] !== undefined)
-    throw new ValidationError('a new API key is shown once: send this request without an Idempotency-Key', [
-      { path: 'Idempotency-Key', message: 'not accepted where the response holds a new key' },
-    ]);
+const SHOWN_ONCE = 'the response holds a new API key, which is shown once and never stored';
+
+/** The response that shows a new key, the only one that ever does: never cached. */
+function revealOnce({ reply }: TenantRouteContext, key: IssuedAgentKey) {
   reply.header('cache-control', 'no-store');
   return { key: key.key.reveal(), credential: key.credential };
 }
@@ -66,10 +64,10 @@ export const agentCredentialRoutes: readonly TenantRoute[] = [
     operationId: 'agentCredentials.issue',
     covers: ['agentCredentials.issue'],
     tag,
-    summary:
-      'Issue an API key for a live agent: the full key is in this response only (no Idempotency-Key: the key is never stored)',
+    summary: 'Issue an API key for a live agent: the full key is in this response only',
     params: byAgent,
     body: issueBody,
+    refusesIdempotencyKey: SHOWN_ONCE,
     status: 201,
     response: issued,
     handler: async (ctx) => {
@@ -87,6 +85,7 @@ export const agentCredentialRoutes: readonly TenantRoute[] = [
       'Issue a new key; the agent’s live keys (or the one of `keyPrefix`) keep working for `graceSeconds` (default 24 h; 0 ends them now)',
     params: byAgent,
     body: rotateBody,
+    refusesIdempotencyKey: SHOWN_ONCE,
     status: 201,
     response: {
       type: 'object',

@@ -33,6 +33,11 @@ interface RouteShape {
   status?: 200 | 201 | 202 | 204;
   /** The success body's JSON Schema, for the OpenAPI document. */
   response?: JsonSchema;
+  /**
+   * Why this POST refuses `Idempotency-Key` (422): its response must never be stored, as a new
+   * API key's must not.
+   */
+  refusesIdempotencyKey?: string;
 }
 
 /** What a tenant route's handler receives: the request's unit of work and its parsed input. */

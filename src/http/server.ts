@@ -8,7 +8,7 @@ import type { z } from 'zod';
 import type { KeyRequest } from '../agents/agent-credentials.contract.ts';
 import type { Coordination } from '../coordination/index.ts';
 import type { RateLimiter } from '../coordination/rate-limiter.ts';
-import { AgentflowError, AuthenticationError, ConfigurationError } from '../errors/index.ts';
+import { AgentflowError, AuthenticationError, ConfigurationError, ValidationError } from '../errors/index.ts';
 import { idempotencyKeySchema } from '../idempotency/idempotency-keys.contract.ts';
 import { parseInput } from '../shared/validation.ts';
 import type { RequestContext } from '../store/actor.ts';
@@ -272,10 +272,13 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
     await spend(principal, reply);
     const { params, query, body } = input(route, request);
     if (route.query) parseInput(route.query, query, 'query parameters');
+    const header = route.method === 'POST' ? request.headers['idempotency-key'] : undefined;
+    if (header !== undefined && route.refusesIdempotencyKey)
+      throw new ValidationError(`this request takes no Idempotency-Key: ${route.refusesIdempotencyKey}`, [
+        { path: 'Idempotency-Key', message: route.refusesIdempotencyKey },
+      ]);
     const idempotencyKey =
-      route.method === 'POST' && request.headers['idempotency-key'] !== undefined
-        ? parseInput(idempotencyKeySchema, request.headers['idempotency-key'], 'Idempotency-Key header')
-        : undefined;
+      header === undefined ? undefined : parseInput(idempotencyKeySchema, header, 'Idempotency-Key header');
     const readOnly = route.method === 'GET';
     return store.withTenant(
       { tenantId: principal.tenantId, actor: principal.actor, request: requestContext(request) },
