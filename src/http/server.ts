@@ -47,7 +47,8 @@ export interface ApiServerOptions {
   trustProxy?: boolean;
 }
 
-const DEFAULT_RATE_LIMIT = { limit: 6000, windowMs: 60_000 };
+/** Requests per credential per minute when the caller sets no limit. */
+export const DEFAULT_RATE_LIMIT = { limit: 6000, windowMs: 60_000 };
 // Failed key verifications a client address or key prefix may make before being refused for a while.
 const AUTH_FAILURE_LIMIT = { limit: 30, windowMs: 60_000 };
 const REQUEST_ID = /^[A-Za-z0-9._:@-]{1,128}$/;
@@ -149,6 +150,18 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
+  });
+
+  // close() ends the connections idle at that moment; one busy then would stay open after its
+  // response and hold close() for the keep-alive timeout (72 s), so responses sent while closing
+  // end their connection.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    if (closing) reply.header('connection', 'close');
+    done(null, payload);
   });
 
   app.setErrorHandler((error, request, reply) => {
