@@ -1,18 +1,9 @@
 #!/usr/bin/env node
-// Runs the TypeScript CLI through tsx so the package works from a clone without a build step.
-import { spawnSync } from 'node:child_process';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+// Runs the TypeScript CLI through tsx so the package works from a clone without a build step. In
+// this process, not a child: signals (SIGTERM from a process manager, SIGINT) reach the CLI itself,
+// which `agentflow serve` needs to stop cleanly.
+import { register } from 'tsx/esm/api';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const require = createRequire(import.meta.url);
-const tsxCli = require.resolve('tsx/cli');
-const result = spawnSync(
-  process.execPath,
-  [tsxCli, join(here, '..', 'src', 'cli', 'main.ts'), ...process.argv.slice(2)],
-  {
-    stdio: 'inherit',
-  },
-);
-process.exit(result.status ?? 1);
+register();
+const { main } = await import('../src/cli/main.ts');
+process.exitCode = await main(process.argv);

@@ -1,4 +1,4 @@
-import type { RateLimiter } from '../coordination/rate-limiter.ts';
+import { type RateLimiter, retryAfterMs } from '../coordination/rate-limiter.ts';
 import { type AuthenticationCode, AuthenticationError } from '../errors/index.ts';
 import { parseInput } from '../shared/validation.ts';
 import type { Scope } from '../store/scope.ts';
@@ -43,22 +43,6 @@ const REFUSALS: Record<Exclude<VerificationOutcome, 'success'>, [AuthenticationC
   agent_unavailable: ['agent_unavailable', 'the agent of this API key is terminated or deleted'],
   tenant_unavailable: ['tenant_unavailable', 'the tenant of this API key is suspended or deleted'],
 };
-
-/**
- * How long until every key of `keys` has budget again (0: it has). Reading a budget spends nothing
- * (peek); for one that is spent, a consume that is refused spends nothing either and tells when to
- * retry (if a unit came free in between it passes and counts one failure too many, harmlessly).
- */
-async function retryAfterMs(limiter: RateLimiter, keys: string[]): Promise<number> {
-  const waits = await Promise.all(
-    keys.map(async (key) => {
-      if ((await limiter.peek(key)).remaining > 0) return 0;
-      const attempt = await limiter.consume(key);
-      return attempt.allowed ? 0 : attempt.retryAfterMs;
-    }),
-  );
-  return Math.max(0, ...waits);
-}
 
 /**
  * Runs `work` in the verification's unit of work, with the request (as JSON) as its context

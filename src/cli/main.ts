@@ -1,7 +1,7 @@
 import { realpathSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
-import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import {
   AGENT_TYPES,
   type Agent,
@@ -13,9 +13,10 @@ import { NO_TENANT_ID } from '../audit/audit-logs.schema.ts';
 import type { Engine } from '../engine/engine.ts';
 import { openEngine } from '../engine/open-engine.ts';
 import { AgentflowError, ValidationError } from '../errors/index.ts';
+import { DEFAULT_RATE_LIMIT } from '../http/server.ts';
 import { Migrator } from '../migrations/migrator.ts';
 import type { RetentionReport } from '../retention/index.ts';
-import { seedDemo } from '../seed/demo-seed.ts';
+import { DEMO_TENANTS, seedDemo } from '../seed/demo-seed.ts';
 import { MAX_PAGE_LIMIT } from '../shared/pagination.ts';
 import { parseInput, slugSchema } from '../shared/validation.ts';
 import { buildStatusReport, formatStatusReport, formatVerifyReport } from '../status/status-report.ts';
@@ -30,13 +31,13 @@ import {
   TENANT_STATUSES,
 } from '../tenancy/index.ts';
 import { tailEvents } from './events-tail.ts';
+import { print, printSeed } from './output.ts';
+import { serve } from './serve.ts';
 
 interface GlobalOptions {
   url?: string;
   json?: boolean;
 }
-
-const print = (text: string) => process.stdout.write(`${text}\n`);
 
 function globalOptions(command: Command): GlobalOptions {
   return command.optsWithGlobals<GlobalOptions>();
@@ -71,7 +72,7 @@ async function withStore<T>(
   }
 }
 
-function parseVersion(value: string): number {
+function parseWholeNumber(value: string): number {
   const version = Number(value);
   if (!Number.isInteger(version) || version < 0)
     throw new InvalidArgumentError('a whole number of 0 or more');
@@ -120,6 +121,74 @@ export function buildProgram(outcome: Outcome = { exitCode: 0 }): Command {
       });
     });
 
+  program
+    .command('serve')
+    .description(
+      'serve the HTTP API: migrate, seed the demo into an empty embedded store, listen until SIGINT/SIGTERM',
+    )
+    .option('--host <host>', 'address to listen on (0.0.0.0 for every interface)', '127.0.0.1')
+    .option(
+      '--port <port>',
+      'port to listen on; 0 picks a free one (the printed URL says which)',
+      parsePort,
+      3000,
+    )
+    .addOption(
+      new Option('--log-level <level>', 'structured log level (JSON lines on stdout)')
+        .choices(LOG_LEVELS)
+        .default('info'),
+    )
+    .option(
+      '--cors-origin <origin>',
+      'let browsers on this origin call the API (repeatable); none by default',
+      (origin: string, origins: string[]) => [...origins, origin],
+      [] as string[],
+    )
+    .option(
+      '--rate-limit <n>',
+      `requests per minute per API key or login session (default ${DEFAULT_RATE_LIMIT.limit}; 0 for no limit)`,
+      parseWholeNumber,
+    )
+    .option(
+      '--demo-key',
+      "also on a server database: issue and print a key of the demo orchestrator (the embedded store's is printed always)",
+    )
+    .addHelpText(
+      'after',
+      `
+The embedded store (no --url and no DATABASE_URL: ./.agentflow/; or pglite://<dir>, memory://) gets
+the demo companies on its first run, and each run prints a fresh API key of the demo agent
+${DEMO_TENANTS[0]?.slug}/orion in a ready-to-paste curl; the key the previous run printed is revoked then.
+A server database gets neither unless --demo-key (and a seeded demo: agentflow db seed --demo).
+On the server engine a statement running over 30 s is cancelled (the request is answered 503).
+REDIS_URL selects Redis for rate limits and login sessions; without it they live in this process.`,
+    )
+    .action(
+      async (
+        commandOptions: {
+          host: string;
+          port: number;
+          logLevel: string;
+          corsOrigin: string[];
+          rateLimit?: number;
+          demoKey?: boolean;
+        },
+        command: Command,
+      ) => {
+        const options = globalOptions(command);
+        await serve({
+          url: options.url,
+          json: options.json,
+          host: commandOptions.host,
+          port: commandOptions.port,
+          logLevel: commandOptions.logLevel,
+          corsOrigins: commandOptions.corsOrigin,
+          rateLimit: commandOptions.rateLimit,
+          demoKey: commandOptions.demoKey,
+        });
+      },
+    );
+
   const db = program.command('db').description('schema and data maintenance');
 
   db.command('migrate')
@@ -141,7 +210,7 @@ export function buildProgram(outcome: Outcome = { exitCode: 0 }): Command {
 
   db.command('rollback')
     .description('undo the last migration, or every migration above --to')
-    .option('--to <version>', 'the version to end at (0 undoes everything)', parseVersion)
+    .option('--to <version>', 'the version to end at (0 undoes everything)', parseWholeNumber)
     .option('--force', 'also run down steps that drop tables or columns holding data')
     .action(async (commandOptions: { to?: number; force?: boolean }, command: Command) => {
       const options = globalOptions(command);
@@ -502,7 +571,7 @@ function addAgentKeyCommands(agent: Command): void {
     .option(
       '--grace-seconds <seconds>',
       'how long the replaced keys keep working (default 86400)',
-      parseVersion,
+      parseWholeNumber,
     )
     .action(async (target: { tenant: string; agent: string; graceSeconds?: number }, command: Command) => {
       const rotated = await onAgent(command, target, 'rotate', (svc, tenantId, agentId) =>
@@ -575,23 +644,20 @@ async function exportRetention(store: Store, out: string): Promise<RetentionRepo
   return report;
 }
 
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+function parsePort(value: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new InvalidArgumentError('a port number from 0 to 65535');
+  return port;
+}
+
 function parseLimit(value: string): number {
   const limit = Number(value);
   if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
     throw new InvalidArgumentError('a whole number from 1 to 1000');
   return limit;
-}
-
-function printSeed(result: Awaited<ReturnType<typeof seedDemo>>): void {
-  if (!result.created) {
-    print('demo data already present; nothing seeded');
-    return;
-  }
-  print(`seeded demo tenants: ${result.tenants.join(', ')}`);
-  print('demo logins (shown once; only password hashes are stored):');
-  for (const login of result.credentials) print(`  ${login.email}  ${login.password}`);
-  print('demo agent API keys (shown once; only hashes of their secrets are stored):');
-  for (const { tenant, agent, key } of result.agentKeys) print(`  ${tenant}/${agent}  ${key}`);
 }
 
 export async function main(argv: string[]): Promise<number> {

@@ -46,6 +46,22 @@ export interface RateLimitStore {
   reset(key: string): Promise<void>;
 }
 
+/**
+ * How long until every key of `keys` has budget again (0: it has). Reading a budget spends nothing
+ * (peek); for one that is spent, a consume that is refused spends nothing either and tells when to
+ * retry (if a unit came free in between it passes and counts one failure too many, harmlessly).
+ */
+export async function retryAfterMs(limiter: RateLimiter, keys: string[]): Promise<number> {
+  const waits = await Promise.all(
+    keys.map(async (key) => {
+      if ((await limiter.peek(key)).remaining > 0) return 0;
+      const attempt = await limiter.consume(key);
+      return attempt.allowed ? 0 : attempt.retryAfterMs;
+    }),
+  );
+  return Math.max(0, ...waits);
+}
+
 const LIMITER_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 const POLICIES: readonly RateLimitPolicy[] = ['local', 'allow', 'deny'];
 

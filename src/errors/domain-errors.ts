@@ -139,9 +139,11 @@ export type AuthenticationCode =
   /** No credential was presented (HTTP: no `Authorization: Bearer …`). */
   | 'missing_credentials'
   /** A login session token that is unknown, expired or logged out. */
-  | 'invalid_session';
+  | 'invalid_session'
+  /** A login refused: unknown email, wrong password, not a member, unknown or suspended tenant alike. */
+  | 'invalid_credentials';
 
-/** A presented credential (an agent's API key, a login session) was refused: HTTP 401 (429 for `rate_limited`). */
+/** A presented credential (an agent's API key, a login session, a login's password) was refused: HTTP 401 (429 for `rate_limited`). */
 export class AuthenticationError extends AgentflowError {
   readonly code: AuthenticationCode;
   /** For `rate_limited`: milliseconds until an attempt may pass. */

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { Subscription } from '../coordination/pubsub.ts';
 import { AgentflowError, ConfigurationError } from '../errors/index.ts';
-import { type Principal, rateLimitKey } from '../http/principal.ts';
+import { bearerToken, type Principal, rateLimitKey } from '../http/principal.ts';
 import type { SessionRoute } from '../http/route.ts';
 import { parseInput, uuidSchema } from '../shared/validation.ts';
 import type { Store } from '../store/store.ts';
@@ -113,7 +113,7 @@ export function eventStreamRoute(options: EventStreamOptions = {}): SessionRoute
       const { projectId } = parseInput(streamQuerySchema, query, 'query parameters');
       const context = { tenantId: principal.tenantId, actor: principal.actor };
       // A login session is checked again by its token (as the server authenticated it).
-      const sessionToken = /^Bearer +(\S+)/i.exec(request.headers.authorization ?? '')?.[1] ?? '';
+      const sessionToken = bearerToken(request.headers.authorization) ?? '';
       const headers = parseInput(
         streamHeadersSchema,
         request.headers['last-event-id'] === undefined

@@ -12,7 +12,7 @@ export const EVENTS_CHANNEL = 'events';
 
 /**
  * A place in a tenant's live timeline, which is ordered by (tx_id, id): the id of the transaction
- * that wrote an event, then the event's id (migration 11). A position is after every event of an
+ * that wrote an event, then the event's id (migration 12). A position is after every event of an
  * earlier transaction and after event `id` of transaction `txId`; `id` 0 is before all of `txId`'s.
  */
 export interface StreamPosition {

@@ -73,7 +73,7 @@ export const events = pgTable(
     mentions: uuid('mentions').array().notNull().default(sql`'{}'`),
     metadata: jsonb('metadata').$type<Record<string, unknown>>().notNull().default({}),
     /**
-     * The id of the transaction that wrote the event (the database's, migration 11): events written
+     * The id of the transaction that wrote the event (the database's, migration 12): events written
      * together share it. The live timeline reads in (tx_id, id) order.
      */
     txId: transactionId('tx_id').notNull().default(sql`pg_current_xact_id()`),

@@ -2,12 +2,13 @@ import { createHash } from 'node:crypto';
 import type { AgentIdentity } from '../agents/agent-credentials.authenticate.ts';
 import type { KeyRequest } from '../agents/agent-credentials.contract.ts';
 import type { RateLimiter } from '../coordination/rate-limiter.ts';
-import { ConfigurationError } from '../errors/index.ts';
+import { ConfigurationError, NotFoundError } from '../errors/index.ts';
 import type { Store } from '../store/store.ts';
 
 /**
  * The longest a verified key is trusted without asking the database again, and so the longest a
- * key revoked or expired by another process (or by SQL) still authenticates here. A revocation
+ * key revoked or expired by another process (or by SQL) still authenticates here; the same bound
+ * holds for a login session whose user stopped being a member. A revocation
  * through this server's own API takes effect at once (`forgetCredential`).
  */
 export const MAX_KEY_CACHE_MS = 5000;
@@ -66,5 +67,39 @@ export class KeyVerificationCache {
   forgetCredential(credentialId: string): void {
     for (const [digest, entry] of this.#verified)
       if (entry.identity.credentialId === credentialId) this.#verified.delete(digest);
+  }
+}
+
+/**
+ * Whether a login session's user is still a live member of the session's tenant: asked of the
+ * database at most once per `ttlMs` per session, so a member removed (or a user deleted) loses
+ * access within the same bound as a revoked key. Only positive answers are remembered.
+ */
+export class MembershipCheckCache {
+  readonly #checked = new Map<string, number>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly ttlMs: number,
+  ) {}
+
+  async isMember(tenantId: string, userId: string, sessionId: string): Promise<boolean> {
+    const until = this.#checked.get(sessionId);
+    if (until !== undefined && until > performance.now()) return true;
+    const member = await this.store.asService({ actor: 'api:session check' }, async (svc) => {
+      try {
+        await svc.memberships.get(tenantId, userId);
+        await svc.users.get(userId);
+        return true;
+      } catch (error) {
+        if (error instanceof NotFoundError) return false;
+        throw error;
+      }
+    });
+    if (member && this.ttlMs > 0) {
+      if (this.#checked.size >= KEY_CACHE_LIMIT) this.#checked.clear();
+      this.#checked.set(sessionId, performance.now() + this.ttlMs);
+    } else this.#checked.delete(sessionId);
+    return member;
   }
 }

@@ -132,7 +132,7 @@ function parameters(route: ApiRoute): unknown[] {
           : {}),
       });
   }
-  if (route.method === 'POST' && route.kind === 'tenant')
+  if (route.method === 'POST' && route.kind === 'tenant' && !route.refusesIdempotencyKey)
     out.push({
       name: 'Idempotency-Key',
       in: 'header',
@@ -184,7 +184,8 @@ export function buildOpenApiDocument(
     };
     if (route.body)
       operation.requestBody = {
-        required: true,
+        // A body whose every field is optional may be left out (the server reads it as {}).
+        required: !route.body.safeParse({}).success,
         content: { 'application/json': { schema: toJson(route.body) } },
       };
     const path = openApiPath(route.path);

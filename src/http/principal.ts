@@ -17,6 +17,12 @@ export type Principal =
       sessionId: string;
     };
 
+/** The token of an `Authorization: Bearer <token>` header, or undefined when there is none. */
+export function bearerToken(header: unknown): string | undefined {
+  const match = typeof header === 'string' ? /^Bearer +(\S+) *$/i.exec(header) : null;
+  return match?.[1];
+}
+
 /** What a login session keeps: the tenant the member signed in to. */
 export interface LoginSessionData {
   tenantId: string;

@@ -68,6 +68,8 @@ const STATUS_BY_CODE: Readonly<Record<string, StatusRule>> = {
   // The key's agent was terminated or deleted after its key was verified (and cached): the
   // credential no longer names anyone who may act, as when verification itself says so.
   actor_unavailable: { status: 401, title: 'Unauthorized' },
+  // `If-Match` named another version than the row's current one (server.ts).
+  precondition_failed: { status: 412, title: 'Precondition failed' },
 };
 
 /** SQLSTATE 57014: the server cancelled a statement that ran past the statement timeout. */

@@ -37,6 +37,11 @@ interface RouteShape {
   responseType?: string;
   /** Request headers the route reads, for the OpenAPI document (the handler parses them). */
   headers?: z.ZodObject;
+  /**
+   * Why this POST refuses `Idempotency-Key` (422): its response must never be stored, as a new
+   * API key's must not.
+   */
+  refusesIdempotencyKey?: string;
 }
 
 /** What a tenant route's handler receives: the request's unit of work and its parsed input. */

@@ -8,16 +8,16 @@ import type { z } from 'zod';
 import type { KeyRequest } from '../agents/agent-credentials.contract.ts';
 import type { Coordination } from '../coordination/index.ts';
 import type { RateLimiter } from '../coordination/rate-limiter.ts';
-import { AgentflowError, AuthenticationError, ConfigurationError } from '../errors/index.ts';
+import { AgentflowError, AuthenticationError, ConfigurationError, ValidationError } from '../errors/index.ts';
 import { EVENTS_CHANNEL } from '../events/events-stream.ts';
 import { idempotencyKeySchema } from '../idempotency/idempotency-keys.contract.ts';
 import { parseInput } from '../shared/validation.ts';
 import type { RequestContext } from '../store/actor.ts';
 import type { Store } from '../store/store.ts';
 import type { TenantTx } from '../store/unit-of-work.ts';
-import { KeyVerificationCache, MAX_KEY_CACHE_MS } from './key-verification-cache.ts';
+import { KeyVerificationCache, MAX_KEY_CACHE_MS, MembershipCheckCache } from './key-verification-cache.ts';
 import { buildOpenApiDocument } from './openapi.ts';
-import { type LoginSessionData, type Principal, rateLimitKey } from './principal.ts';
+import { bearerToken, type LoginSessionData, type Principal, rateLimitKey } from './principal.ts';
 import { toProblem } from './problem.ts';
 import {
   type ApiRoute,
@@ -48,7 +48,8 @@ export interface ApiServerOptions {
   trustProxy?: boolean;
 }
 
-const DEFAULT_RATE_LIMIT = { limit: 6000, windowMs: 60_000 };
+/** Requests per credential per minute when the caller sets no limit. */
+export const DEFAULT_RATE_LIMIT = { limit: 6000, windowMs: 60_000 };
 // Failed key verifications a client address or key prefix may make before being refused for a while.
 const AUTH_FAILURE_LIMIT = { limit: 30, windowMs: 60_000 };
 const REQUEST_ID = /^[A-Za-z0-9._:@-]{1,128}$/;
@@ -110,6 +111,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
   const keyCacheMs = options.keyCacheMs ?? MAX_KEY_CACHE_MS;
   const authFailures = coordination.rateLimiter({ name: 'api-auth-failures', ...AUTH_FAILURE_LIMIT });
   const keys = new KeyVerificationCache(store, keyCacheMs, authFailures);
+  const members = new MembershipCheckCache(store, keyCacheMs);
   const rateLimit = options.rateLimit === undefined ? DEFAULT_RATE_LIMIT : options.rateLimit;
   const limiter: RateLimiter | undefined = rateLimit
     ? coordination.rateLimiter({ name: 'api-requests', ...rateLimit })
@@ -157,6 +159,14 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
     reply.header('x-request-id', request.id);
   });
 
+  // close() ends the connections idle at that moment; one busy then would stay open after its
+  // response and hold close() for the keep-alive timeout (72 s), so responses sent while closing
+  // end their connection.
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    if (closing.signal.aborted) reply.header('connection', 'close');
+    done(null, payload);
+  });
+
   app.setErrorHandler((error, request, reply) => {
     const { problem, headers } = toProblem(error, String(request.id));
     if (problem.status >= 500)
@@ -202,14 +212,12 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
 
   /** The principal of a request's bearer credential: an agent's API key or a login session. */
   async function authenticate(request: FastifyRequest): Promise<Principal> {
-    const header = request.headers.authorization;
-    const match = typeof header === 'string' ? /^Bearer +(\S+) *$/i.exec(header) : null;
-    if (!match)
+    const token = bearerToken(request.headers.authorization);
+    if (token === undefined)
       throw new AuthenticationError(
         'missing_credentials',
         'send Authorization: Bearer <agent API key or login session token>',
       );
-    const token = match[1]!;
     if (token.startsWith('afk_')) {
       const identity = await keys.verify(token, requestContext(request));
       return {
@@ -228,6 +236,13 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
         'invalid_session',
         'the session token is unknown, expired or logged out: log in again',
       );
+    if (!(await members.isMember(session.data.tenantId, session.userId, session.id))) {
+      await coordination.sessions.destroy(token);
+      throw new AuthenticationError(
+        'invalid_session',
+        'the session’s user is no longer a member of its tenant: the session is ended',
+      );
+    }
     return {
       kind: 'user',
       tenantId: session.data.tenantId,
@@ -273,10 +288,13 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
     await spend(principal, reply);
     const { params, query, body } = input(route, request);
     if (route.query) parseInput(route.query, query, 'query parameters');
+    const header = route.method === 'POST' ? request.headers['idempotency-key'] : undefined;
+    if (header !== undefined && route.refusesIdempotencyKey)
+      throw new ValidationError(`this request takes no Idempotency-Key: ${route.refusesIdempotencyKey}`, [
+        { path: 'Idempotency-Key', message: route.refusesIdempotencyKey },
+      ]);
     const idempotencyKey =
-      route.method === 'POST' && request.headers['idempotency-key'] !== undefined
-        ? parseInput(idempotencyKeySchema, request.headers['idempotency-key'], 'Idempotency-Key header')
-        : undefined;
+      header === undefined ? undefined : parseInput(idempotencyKeySchema, header, 'Idempotency-Key header');
     const readOnly = route.method === 'GET';
     const result = await store.withTenant(
       { tenantId: principal.tenantId, actor: principal.actor, request: requestContext(request) },

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { check, index, integer, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
+import { check, integer, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
 import { primaryKeyName, tenantIdColumn } from '../shared/columns.ts';
 
 /** The HTTP API's idempotency keys: a POST's key and its committed response, per tenant. */
@@ -15,7 +15,6 @@ export const idempotencyKeys = pgTable(
   },
   (table) => [
     primaryKey({ name: primaryKeyName('idempotency_keys'), columns: [table.tenantId, table.key] }),
-    index('idempotency_keys_created_idx').on(table.createdAt),
     check('idempotency_keys_key_check', sql`${table.key} ~ '^[!-~]{1,255}$'`),
     check('idempotency_keys_fingerprint_check', sql`${table.fingerprint} ~ '^[0-9a-f]{64}$'`),
     check('idempotency_keys_status_check', sql`${table.responseStatus} BETWEEN 200 AND 299`),

@@ -9,6 +9,12 @@ export const slugSchema = z
     'lowercase letters, digits and inner hyphens, at most 63 characters',
   );
 
+/**
+ * A time as JSON carries it (ISO 8601 text with `Z` or an offset), as the Date a contract's
+ * `z.date()` field takes: the HTTP form of such a field.
+ */
+export const isoDateSchema = z.iso.datetime({ offset: true }).transform((text) => new Date(text));
+
 /** C0 and C1 control characters and DEL: ESC (U+001B) and CSI (U+009B) start ANSI escape sequences. */
 const CONTROL_CHARACTER = /\p{Cc}/u;
 /** Bidirectional marks, embeddings, overrides and isolates: they reorder how the text around them is shown. */
@@ -117,10 +123,14 @@ export const JSON_DOCUMENT_MAX_DEPTH = 64;
  * instances, cycles) is refused with its path, so what is stored is exactly what was given. The
  * value is returned as is, not copied: z.record would silently drop a `__proto__` key.
  */
-export const jsonObjectSchema = z.custom<Record<string, unknown>>().check((payload) => {
-  const issue = jsonDocumentIssue(payload.value);
-  if (issue) payload.issues.push({ code: 'custom', input: payload.value, ...issue });
-});
+export const jsonObjectSchema = z
+  .custom<Record<string, unknown>>()
+  .check((payload) => {
+    const issue = jsonDocumentIssue(payload.value);
+    if (issue) payload.issues.push({ code: 'custom', input: payload.value, ...issue });
+  })
+  // The check has no JSON Schema of its own: the OpenAPI document says at least what it takes.
+  .meta({ type: 'object', description: 'a JSON object: at most 1 MiB as JSON text, 64 levels deep' });
 
 /** Parses input at a repository boundary; anything invalid becomes a ValidationError listing every issue. */
 export function parseInput<Schema extends z.ZodType>(

@@ -1,4 +1,5 @@
 // The tenancy domain: what an HTTP API or the CLI may import (input contracts, row types).
+export * from './login-sessions.contract.ts';
 export * from './memberships.contract.ts';
 export { MEMBERSHIP_ROLES, type Member, type Membership, type MembershipRole } from './memberships.schema.ts';
 export * from './tenants.contract.ts';

@@ -86,6 +86,18 @@ export const membershipAdminRepository = {
     return row!;
   },
 
+  /** The membership of `userId` in `tenantId` (a login checks it). */
+  async get(tx: ServiceScope, tenantId: string, userId: string): Promise<Membership> {
+    const tenant = parseId(tenantId, 'tenant');
+    const user = parseId(userId, 'user');
+    const [row] = await tx.db
+      .select()
+      .from(memberships)
+      .where(and(eq(memberships.tenantId, tenant), eq(memberships.userId, user)));
+    if (!row) throw new NotFoundError('membership', user);
+    return row;
+  },
+
   /** One page of the memberships of `userId` in every tenant, oldest first. */
   async listForUser(
     tx: ServiceScope,

@@ -59,6 +59,15 @@ export interface CallOptions {
   key?: string;
   body?: unknown;
   headers?: Record<string, string>;
+  /** The client address the server sees (default 127.0.0.1): see freshAddress. */
+  remoteAddress?: string;
+}
+
+let addresses = 0;
+/** A client address no other request of this file used: its failure budgets (logins, keys) are full. */
+export function freshAddress(): string {
+  addresses++;
+  return `10.${(addresses >> 16) & 255}.${(addresses >> 8) & 255}.${addresses & 255}`;
 }
 
 /** One request through Fastify's injection (no socket), with the bearer credential and JSON body. */
@@ -76,10 +85,17 @@ export function call(
       ...options.headers,
     },
     ...(options.body === undefined ? {} : { payload: options.body as InjectOptions['payload'] }),
+    ...(options.remoteAddress ? { remoteAddress: options.remoteAddress } : {}),
   });
 }
 
 /** The parsed JSON body of a response. */
 export function json<T = Record<string, unknown>>(response: LightMyRequestResponse): T {
   return JSON.parse(response.body) as T;
+}
+
+/** A login session token of the tenant's owner, made in the API's coordination (as logging in would). */
+export async function ownerToken(api: ApiHarness, fixture: TenantFixture): Promise<string> {
+  const session = await api.coordination.sessions.create(fixture.owner.id, { tenantId: fixture.tenant.id });
+  return session.token;
 }

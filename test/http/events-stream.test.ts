@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { eventRoutes } from '../../src/events/events.routes.ts';
 import type { EventStreamOptions } from '../../src/events/events-stream.routes.ts';
 import { eventStreamRoute } from '../../src/events/events-stream.routes.ts';
 import { readEventStreamStatement } from '../../src/events/events-stream.ts';
@@ -11,9 +12,11 @@ import { SseClient } from './sse-client.ts';
 
 type Tenant = Awaited<ReturnType<typeof tenantWithAgent>>;
 
-/** A listening API serving the stream (with `options`) and the projects routes (a write that notifies). */
+/** A listening API serving the stream (with `options`), the events routes and the projects routes (a write that notifies). */
 async function listening(store: Store, options: EventStreamOptions) {
-  const api = await startApi(store, { routes: [...projectRoutes, eventStreamRoute(options)] });
+  const api = await startApi(store, {
+    routes: [...projectRoutes, ...eventRoutes, eventStreamRoute(options)],
+  });
   await api.app.listen({ port: 0, host: '127.0.0.1' });
   const { port } = api.app.server.address() as AddressInfo;
   return { api, url: `http://127.0.0.1:${port}/v1/events/stream` };
@@ -71,6 +74,9 @@ describeEachEngine('live timeline (SSE)', (h) => {
     expect(sa.events.every((event) => event.event === 'advice_given')).toBe(true);
     for (const event of sa.events) expect(event.id).toMatch(/^\d+-\d+$/);
     expect(sa.data()[0]).toMatchObject({ id: a1, tenantId: a.tenant.id, payload: { message: 'a1' } });
+    // The event as the events routes return it.
+    const read = await call(fast.api.app, 'GET', `/v1/events/${a1}`, { key: a.agent.key });
+    expect(sa.events[0]!.data).toBe(read.body);
   });
 
   it('resumes after Last-Event-ID with exactly the events after it, from the start id too', async () => {

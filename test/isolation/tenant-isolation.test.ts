@@ -137,6 +137,11 @@ async function seedAgentRows(h: EngineHarness, tenantId: string, projectId: stri
       `INSERT INTO kpis (tenant_id, agent_id, metrics) VALUES ($1, $2, '{"tasksCompleted": 1}')`,
       [tenantId, agent!.id],
     );
+    await c.query(
+      `INSERT INTO idempotency_keys (tenant_id, key, fingerprint, response_status, response_body)
+       VALUES ($1, 'key-1', repeat('0', 64), 201, '{}')`,
+      [tenantId],
+    );
   });
 }
 

@@ -6,6 +6,7 @@
 export const DECLARED_TRIGGERS: Record<string, string[]> = {
   'public.tenants': [
     "tenants_audit AFTER INSERT OR DELETE OR UPDATE FOR EACH ROW EXECUTE FUNCTION agentflow.audit_row('id')",
+    'tenants_governed BEFORE UPDATE OF name, settings FOR EACH ROW EXECUTE FUNCTION agentflow.require_tenant_governor()',
     'tenants_retention_setting BEFORE INSERT OR UPDATE OF settings FOR EACH ROW EXECUTE FUNCTION agentflow.check_retention_setting()',
     'tenants_settings_size BEFORE INSERT OR UPDATE OF settings FOR EACH ROW EXECUTE FUNCTION agentflow.check_settings_size()',
     'tenants_touch_updated_at BEFORE UPDATE FOR EACH ROW EXECUTE FUNCTION agentflow.touch_updated_at()',
@@ -16,6 +17,7 @@ export const DECLARED_TRIGGERS: Record<string, string[]> = {
   ],
   'public.memberships': [
     "memberships_audit AFTER INSERT OR DELETE OR UPDATE FOR EACH ROW EXECUTE FUNCTION agentflow.audit_row('tenant_id')",
+    'memberships_governed BEFORE DELETE OR UPDATE FOR EACH ROW EXECUTE FUNCTION agentflow.require_tenant_governor()',
     'memberships_touch_updated_at BEFORE UPDATE FOR EACH ROW EXECUTE FUNCTION agentflow.touch_updated_at()',
   ],
   'public.projects': [

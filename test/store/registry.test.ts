@@ -32,6 +32,7 @@ describe('the repository registry', () => {
       'kpis',
       'events',
       'workSessions',
+      'idempotencyKeys',
     ]);
     expect(serviceNames).toEqual([
       'tenants',
@@ -42,6 +43,7 @@ describe('the repository registry', () => {
       'agentCredentials',
       'retention',
       'events',
+      'idempotencyKeys',
     ]);
     for (const name of tenantNames) {
       const bound = (tx as unknown as Record<string, Record<string, unknown>>)[name]!;
