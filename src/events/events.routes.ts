@@ -34,6 +34,7 @@ export const eventRoutes: readonly TenantRoute[] = [
     method: 'POST',
     path: '/v1/events',
     operationId: 'events.append',
+    singleStatement: true,
     covers: ['events.append'],
     tag,
     summary:
@@ -63,6 +64,7 @@ export const eventRoutes: readonly TenantRoute[] = [
     method: 'GET',
     path: '/v1/events',
     operationId: 'events.list',
+    singleStatement: true,
     covers: ['events.list'],
     tag,
     summary:
@@ -75,6 +77,7 @@ export const eventRoutes: readonly TenantRoute[] = [
     method: 'GET',
     path: '/v1/events/:eventId',
     operationId: 'events.get',
+    singleStatement: true,
     covers: ['events.get'],
     tag,
     summary: 'Read an event',
