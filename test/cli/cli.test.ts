@@ -126,8 +126,8 @@ describe('agentflow command line [pglite folder]', () => {
 
   // Last: the rollback drops the projects the tests above rely on.
   it('rolls back to a version and refuses a version it does not have', async () => {
-    expect((await agentflow(url, 'db', 'rollback', '--to', '11')).err).toContain(
-      'cannot roll back to version 11',
+    expect((await agentflow(url, 'db', 'rollback', '--to', String(latest + 1))).err).toContain(
+      `cannot roll back to version ${latest + 1}`,
     );
     // The demo's projects, files, agent states, agents and timeline would go: refused, exit 2, each
     // named, newest migration first, nothing undone.
