@@ -23,6 +23,7 @@ export const agentStateRoutes: readonly TenantRoute[] = [
     method: 'GET',
     path: '/v1/projects/:projectId/agent-state',
     operationId: 'agentStates.get',
+    singleStatement: true,
     covers: ['agentStates.get'],
     tag,
     summary: "Read a project's agent state and its version",

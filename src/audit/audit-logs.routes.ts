@@ -9,6 +9,7 @@ export const auditLogRoutes: readonly TenantRoute[] = [
     method: 'GET',
     path: '/v1/audit-logs',
     operationId: 'auditLogs.list',
+    singleStatement: true,
     covers: ['auditLogs.list'],
     tag: 'audit',
     summary:

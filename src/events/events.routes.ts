@@ -39,6 +39,7 @@ export const eventRoutes: readonly TenantRoute[] = [
     method: 'POST',
     path: '/v1/events',
     operationId: 'events.append',
+    singleStatement: true,
     covers: ['events.append'],
     tag,
     summary:
@@ -68,6 +69,7 @@ export const eventRoutes: readonly TenantRoute[] = [
     method: 'GET',
     path: '/v1/events',
     operationId: 'events.list',
+    singleStatement: true,
     covers: ['events.list'],
     tag,
     summary:
@@ -80,6 +82,7 @@ export const eventRoutes: readonly TenantRoute[] = [
     method: 'GET',
     path: '/v1/events/:eventId',
     operationId: 'events.get',
+    singleStatement: true,
     covers: ['events.get'],
     tag,
     summary: 'Read an event',

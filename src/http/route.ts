@@ -63,6 +63,12 @@ export interface TenantRoute extends RouteShape {
   /** The tenant repository functions (`projects.create`) this route performs. */
   covers: readonly string[];
   /**
+   * The handler runs exactly one SQL statement (one repository call that sends one): the unit's
+   * set-up, the statement and COMMIT then travel together, one round trip instead of two. A second
+   * statement would be refused (UsageError, a 500), which every route's tests would show.
+   */
+  singleStatement?: true;
+  /**
    * Conditional writes: the row the route changes, locked before `If-Match` is compared with the
    * ETag of its current representation (`current`), so no write slips in between.
    */

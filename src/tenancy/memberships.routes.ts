@@ -31,6 +31,7 @@ export const membershipRoutes: readonly TenantRoute[] = [
     method: 'GET',
     path: '/v1/members',
     operationId: 'memberships.list',
+    singleStatement: true,
     covers: ['memberships.list'],
     tag,
     summary: "List the tenant's members with their email and name, oldest first",

@@ -22,6 +22,7 @@ export const tenantRoutes: readonly TenantRoute[] = [
     method: 'GET',
     path: '/v1/tenant',
     operationId: 'tenants.current',
+    singleStatement: true,
     covers: ['tenants.current'],
     tag,
     summary: "Read the caller's tenant (plan, status, settings, quotas and usage)",

@@ -11,6 +11,7 @@ export const userRoutes: readonly TenantRoute[] = [
     method: 'GET',
     path: '/v1/users/:userId',
     operationId: 'users.get',
+    singleStatement: true,
     covers: ['users.get'],
     tag: 'tenancy',
     summary: "Read a member's user profile (404 for anyone who is not a member of this tenant)",

@@ -30,13 +30,13 @@ describeEachEngine('tenant governance', (h) => {
   it('refuses an agent, a plain member and a stranger changing members or settings, raw SQL included', async () => {
     for (const context of [as('agent', agentId), as('user', member.id), as('user', randomUUID())]) {
       for (const attempt of [
-        h.store.withTenant(context, (tx) => tx.memberships.update(f.owner.id, { role: 'member' })),
-        h.store.withTenant(context, (tx) => tx.memberships.delete(f.owner.id)),
-        h.store.withTenant(context, (tx) => tx.tenants.updateSettings({ theme: 'dark' })),
-        h.store.withTenant(context, (tx) => tx.query("UPDATE tenants SET name = 'Taken over'")),
-        h.store.withTenant(context, (tx) => tx.query("UPDATE memberships SET role = 'owner'")),
+        () => h.store.withTenant(context, (tx) => tx.memberships.update(f.owner.id, { role: 'member' })),
+        () => h.store.withTenant(context, (tx) => tx.memberships.delete(f.owner.id)),
+        () => h.store.withTenant(context, (tx) => tx.tenants.updateSettings({ theme: 'dark' })),
+        () => h.store.withTenant(context, (tx) => tx.query("UPDATE tenants SET name = 'Taken over'")),
+        () => h.store.withTenant(context, (tx) => tx.query("UPDATE memberships SET role = 'owner'")),
       ]) {
-        const error = await caught(attempt);
+        const error = await caught(attempt());
         expect(error).toBeInstanceOf(ForbiddenError);
         expect(error).toMatchObject({ code: 'permission_denied' });
       }
