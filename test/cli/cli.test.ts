@@ -126,17 +126,18 @@ describe('agentflow command line [pglite folder]', () => {
 
   // Last: the rollback drops the projects the tests above rely on.
   it('rolls back to a version and refuses a version it does not have', async () => {
-    expect((await agentflow(url, 'db', 'rollback', '--to', '11')).err).toContain(
-      'cannot roll back to version 11',
+    expect((await agentflow(url, 'db', 'rollback', '--to', String(latest + 1))).err).toContain(
+      `cannot roll back to version ${latest + 1}`,
     );
     // The demo's projects, files, agent states, agents and timeline would go: refused, exit 2, each
     // named, newest migration first, nothing undone.
     const refused = await agentflow(url, 'db', 'rollback', '--to', '2');
     expect(refused.code).toBe(2);
     expect(refused.err).toContain(
-      'rolling back would lose data: 9_kpis drops table kpis, which holds rows; ',
+      'rolling back would lose data: 11_event_stream drops column events.tx_id, which holds values; ',
     );
     for (const loss of [
+      '9_kpis drops table kpis, which holds rows',
       '8_agent_credentials drops table agent_credentials, which holds rows',
       '7_timeline drops table events, which holds rows',
       '7_timeline drops table work_sessions, which holds rows',
