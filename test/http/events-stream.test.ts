@@ -68,9 +68,11 @@ describeEachEngine('live timeline (SSE)', (h) => {
     const a3 = await append(h.store, a, 'a3');
     const b2 = await append(h.store, b, 'b2');
     await Promise.all([sa.until(() => sa.events.length >= 3), sb.until(() => sb.events.length >= 2)]);
-    expect(ids(sa)).toEqual([a1, a2, a3]);
+    // A stream without Last-Event-ID starts at the watermark: an event committed just before it
+    // connected, while an older transaction was open anywhere on the cluster (another suite's, on a
+    // shared server), is not final yet and comes too. Nothing else of the tenant, and nothing twice.
+    expect(ids(sa).filter((id) => id !== before)).toEqual([a1, a2, a3]);
     expect(ids(sb)).toEqual([b1, b2]);
-    expect(ids(sa)).not.toContain(before);
     expect(sa.events.every((event) => event.event === 'advice_given')).toBe(true);
     for (const event of sa.events) expect(event.id).toMatch(/^\d+-\d+$/);
     expect(sa.data()[0]).toMatchObject({ id: a1, tenantId: a.tenant.id, payload: { message: 'a1' } });
