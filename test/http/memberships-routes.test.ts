@@ -1,14 +1,14 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeEachEngine } from '../harness/engines.ts';
 import { ownerCount, uniqueSlug } from '../harness/fixtures.ts';
-import { type ApiHarness, call, json, startApi, tenantWithAgent } from './api-fixtures.ts';
+import { type ApiHarness, call, json, ownerToken, startApi, tenantWithAgent } from './api-fixtures.ts';
 
 describeEachEngine('HTTP API: members', (h) => {
   let api: ApiHarness;
   let a: Awaited<ReturnType<typeof tenantWithAgent>>;
   let b: Awaited<ReturnType<typeof tenantWithAgent>>;
   /** The owner's login session token, a Bearer credential. */
-  let ownerToken: string;
+  let owner: string;
   const members: string[] = [];
   const roleOf = async (tenantId: string, userId: string) => {
     const [row] = await h.asOwner((c) =>
@@ -23,7 +23,7 @@ describeEachEngine('HTTP API: members', (h) => {
     api = await startApi(h.store);
     a = await tenantWithAgent(h.store);
     b = await tenantWithAgent(h.store);
-    ownerToken = (await api.coordination.sessions.create(a.owner.id, { tenantId: a.tenant.id })).token;
+    owner = await ownerToken(api, a);
     // One transaction each: members added together share created_at, and then list in id order.
     for (let i = 0; i < 2; i++)
       await h.store.asService({ actor: 'test' }, async (svc) => {
@@ -52,14 +52,14 @@ describeEachEngine('HTTP API: members', (h) => {
 
   it('changes a role as the owner’s login session, and names a bad role in a 422', async () => {
     const changed = await call(api.app, 'PATCH', `/v1/members/${members[0]}`, {
-      key: ownerToken,
+      key: owner,
       body: { role: 'admin' },
     });
     expect(changed.statusCode).toBe(200);
     expect(json(changed)).toMatchObject({ userId: members[0], role: 'admin', tenantId: a.tenant.id });
     expect(await roleOf(a.tenant.id, members[0]!)).toBe('admin');
     const bad = await call(api.app, 'PATCH', `/v1/members/${members[0]}`, {
-      key: ownerToken,
+      key: owner,
       body: { role: 'boss' },
     });
     expect(bad.statusCode).toBe(422);
@@ -93,12 +93,12 @@ describeEachEngine('HTTP API: members', (h) => {
   });
 
   it('removes a member (the user stays), then answers 404 for them', async () => {
-    const removed = await call(api.app, 'DELETE', `/v1/members/${members[1]}`, { key: ownerToken });
+    const removed = await call(api.app, 'DELETE', `/v1/members/${members[1]}`, { key: owner });
     expect(removed.statusCode).toBe(204);
     expect(removed.body).toBe('');
     expect(await roleOf(a.tenant.id, members[1]!)).toBeUndefined();
     expect(await ownerCount(h, 'users WHERE id = $1 AND deleted_at IS NULL', [members[1]])).toBe(1);
-    const again = await call(api.app, 'DELETE', `/v1/members/${members[1]}`, { key: ownerToken });
+    const again = await call(api.app, 'DELETE', `/v1/members/${members[1]}`, { key: owner });
     expect(again.statusCode).toBe(404);
   });
 });
