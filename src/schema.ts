@@ -8,6 +8,8 @@ export { idempotencyKeys } from './idempotency/idempotency-keys.schema.ts';
 export { kpis } from './kpis/kpis.schema.ts';
 export { projectFiles } from './projects/project-files.schema.ts';
 export { projects } from './projects/projects.schema.ts';
+export { activityFeed } from './tasks/activity-feed.schema.ts';
+export { tasks } from './tasks/tasks.schema.ts';
 export { memberships } from './tenancy/memberships.schema.ts';
 export { tenants } from './tenancy/tenants.schema.ts';
 export { users } from './tenancy/users.schema.ts';

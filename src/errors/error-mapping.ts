@@ -28,6 +28,8 @@ const ENTITY_BY_TABLE: Readonly<Record<string, string>> = {
   kpis: 'kpi',
   event_mentions: 'event mention',
   idempotency_keys: 'idempotency key',
+  tasks: 'task',
+  activity_feed: 'activity entry',
 };
 
 function entityOf(error: DatabaseError): string | undefined {
@@ -150,6 +152,31 @@ export const RAISED_ERRORS: readonly RaisedError[] = [
     sqlState: 'AF012',
     translate: (error) =>
       new ForbiddenError('actor_unavailable', error.message, { cause: error, entity: 'agent' }),
+  },
+  // Migration 13: the tasks state machine and assignment rules.
+  {
+    sqlState: 'AF050',
+    translate: (error) =>
+      new ConflictError('invalid_transition', error.message, { cause: error, entity: 'task', field: 'status' }),
+  },
+  {
+    sqlState: 'AF051',
+    translate: (error) =>
+      new NotFoundError('task', /^task (\S+) is deleted$/.exec(error.message)?.[1], { cause: error }),
+  },
+  {
+    sqlState: 'AF052',
+    translate: (error) =>
+      new ConflictError('retries_exhausted', error.message, { cause: error, entity: 'task', field: 'retryCount' }),
+  },
+  {
+    sqlState: 'AF053',
+    translate: (error) =>
+      new ConflictError('agent_on_probation', error.message, {
+        cause: error,
+        entity: 'task',
+        field: 'assigneeAgentId',
+      }),
   },
 ];
 

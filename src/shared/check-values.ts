@@ -7,6 +7,6 @@ import { type SQL, sql } from 'drizzle-orm';
  */
 export function sqlValues(values: readonly string[]): SQL {
   for (const value of values)
-    if (!/^[a-z0-9_]+$/.test(value)) throw new Error(`not a plain constant for a CHECK: ${value}`);
+    if (!/^[A-Za-z0-9_]+$/.test(value)) throw new Error(`not a plain constant for a CHECK: ${value}`);
   return sql.raw(values.map((value) => `'${value}'`).join(', '));
 }

@@ -50,6 +50,18 @@ export const DECLARED_TRIGGERS: Record<string, string[]> = {
     'work_sessions_change BEFORE UPDATE FOR EACH ROW EXECUTE FUNCTION agentflow.change_work_session()',
     'work_sessions_events AFTER INSERT OR UPDATE OF status FOR EACH ROW EXECUTE FUNCTION agentflow.record_session_event()',
   ],
+  'public.tasks': [
+    "tasks_audit AFTER INSERT OR DELETE OR UPDATE FOR EACH ROW EXECUTE FUNCTION agentflow.audit_row('tenant_id')",
+    'tasks_live_project BEFORE INSERT OR UPDATE OF project_id FOR EACH ROW EXECUTE FUNCTION agentflow.require_live_project()',
+    'tasks_touch_updated_at BEFORE UPDATE FOR EACH ROW EXECUTE FUNCTION agentflow.touch_updated_at()',
+    'tasks_lifecycle BEFORE INSERT OR UPDATE FOR EACH ROW EXECUTE FUNCTION agentflow.guard_task()',
+    'tasks_activity AFTER INSERT OR UPDATE FOR EACH ROW EXECUTE FUNCTION agentflow.record_task_activity()',
+    'tasks_recorded AFTER INSERT OR UPDATE FOR EACH ROW EXECUTE FUNCTION agentflow.record_task_change()',
+  ],
+  'public.activity_feed': [
+    'activity_feed_append_only BEFORE DELETE OR UPDATE FOR EACH ROW EXECUTE FUNCTION agentflow.refuse_event_change()',
+    'activity_feed_no_truncate BEFORE TRUNCATE FOR EACH STATEMENT EXECUTE FUNCTION agentflow.reject_mutation()',
+  ],
   'public.events': [
     'events_append_only BEFORE DELETE OR UPDATE FOR EACH ROW EXECUTE FUNCTION agentflow.refuse_event_change()',
     'events_no_truncate BEFORE TRUNCATE FOR EACH STATEMENT EXECUTE FUNCTION agentflow.reject_mutation()',
