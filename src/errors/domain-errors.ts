@@ -54,7 +54,10 @@ export type ConflictCode =
   | 'session_stopped'
   | 'agent_unavailable'
   /** An HTTP idempotency key sent again with another request (actor, path or body). */
-  | 'idempotency_key_reused';
+  | 'idempotency_key_reused'
+  /** Tasks: a failed task has used its max_retries; an agent on probation given P0 work. */
+  | 'retries_exhausted'
+  | 'agent_on_probation';
 
 /** Conflicts that come from concurrent transactions, not from the data: the same unit of work run again may pass. */
 const RETRYABLE_CONFLICTS: ReadonlySet<ConflictCode> = new Set([

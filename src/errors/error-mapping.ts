@@ -157,7 +157,11 @@ export const RAISED_ERRORS: readonly RaisedError[] = [
   {
     sqlState: 'AF050',
     translate: (error) =>
-      new ConflictError('invalid_transition', error.message, { cause: error, entity: 'task', field: 'status' }),
+      new ConflictError('invalid_transition', error.message, {
+        cause: error,
+        entity: 'task',
+        field: 'status',
+      }),
   },
   {
     sqlState: 'AF051',
@@ -167,7 +171,11 @@ export const RAISED_ERRORS: readonly RaisedError[] = [
   {
     sqlState: 'AF052',
     translate: (error) =>
-      new ConflictError('retries_exhausted', error.message, { cause: error, entity: 'task', field: 'retryCount' }),
+      new ConflictError('retries_exhausted', error.message, {
+        cause: error,
+        entity: 'task',
+        field: 'retryCount',
+      }),
   },
   {
     sqlState: 'AF053',

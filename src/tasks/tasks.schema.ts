@@ -131,7 +131,9 @@ export const tasks = pgTable(
     index('tasks_agent_idx')
       .on(table.tenantId, table.assigneeAgentId, table.status)
       .where(sql`assignee_agent_id IS NOT NULL`),
-    index('tasks_member_idx').on(table.tenantId, table.assigneeUserId).where(sql`assignee_user_id IS NOT NULL`),
+    index('tasks_member_idx')
+      .on(table.tenantId, table.assigneeUserId)
+      .where(sql`assignee_user_id IS NOT NULL`),
     check('tasks_title_check', sql`char_length(${table.title}) BETWEEN 1 AND 500`),
     check('tasks_prompt_check', sql`char_length(${table.prompt}) <= 100000`),
     check('tasks_description_check', sql`char_length(${table.description}) <= 50000`),
