@@ -364,3 +364,119 @@ ALTER FUNCTION agentflow.append_activity(uuid, uuid, uuid, text, text, jsonb, bo
 ALTER FUNCTION agentflow.record_activity() OWNER TO agentflow_definer;
 ALTER FUNCTION agentflow.record_task_activity() OWNER TO agentflow_definer;
 REVOKE CREATE ON SCHEMA agentflow FROM agentflow_definer;
+
+-- DESIGN.md's soft deletes: a project deleted softly takes its live tasks with it, in the same
+-- transaction, whoever writes (raw SQL included). They are then frozen (guard_task) and purged with
+-- the project (agentflow.purge_deleted_work). Runs as the caller, under its policies.
+CREATE FUNCTION agentflow.delete_project_tasks() RETURNS trigger
+  LANGUAGE plpgsql SET search_path = pg_catalog, public, pg_temp
+  AS $$
+BEGIN
+  UPDATE tasks t SET deleted_at = NEW.deleted_at
+   WHERE t.tenant_id = NEW.tenant_id AND t.project_id = NEW.id AND t.deleted_at IS NULL;
+  RETURN NULL;
+END $$;
+REVOKE EXECUTE ON FUNCTION agentflow.delete_project_tasks() FROM PUBLIC;
+CREATE TRIGGER projects_delete_tasks AFTER UPDATE OF deleted_at ON projects
+  FOR EACH ROW WHEN (OLD.deleted_at IS NULL AND NEW.deleted_at IS NOT NULL)
+  EXECUTE FUNCTION agentflow.delete_project_tasks();
+
+-- The purge of what tenant work deleted softly (svc.tasks.purgeDeleted): tasks deleted more than
+-- `older_than_days` days ago, then projects deleted that long ago (their timeline, sessions, agents
+-- and feed go with them by cascade, run as the tables' owners). Each removed row leaves its own
+-- audit row (the tables' audit triggers); this function adds one per tenant and table saying what
+-- the purge removed (count, cutoff), naming the service actor, like the retention purge (migration
+-- 9). SECURITY DEFINER (the cascades into append-only tables), EXECUTE for the service role only.
+CREATE FUNCTION agentflow.purge_deleted_work(older_than_days integer)
+  RETURNS TABLE (purged_tenant uuid, purged_table text, purged_rows bigint)
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
+  AS $$
+DECLARE
+  cutoff timestamptz;
+  acting_type text := coalesce(nullif(current_setting('agentflow.actor_type', true), ''), 'system');
+  acting_id text := coalesce(nullif(current_setting('agentflow.actor_id', true), ''), session_user::text);
+  running_role text := coalesce(nullif(current_setting('role', true), 'none'), session_user::text);
+  acting_context jsonb := nullif(current_setting('agentflow.request_context', true), '')::jsonb;
+BEGIN
+  IF older_than_days IS NULL OR older_than_days < 0 OR older_than_days > 36500 THEN
+    RAISE EXCEPTION 'older_than_days must be a whole number of days from 0 to 36500, not %', older_than_days
+      USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  cutoff := now() - make_interval(days => older_than_days);
+  -- Tasks first, so that the count is of tasks; then projects (whose tasks are deleted with them).
+  RETURN QUERY
+    WITH gone AS (DELETE FROM tasks t WHERE t.deleted_at < cutoff RETURNING t.tenant_id),
+    counted AS (SELECT g.tenant_id, count(*) AS n FROM gone g GROUP BY g.tenant_id),
+    audited AS (
+      INSERT INTO audit_logs (tenant_id, actor_type, actor_id, db_role, action, table_name, row_id,
+                              old_values, new_values, request_context)
+      SELECT c.tenant_id, acting_type, acting_id, running_role, 'delete', 'tasks', NULL,
+             jsonb_build_object('purge', jsonb_build_object('purged', c.n, 'cutoff', cutoff,
+                                                            'olderThanDays', older_than_days)),
+             NULL, acting_context
+        FROM counted c
+      RETURNING 1)
+    SELECT c.tenant_id, 'tasks'::text, c.n FROM counted c;
+  RETURN QUERY
+    WITH gone AS (DELETE FROM projects p WHERE p.deleted_at < cutoff RETURNING p.tenant_id),
+    counted AS (SELECT g.tenant_id, count(*) AS n FROM gone g GROUP BY g.tenant_id),
+    audited AS (
+      INSERT INTO audit_logs (tenant_id, actor_type, actor_id, db_role, action, table_name, row_id,
+                              old_values, new_values, request_context)
+      SELECT c.tenant_id, acting_type, acting_id, running_role, 'delete', 'projects', NULL,
+             jsonb_build_object('purge', jsonb_build_object('purged', c.n, 'cutoff', cutoff,
+                                                            'olderThanDays', older_than_days)),
+             NULL, acting_context
+        FROM counted c
+      RETURNING 1)
+    SELECT c.tenant_id, 'projects'::text, c.n FROM counted c;
+END $$;
+REVOKE ALL ON FUNCTION agentflow.purge_deleted_work(integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION agentflow.purge_deleted_work(integer) TO agentflow_service;
+
+-- What a work session start counts (migration 7 counted no tasks, there were none): the tasks
+-- assigned to the agent since its previous session stopped (a task_assigned event mentioning it
+-- since then), still live and still its own; the repository returns them (workSessions.start).
+CREATE OR REPLACE FUNCTION agentflow.record_session_event() RETURNS trigger
+  LANGUAGE plpgsql SET search_path = pg_catalog, public, pg_temp
+  AS $$
+DECLARE
+  previous record;
+  mentioned integer;
+  assigned integer;
+BEGIN
+  IF TG_OP = 'INSERT' THEN
+    SELECT s.id, s.stopped_at INTO previous
+      FROM work_sessions s
+     WHERE s.tenant_id = NEW.tenant_id AND s.agent_id = NEW.agent_id AND s.status = 'stopped'
+     ORDER BY s.started_at DESC LIMIT 1;
+    SELECT count(*) INTO mentioned
+      FROM (SELECT 1 FROM event_mentions m
+             WHERE m.tenant_id = NEW.tenant_id AND m.agent_id = NEW.agent_id
+               AND m.occurred_at > coalesce(previous.stopped_at, '-infinity')
+             LIMIT 1000) AS m;
+    SELECT count(*) INTO assigned
+      FROM (SELECT 1 FROM tasks t
+             WHERE t.tenant_id = NEW.tenant_id AND t.assignee_agent_id = NEW.agent_id AND t.deleted_at IS NULL
+               AND EXISTS (SELECT 1 FROM event_mentions m
+                             JOIN events e ON e.tenant_id = m.tenant_id AND e.occurred_at = m.occurred_at
+                                          AND e.id = m.event_id
+                            WHERE m.tenant_id = NEW.tenant_id AND m.agent_id = NEW.agent_id
+                              AND m.occurred_at > coalesce(previous.stopped_at, '-infinity')
+                              AND e.type = 'task_assigned' AND e.payload ->> 'taskId' = t.id::text)
+             LIMIT 1000) AS t;
+    INSERT INTO events (tenant_id, type, project_id, session_id, payload)
+    VALUES (NEW.tenant_id, 'session_start', NEW.project_id, NEW.id, jsonb_build_object(
+      'agentId', NEW.agent_id,
+      'previousSessionId', previous.id,
+      'since', previous.stopped_at,
+      'pulledUpdates', jsonb_build_object('mentions', mentioned, 'tasks', assigned)));
+  ELSIF NEW.status = 'stopped' THEN
+    INSERT INTO events (tenant_id, type, project_id, session_id, payload)
+    VALUES (NEW.tenant_id, 'session_stop', NEW.project_id, NEW.id, jsonb_build_object(
+      'agentId', NEW.agent_id,
+      'durationSeconds', NEW.duration_seconds,
+      'tasksWorkedOn', cardinality(NEW.tasks_worked_on)));
+  END IF;
+  RETURN NULL;
+END $$;

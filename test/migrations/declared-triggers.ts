@@ -23,6 +23,7 @@ export const DECLARED_TRIGGERS: Record<string, string[]> = {
   'public.projects': [
     "projects_audit AFTER INSERT OR DELETE OR UPDATE FOR EACH ROW EXECUTE FUNCTION agentflow.audit_row('tenant_id')",
     'projects_count_usage AFTER INSERT OR DELETE OR UPDATE OF deleted_at FOR EACH ROW EXECUTE FUNCTION agentflow.count_live_projects()',
+    'projects_delete_tasks AFTER UPDATE OF deleted_at FOR EACH ROW WHEN (((old.deleted_at IS NULL) AND (new.deleted_at IS NOT NULL))) EXECUTE FUNCTION agentflow.delete_project_tasks()',
     'projects_touch_updated_at BEFORE UPDATE FOR EACH ROW EXECUTE FUNCTION agentflow.touch_updated_at()',
   ],
   'public.project_files': [
