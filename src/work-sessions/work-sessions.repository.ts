@@ -1,4 +1,4 @@
-import { and, desc, eq, getTableColumns, type SQL, sql } from 'drizzle-orm';
+import { and, desc, eq, getTableColumns, isNull, type SQL, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { ConflictError, NotFoundError } from '../errors/index.ts';
 import { eventsRepository, pageOfEvents } from '../events/events.repository.ts';
@@ -7,6 +7,7 @@ import { compileStatement } from '../shared/compiled-statement.ts';
 import { cursorTimestamp, decodeCursor, exactTimestamp, type Page, toPage } from '../shared/pagination.ts';
 import { parseId, parseInput, uuidSchema } from '../shared/validation.ts';
 import type { TenantScope } from '../store/scope.ts';
+import { type Task, tasks } from '../tasks/tasks.schema.ts';
 import {
   type ListWorkSessionsInput,
   type LogWorkSessionInput,
@@ -49,10 +50,10 @@ export interface SessionUpdates {
   /** Events that mention the agent since then, newest first; `nextCursor` pages on with events.list. */
   mentions: Page<Event>;
   /**
-   * Tasks assigned to the agent since then. Always empty: there is no tasks table yet; it fills
-   * once tasks exist.
+   * Tasks assigned to the agent since then (a task_assigned event mentioning it), still live and
+   * still its own, most recently changed first; at most `updatesLimit` of them.
    */
-  tasks: never[];
+  tasks: Task[];
 }
 
 export interface StartedWorkSession {
@@ -105,7 +106,29 @@ export const workSessionsRepository = {
       },
       values.updatesLimit,
     );
-    return { session: session!, updates: { since: previous?.stoppedAt ?? null, mentions, tasks: [] } };
+    // The same tasks migration 13's session_start event counts.
+    const since = previous ? sql`${previous.exactStop}::timestamptz` : sql`'-infinity'::timestamptz`;
+    const assigned = await tx.db
+      .select()
+      .from(tasks)
+      .where(
+        and(
+          eq(tasks.tenantId, tx.tenantId),
+          eq(tasks.assigneeAgentId, values.agentId),
+          isNull(tasks.deletedAt),
+          sql`EXISTS (SELECT 1 FROM event_mentions m
+                        JOIN events e ON e.tenant_id = m.tenant_id AND e.occurred_at = m.occurred_at AND e.id = m.event_id
+                       WHERE m.tenant_id = ${tx.tenantId} AND m.agent_id = ${values.agentId}
+                         AND m.occurred_at > ${since}
+                         AND e.type = 'task_assigned' AND e.payload ->> 'taskId' = ${tasks.id}::text)`,
+        ),
+      )
+      .orderBy(desc(tasks.updatedAt), desc(tasks.id))
+      .limit(values.updatesLimit);
+    return {
+      session: session!,
+      updates: { since: previous?.stoppedAt ?? null, mentions, tasks: assigned },
+    };
   },
 
   /** Writes a session_log event in an open session, by its agent; the first one moves it to `logging`. */

@@ -3,6 +3,7 @@ import { eventSchema } from '../events/events.routes.ts';
 import { pageSchema, rowSchema } from '../http/openapi.ts';
 import { idParams, type JsonSchema, type TenantRoute, tenantRoute } from '../http/route.ts';
 import { uuidSchema } from '../shared/validation.ts';
+import { taskSchema } from '../tasks/tasks.routes.ts';
 import {
   type ListWorkSessionsInput,
   type LogWorkSessionInput,
@@ -34,7 +35,11 @@ const started = {
           ...pageSchema(eventSchema),
           description: 'events mentioning the agent since then, newest first; page on with GET /v1/events',
         },
-        tasks: { type: 'array', description: 'tasks assigned since then (none until tasks exist)' },
+        tasks: {
+          type: 'array',
+          items: taskSchema,
+          description: 'tasks assigned to the agent since then, still its own, most recently changed first',
+        },
       },
       required: ['since', 'mentions', 'tasks'],
     },

@@ -142,6 +142,12 @@ async function seedAgentRows(h: EngineHarness, tenantId: string, projectId: stri
        VALUES ($1, 'key-1', repeat('0', 64), 201, '{}')`,
       [tenantId],
     );
+    // Its activity_feed rows (task_created, task_assigned) are the database's.
+    await c.query(
+      `INSERT INTO tasks (tenant_id, project_id, title, status, assignee_agent_id)
+       VALUES ($1, $2, 'Ship it', 'assigned', $3)`,
+      [tenantId, projectId, agent!.id],
+    );
   });
 }
 

@@ -33,6 +33,8 @@ describe('the repository registry', () => {
       'events',
       'workSessions',
       'idempotencyKeys',
+      'tasks',
+      'activityFeed',
     ]);
     expect(serviceNames).toEqual([
       'tenants',
@@ -44,6 +46,7 @@ describe('the repository registry', () => {
       'retention',
       'events',
       'idempotencyKeys',
+      'tasks',
     ]);
     for (const name of tenantNames) {
       const bound = (tx as unknown as Record<string, Record<string, unknown>>)[name]!;
