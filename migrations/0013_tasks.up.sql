@@ -309,9 +309,13 @@ CREATE TRIGGER tasks_activity AFTER INSERT OR UPDATE ON tasks
   FOR EACH ROW EXECUTE FUNCTION agentflow.record_task_activity();
 
 -- What a task's changes mean on the timeline, in the same transaction: the events the seeds name
--- (task_assigned, task_blocked, task_completed, github_issue_assigned; the author is the acting
--- agent, set by the events' own trigger), and the task in the acting agent's open work session (the
--- tasks it touched). Not SECURITY DEFINER: written as the caller, under its policies.
+-- (task_assigned, task_blocked, task_completed, github_issue_assigned), and the task in the acting
+-- agent's open work session (the tasks it touched). Every timeline event but the system ones has an
+-- agent for author (events_system_author): the acting agent, else, when a person or a service acts,
+-- the task's agent, the one the event is about (unless terminated or deleted: it may author nothing,
+-- and a deleted one is not mentioned either).
+-- A change with no agent to author it leaves no event (the activity feed has it). Not SECURITY
+-- DEFINER: written as the caller, under its policies.
 CREATE FUNCTION agentflow.record_task_change() RETURNS trigger
   LANGUAGE plpgsql SET search_path = pg_catalog, public, pg_temp
   AS $$
@@ -319,34 +323,48 @@ DECLARE
   actor_agent uuid := CASE WHEN current_setting('agentflow.actor_type', true) = 'agent'
                            THEN nullif(current_setting('agentflow.actor_id', true), '')::uuid END;
   status_changed boolean := TG_OP = 'UPDATE' AND NEW.status IS DISTINCT FROM OLD.status;
-  assignee_mention uuid[] := CASE WHEN NEW.assignee_agent_id IS NOT NULL THEN ARRAY[NEW.assignee_agent_id] ELSE '{}' END;
+  newly_assigned boolean := NEW.assignee_agent_id IS NOT NULL
+    AND (TG_OP = 'INSERT' OR NEW.assignee_agent_id IS DISTINCT FROM OLD.assignee_agent_id);
+  assignee_mention uuid[] := '{}';
+  assignee record;
+  author uuid := actor_agent;
 BEGIN
   IF TG_OP = 'UPDATE' AND NEW.deleted_at IS NOT NULL THEN
     RETURN NULL;
   END IF;
-  IF NEW.assignee_agent_id IS NOT NULL
-     AND (TG_OP = 'INSERT' OR NEW.assignee_agent_id IS DISTINCT FROM OLD.assignee_agent_id) THEN
-    INSERT INTO events (tenant_id, type, project_id, mentions, payload)
-    VALUES (NEW.tenant_id, 'task_assigned', NEW.project_id, assignee_mention, jsonb_strip_nulls(
-      jsonb_build_object('taskId', NEW.id, 'title', NEW.title, 'description', left(NEW.description, 10000),
-                         'priority', NEW.priority, 'deadline', NEW.deadline, 'assigneeId', NEW.assignee_agent_id)));
-    IF NEW.github_issue_number IS NOT NULL THEN
-      INSERT INTO events (tenant_id, type, project_id, mentions, payload)
-      VALUES (NEW.tenant_id, 'github_issue_assigned', NEW.project_id, assignee_mention, jsonb_build_object(
-        'repository', NEW.github_repository, 'number', NEW.github_issue_number, 'title', NEW.title,
-        'url', format('https://github.com/%s/issues/%s', NEW.github_repository, NEW.github_issue_number),
-        'assignee', (SELECT a.code FROM agents a WHERE a.tenant_id = NEW.tenant_id AND a.id = NEW.assignee_agent_id)));
+  IF newly_assigned OR (status_changed AND NEW.status IN ('blocked', 'completed')) THEN
+    -- Mentioned while it exists (a mention names a live agent); the author unless terminated.
+    SELECT a.id, a.status INTO assignee FROM agents a
+     WHERE a.tenant_id = NEW.tenant_id AND a.id = NEW.assignee_agent_id AND a.deleted_at IS NULL;
+    IF FOUND THEN
+      assignee_mention := ARRAY[assignee.id];
+      IF author IS NULL AND assignee.status <> 'terminated' THEN
+        author := assignee.id;
+      END IF;
     END IF;
-  END IF;
-  IF status_changed AND NEW.status = 'blocked' THEN
-    INSERT INTO events (tenant_id, type, project_id, mentions, payload)
-    VALUES (NEW.tenant_id, 'task_blocked', NEW.project_id, assignee_mention,
-            jsonb_build_object('taskId', NEW.id, 'reason', NEW.blocked_reason));
-  ELSIF status_changed AND NEW.status = 'completed' THEN
-    INSERT INTO events (tenant_id, type, project_id, mentions, payload)
-    VALUES (NEW.tenant_id, 'task_completed', NEW.project_id, assignee_mention,
-            jsonb_strip_nulls(jsonb_build_object('taskId', NEW.id, 'title', NEW.title, 'durationMinutes',
-              floor(extract(epoch FROM NEW.completed_at - NEW.started_at) / 60)::integer)));
+    IF author IS NOT NULL AND newly_assigned THEN
+      INSERT INTO events (tenant_id, type, project_id, author_id, mentions, payload)
+      VALUES (NEW.tenant_id, 'task_assigned', NEW.project_id, author, assignee_mention, jsonb_strip_nulls(
+        jsonb_build_object('taskId', NEW.id, 'title', NEW.title, 'description', left(NEW.description, 10000),
+                           'priority', NEW.priority, 'deadline', NEW.deadline, 'assigneeId', NEW.assignee_agent_id)));
+      IF NEW.github_issue_number IS NOT NULL THEN
+        INSERT INTO events (tenant_id, type, project_id, author_id, mentions, payload)
+        VALUES (NEW.tenant_id, 'github_issue_assigned', NEW.project_id, author, assignee_mention, jsonb_build_object(
+          'repository', NEW.github_repository, 'number', NEW.github_issue_number, 'title', NEW.title,
+          'url', format('https://github.com/%s/issues/%s', NEW.github_repository, NEW.github_issue_number),
+          'assignee', (SELECT a.code FROM agents a WHERE a.tenant_id = NEW.tenant_id AND a.id = NEW.assignee_agent_id)));
+      END IF;
+    END IF;
+    IF author IS NOT NULL AND status_changed AND NEW.status = 'blocked' THEN
+      INSERT INTO events (tenant_id, type, project_id, author_id, mentions, payload)
+      VALUES (NEW.tenant_id, 'task_blocked', NEW.project_id, author, assignee_mention,
+              jsonb_build_object('taskId', NEW.id, 'reason', NEW.blocked_reason));
+    ELSIF author IS NOT NULL AND status_changed AND NEW.status = 'completed' THEN
+      INSERT INTO events (tenant_id, type, project_id, author_id, mentions, payload)
+      VALUES (NEW.tenant_id, 'task_completed', NEW.project_id, author, assignee_mention,
+              jsonb_strip_nulls(jsonb_build_object('taskId', NEW.id, 'title', NEW.title, 'durationMinutes',
+                floor(extract(epoch FROM NEW.completed_at - NEW.started_at) / 60)::integer)));
+    END IF;
   END IF;
   IF actor_agent IS NOT NULL THEN
     UPDATE work_sessions s SET tasks_worked_on = array_append(s.tasks_worked_on, NEW.id)
