@@ -226,17 +226,20 @@ GRANT SELECT ON activity_feed TO agentflow_app, agentflow_service;
 -- The cascade of a purged project or task, run as the tables' owner, removes its entries.
 GRANT INSERT ON activity_feed TO agentflow_definer;
 
--- Appends one entry, as the actor of the transaction. Called only by the feed's trigger functions,
--- SECURITY DEFINER like it and owned by agentflow_definer: no application role may execute it, and
--- a trigger function cannot be called, nor attached to a table by a role without EXECUTE on it.
+-- Appends one entry, as the actor of the transaction, at the time of the change (clock_timestamp:
+-- the entries of one transaction keep their order in the feed). Called only by the feed's trigger
+-- functions, SECURITY DEFINER like it and owned by agentflow_definer: no application role may
+-- execute it, and a trigger function cannot be called, nor attached to a table by a role without
+-- EXECUTE on it.
 CREATE FUNCTION agentflow.append_activity(tenant uuid, project uuid, task uuid, activity_kind text,
     activity_summary text, activity_details jsonb, public boolean) RETURNS void
   LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
   AS $$
-  INSERT INTO activity_feed (tenant_id, project_id, task_id, kind, summary, details, actor_type, actor_id, is_public)
+  INSERT INTO activity_feed (tenant_id, project_id, task_id, kind, summary, details, actor_type, actor_id, is_public,
+                             occurred_at)
   VALUES (tenant, project, task, activity_kind, left(activity_summary, 1000), activity_details,
           nullif(current_setting('agentflow.actor_type', true), ''),
-          nullif(current_setting('agentflow.actor_id', true), ''), public)
+          nullif(current_setting('agentflow.actor_id', true), ''), public, clock_timestamp())
 $$;
 REVOKE EXECUTE ON FUNCTION agentflow.append_activity(uuid, uuid, uuid, text, text, jsonb, boolean) FROM PUBLIC;
 
