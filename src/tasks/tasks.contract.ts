@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { AGENT_TYPES } from '../agents/agents.schema.ts';
 import { pageFields } from '../shared/pagination.ts';
-import { jsonObjectSchema, uuidSchema } from '../shared/validation.ts';
+import { isoDateSchema, jsonObjectSchema, uuidSchema } from '../shared/validation.ts';
 import { TASK_PHASES, TASK_PRIORITIES, TASK_STATUSES, TASK_TYPES } from './tasks.schema.ts';
 
 export const taskStatusSchema = z.enum(TASK_STATUSES);
@@ -23,6 +23,9 @@ export const estimateHoursSchema = z
   .string()
   .regex(/^\d{1,6}(\.\d{1,2})?$/, 'a decimal number of hours, at most 999999.99, as text');
 
+/** A time: a Date, or ISO 8601 text with `Z` or an offset (its HTTP form). */
+const deadlineSchema = z.union([z.date(), isoDateSchema]);
+
 const agentTypeList = z.array(z.enum(AGENT_TYPES)).max(50);
 const positiveInt = z.number().int().min(1).max(2_147_483_647);
 /** GitHub's issue ids outgrew 32 bits: a bigint column, read as a number (exact to 2^53). */
@@ -35,7 +38,7 @@ const descriptiveFields = {
   description: z.string().max(50_000).nullable().optional(),
   type: taskTypeSchema.optional(),
   priority: taskPrioritySchema.optional(),
-  deadline: z.date().nullable().optional(),
+  deadline: deadlineSchema.nullable().optional(),
   successCriteria: z.array(z.string().min(1).max(2000)).max(100).optional(),
   githubPrNumber: positiveInt.nullable().optional(),
   analysis: jsonObjectSchema.nullable().optional(),
