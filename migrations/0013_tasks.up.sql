@@ -96,8 +96,12 @@ CREATE FUNCTION agentflow.guard_task() RETURNS trigger
   AS $$
 DECLARE
   agent record;
-  old_status text := CASE WHEN TG_OP = 'INSERT' THEN NULL ELSE OLD.status END;
 BEGIN
+  -- Another tenant's row is row-level security's to refuse, with its own error: checked here first,
+  -- a rule of this trigger would answer instead and tell the row's state apart.
+  IF current_user = 'agentflow_app' AND NEW.tenant_id IS DISTINCT FROM agentflow.current_tenant_id() THEN
+    RETURN NEW;
+  END IF;
   IF TG_OP = 'INSERT' THEN
     IF NEW.status NOT IN ('draft', 'backlog', 'assigned') THEN
       RAISE EXCEPTION 'task % cannot go from (new) to %', NEW.id, NEW.status
@@ -114,6 +118,11 @@ BEGIN
     IF (NEW.tenant_id, NEW.id, NEW.created_at) IS DISTINCT FROM (OLD.tenant_id, OLD.id, OLD.created_at) THEN
       RAISE EXCEPTION 'a task''s id and creation time never change'
         USING ERRCODE = 'check_violation', TABLE = TG_TABLE_NAME;
+    END IF;
+    IF OLD.status IN ('completed', 'cancelled') AND NEW.status = OLD.status
+       AND (NEW.assignee_agent_id, NEW.assignee_user_id) IS DISTINCT FROM (OLD.assignee_agent_id, OLD.assignee_user_id) THEN
+      RAISE EXCEPTION 'task % is %: its assignee no longer changes', OLD.id, OLD.status
+        USING ERRCODE = 'AF050', TABLE = TG_TABLE_NAME, COLUMN = 'assignee_agent_id';
     END IF;
     NEW.retry_count := OLD.retry_count;
     NEW.started_at := OLD.started_at;

@@ -405,6 +405,31 @@ describeEachEngine('tasks', (h) => {
       expect(stranger).toBeInstanceOf(NotFoundError);
     });
 
+    it('keeps the assignee of a completed or cancelled task, raw SQL included', async () => {
+      const done = await newTask();
+      await asUser(async (tx) => {
+        await tx.tasks.assign(done.id, { agentId: f.dev });
+        await tx.tasks.transition(done.id, { status: 'in_progress' });
+        await tx.tasks.transition(done.id, { status: 'completed' });
+      });
+      const cancelled = await newTask();
+      await asUser((tx) => tx.tasks.transition(cancelled.id, { status: 'cancelled' }));
+      for (const [task, to] of [
+        [done, { userId: f.owner.id }],
+        [done, null],
+        [cancelled, { agentId: f.dev }],
+      ] as const) {
+        const error = await caught(asUser((tx) => tx.tasks.assign(task.id, to)));
+        expect(error).toBeInstanceOf(ConflictError);
+        expect(error).toMatchObject({ code: 'invalid_transition' });
+      }
+      const raw = await caught(
+        asUser((tx) => tx.query('UPDATE tasks SET assignee_agent_id = NULL WHERE id = $1', [done.id])),
+      );
+      expect(raw).toBeInstanceOf(ConflictError);
+      expect((await asUser((tx) => tx.tasks.get(done.id))).assigneeAgentId).toBe(f.dev);
+    });
+
     it('never gives P0 work to an agent on probation, by assignment or by raising the priority', async () => {
       const probation = await agentWithStatus('probation');
       const p0 = await newTask({ priority: 'P0' });
