@@ -7,6 +7,8 @@ import { eventStreamRoutes } from '../events/events-stream.routes.ts';
 import { kpiRoutes } from '../kpis/kpis.routes.ts';
 import { projectFileRoutes } from '../projects/project-files.routes.ts';
 import { projectRoutes } from '../projects/projects.routes.ts';
+import { taskDependencyRoutes } from '../tasks/task-dependencies.routes.ts';
+import { taskQueueRoutes } from '../tasks/task-queue.routes.ts';
 import { loginSessionRoutes } from '../tenancy/login-sessions.routes.ts';
 import { membershipRoutes } from '../tenancy/memberships.routes.ts';
 import { tenantRoutes } from '../tenancy/tenants.routes.ts';
@@ -34,6 +36,8 @@ export const apiRoutes: readonly ApiRoute[] = [
   ...eventRoutes,
   ...eventStreamRoutes,
   ...workSessionRoutes,
+  ...taskDependencyRoutes,
+  ...taskQueueRoutes,
 ];
 
 /** Tenant repository functions with no route, and why. */

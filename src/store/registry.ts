@@ -14,6 +14,8 @@ import { kpisRepository } from '../kpis/kpis.repository.ts';
 import { projectFilesRepository } from '../projects/project-files.repository.ts';
 import { projectAdminRepository, projectsRepository } from '../projects/projects.repository.ts';
 import { retentionRepository } from '../retention/retention.repository.ts';
+import { taskDependenciesRepository } from '../tasks/task-dependencies.repository.ts';
+import { taskQueueRepository } from '../tasks/task-queue.repository.ts';
 import { membershipAdminRepository, membershipsRepository } from '../tenancy/memberships.repository.ts';
 import { tenantAdminRepository, tenantsRepository } from '../tenancy/tenants.repository.ts';
 import { userAdminRepository, usersRepository } from '../tenancy/users.repository.ts';
@@ -47,6 +49,8 @@ export const registry = {
   events: { tenant: eventsRepository, service: eventAdminRepository },
   workSessions: { tenant: workSessionsRepository },
   idempotencyKeys: { tenant: idempotencyKeysRepository, service: idempotencyKeyAdminRepository },
+  taskDependencies: { tenant: taskDependenciesRepository },
+  taskQueue: { tenant: taskQueueRepository },
 } as const satisfies Record<string, RegistryEntry>;
 
 export type Registry = typeof registry;

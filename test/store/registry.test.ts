@@ -33,6 +33,8 @@ describe('the repository registry', () => {
       'events',
       'workSessions',
       'idempotencyKeys',
+      'taskDependencies',
+      'taskQueue',
     ]);
     expect(serviceNames).toEqual([
       'tenants',
