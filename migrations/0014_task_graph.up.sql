@@ -59,11 +59,19 @@ BEGIN
   SELECT t.project_id INTO task_project
     FROM tasks t WHERE t.tenant_id = NEW.tenant_id AND t.id = NEW.task_id AND t.deleted_at IS NULL;
   IF NOT FOUND THEN
+    -- A row for another tenant than the transaction's: row-level security refuses it, as for any table.
+    IF NEW.tenant_id IS DISTINCT FROM agentflow.current_tenant_id() THEN
+      RETURN NEW;
+    END IF;
     RAISE EXCEPTION 'task % not found', NEW.task_id USING ERRCODE = 'AF060', TABLE = TG_TABLE_NAME;
   END IF;
   SELECT t.project_id INTO dependency_project
     FROM tasks t WHERE t.tenant_id = NEW.tenant_id AND t.id = NEW.depends_on_id AND t.deleted_at IS NULL;
   IF NOT FOUND THEN
+    -- A row for another tenant than the transaction's: row-level security refuses it, as for any table.
+    IF NEW.tenant_id IS DISTINCT FROM agentflow.current_tenant_id() THEN
+      RETURN NEW;
+    END IF;
     RAISE EXCEPTION 'task % not found', NEW.depends_on_id USING ERRCODE = 'AF060', TABLE = TG_TABLE_NAME;
   END IF;
   IF task_project <> dependency_project THEN
