@@ -9,6 +9,7 @@ export { kpis } from './kpis/kpis.schema.ts';
 export { projectFiles } from './projects/project-files.schema.ts';
 export { projects } from './projects/projects.schema.ts';
 export { activityFeed } from './tasks/activity-feed.schema.ts';
+export { taskDependencies } from './tasks/task-dependencies.schema.ts';
 export { tasks } from './tasks/tasks.schema.ts';
 export { memberships } from './tenancy/memberships.schema.ts';
 export { tenants } from './tenancy/tenants.schema.ts';

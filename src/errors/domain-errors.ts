@@ -57,7 +57,9 @@ export type ConflictCode =
   | 'idempotency_key_reused'
   /** Tasks: a failed task has used its max_retries; an agent on probation given P0 work. */
   | 'retries_exhausted'
-  | 'agent_on_probation';
+  | 'agent_on_probation'
+  /** Task graph: the dependency would close a cycle. */
+  | 'cycle';
 
 /** Conflicts that come from concurrent transactions, not from the data: the same unit of work run again may pass. */
 const RETRYABLE_CONFLICTS: ReadonlySet<ConflictCode> = new Set([

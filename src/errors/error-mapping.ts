@@ -30,6 +30,7 @@ const ENTITY_BY_TABLE: Readonly<Record<string, string>> = {
   idempotency_keys: 'idempotency key',
   tasks: 'task',
   activity_feed: 'activity entry',
+  task_dependencies: 'task dependency',
 };
 
 function entityOf(error: DatabaseError): string | undefined {
@@ -60,6 +61,7 @@ export const CONSTRAINT_ERRORS: Readonly<Record<string, Translate>> = {
   agents_project_name_live_key: duplicate('agent', 'name'),
   agent_credentials_prefix_key: duplicate('agent credential', 'keyPrefix'),
   kpis_agent_recorded_key: duplicate('kpi', 'recordedAt'),
+  task_dependencies_pkey: duplicate('task dependency', 'dependsOnId'),
   work_sessions_open_key: (error) =>
     new ConflictError('session_open', `the agent already has an open work session${named(error)}`, {
       cause: error,
@@ -184,6 +186,29 @@ export const RAISED_ERRORS: readonly RaisedError[] = [
         cause: error,
         entity: 'task',
         field: 'assigneeAgentId',
+      }),
+  },
+  // Migration 14: the task graph's edge trigger.
+  {
+    sqlState: 'AF060',
+    message: /^task (\S+) not found$/,
+    translate: (error, match) => new NotFoundError('task', match?.[1], { cause: error }),
+  },
+  {
+    sqlState: 'AF061',
+    translate: (error) =>
+      new ValidationError(error.message, [{ path: 'dependsOnId', message: error.message }], {
+        cause: error,
+        entity: 'task dependency',
+      }),
+  },
+  {
+    sqlState: 'AF062',
+    translate: (error) =>
+      new ConflictError('cycle', error.message, {
+        cause: error,
+        entity: 'task dependency',
+        field: 'dependsOnId',
       }),
   },
 ];

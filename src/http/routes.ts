@@ -8,6 +8,8 @@ import { kpiRoutes } from '../kpis/kpis.routes.ts';
 import { projectFileRoutes } from '../projects/project-files.routes.ts';
 import { projectRoutes } from '../projects/projects.routes.ts';
 import { activityFeedRoutes } from '../tasks/activity-feed.routes.ts';
+import { taskDependencyRoutes } from '../tasks/task-dependencies.routes.ts';
+import { taskQueueRoutes } from '../tasks/task-queue.routes.ts';
 import { taskRoutes } from '../tasks/tasks.routes.ts';
 import { loginSessionRoutes } from '../tenancy/login-sessions.routes.ts';
 import { membershipRoutes } from '../tenancy/memberships.routes.ts';
@@ -38,6 +40,8 @@ export const apiRoutes: readonly ApiRoute[] = [
   ...workSessionRoutes,
   ...taskRoutes,
   ...activityFeedRoutes,
+  ...taskDependencyRoutes,
+  ...taskQueueRoutes,
 ];
 
 /** Tenant repository functions with no route, and why. */

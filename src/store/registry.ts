@@ -15,6 +15,8 @@ import { projectFilesRepository } from '../projects/project-files.repository.ts'
 import { projectAdminRepository, projectsRepository } from '../projects/projects.repository.ts';
 import { retentionRepository } from '../retention/retention.repository.ts';
 import { activityFeedRepository } from '../tasks/activity-feed.repository.ts';
+import { taskDependenciesRepository } from '../tasks/task-dependencies.repository.ts';
+import { taskQueueRepository } from '../tasks/task-queue.repository.ts';
 import { taskAdminRepository, tasksRepository } from '../tasks/tasks.repository.ts';
 import { membershipAdminRepository, membershipsRepository } from '../tenancy/memberships.repository.ts';
 import { tenantAdminRepository, tenantsRepository } from '../tenancy/tenants.repository.ts';
@@ -51,6 +53,8 @@ export const registry = {
   idempotencyKeys: { tenant: idempotencyKeysRepository, service: idempotencyKeyAdminRepository },
   tasks: { tenant: tasksRepository, service: taskAdminRepository },
   activityFeed: { tenant: activityFeedRepository },
+  taskDependencies: { tenant: taskDependenciesRepository },
+  taskQueue: { tenant: taskQueueRepository },
 } as const satisfies Record<string, RegistryEntry>;
 
 export type Registry = typeof registry;

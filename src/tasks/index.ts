@@ -1,6 +1,10 @@
-// The tasks domain: what an HTTP API or the CLI may import (input contracts, row types).
+// The work domain (tasks, their graph and queue, the activity feed): what an HTTP API or the CLI may import (input contracts, row types).
 export * from './activity-feed.contract.ts';
 export type { ActivityEntry } from './activity-feed.schema.ts';
+export * from './task-dependencies.contract.ts';
+export type { CriticalPath, GraphTask, TaskAtDepth } from './task-dependencies.repository.ts';
+export type { TaskDependency } from './task-dependencies.schema.ts';
+export * from './task-queue.contract.ts';
 export * from './tasks.contract.ts';
 export type { ImportedTask, PurgeReport } from './tasks.repository.ts';
 export {

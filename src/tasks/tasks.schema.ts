@@ -131,6 +131,15 @@ export const tasks = pgTable(
     index('tasks_agent_idx')
       .on(table.tenantId, table.assigneeAgentId, table.status)
       .where(sql`assignee_agent_id IS NOT NULL`),
+    // Migration 14 (the task graph and the work queue): the target of the dependency edges'
+    // composite keys, and open, unstarted work in queue order (priority, deadline, age).
+    uniqueIndex('tasks_project_id_key').on(table.tenantId, table.projectId, table.id),
+    index('tasks_project_queue_idx')
+      .on(table.tenantId, table.projectId, table.priority, table.deadline, table.createdAt, table.id)
+      .where(sql`deleted_at IS NULL AND status = ANY (ARRAY['backlog', 'assigned'])`),
+    index('tasks_queue_idx')
+      .on(table.tenantId, table.priority, table.deadline, table.createdAt, table.id)
+      .where(sql`deleted_at IS NULL AND status = ANY (ARRAY['backlog', 'assigned'])`),
     index('tasks_member_idx')
       .on(table.tenantId, table.assigneeUserId)
       .where(sql`assignee_user_id IS NOT NULL`),

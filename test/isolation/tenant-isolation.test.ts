@@ -137,6 +137,15 @@ async function seedAgentRows(h: EngineHarness, tenantId: string, projectId: stri
       `INSERT INTO kpis (tenant_id, agent_id, metrics) VALUES ($1, $2, '{"tasksCompleted": 1}')`,
       [tenantId, agent!.id],
     );
+    const tasks = await c.query<{ id: string }>(
+      `INSERT INTO tasks (tenant_id, project_id, title) VALUES ($1, $2, 'first'), ($1, $2, 'second') RETURNING id`,
+      [tenantId, projectId],
+    );
+    await c.query('INSERT INTO task_dependencies (tenant_id, task_id, depends_on_id) VALUES ($1, $2, $3)', [
+      tenantId,
+      tasks[1]!.id,
+      tasks[0]!.id,
+    ]);
     await c.query(
       `INSERT INTO idempotency_keys (tenant_id, key, fingerprint, response_status, response_body)
        VALUES ($1, 'key-1', repeat('0', 64), 201, '{}')`,

@@ -59,6 +59,10 @@ export const DECLARED_TRIGGERS: Record<string, string[]> = {
     'tasks_activity AFTER INSERT OR UPDATE FOR EACH ROW EXECUTE FUNCTION agentflow.record_task_activity()',
     'tasks_recorded AFTER INSERT OR UPDATE FOR EACH ROW EXECUTE FUNCTION agentflow.record_task_change()',
   ],
+  'public.task_dependencies': [
+    "task_dependencies_audit AFTER INSERT OR DELETE OR UPDATE FOR EACH ROW EXECUTE FUNCTION agentflow.audit_row('tenant_id')",
+    'task_dependencies_acyclic BEFORE INSERT OR UPDATE FOR EACH ROW EXECUTE FUNCTION agentflow.check_task_edge()',
+  ],
   'public.activity_feed': [
     'activity_feed_append_only BEFORE DELETE OR UPDATE FOR EACH ROW EXECUTE FUNCTION agentflow.refuse_event_change()',
     'activity_feed_no_truncate BEFORE TRUNCATE FOR EACH STATEMENT EXECUTE FUNCTION agentflow.reject_mutation()',

@@ -35,6 +35,8 @@ describe('the repository registry', () => {
       'idempotencyKeys',
       'tasks',
       'activityFeed',
+      'taskDependencies',
+      'taskQueue',
     ]);
     expect(serviceNames).toEqual([
       'tenants',
