@@ -57,7 +57,11 @@ export type ConflictCode =
   | 'idempotency_key_reused'
   /** Tasks: a failed task has used its max_retries; an agent on probation given P0 work. */
   | 'retries_exhausted'
-  | 'agent_on_probation';
+  | 'agent_on_probation'
+  /** A task execution in a final status (success, failure, timeout): it is frozen. */
+  | 'execution_finished'
+  /** Tokens or cost recorded for an execution that is not running, or lowered. */
+  | 'usage_refused';
 
 /** Conflicts that come from concurrent transactions, not from the data: the same unit of work run again may pass. */
 const RETRYABLE_CONFLICTS: ReadonlySet<ConflictCode> = new Set([

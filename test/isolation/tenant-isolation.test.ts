@@ -1,5 +1,6 @@
 import { beforeAll, expect, it } from 'vitest';
 import { DatabaseError, ForbiddenError, NotFoundError, type TenantTx, UsageError } from '../../src/index.ts';
+import { tasks } from '../../src/schema.ts';
 import { encodeCursor } from '../../src/shared/pagination.ts';
 import { describeEachEngine, type EngineHarness } from '../harness/engines.ts';
 import { createTenant, type TenantFixture } from '../harness/fixtures.ts';
@@ -142,6 +143,19 @@ async function seedAgentRows(h: EngineHarness, tenantId: string, projectId: stri
        VALUES ($1, 'key-1', repeat('0', 64), 201, '{}')`,
       [tenantId],
     );
+    // A task and a finished run of it: the run's totals (task, tenant, day) are the database's.
+    const [task] = await c.db
+      .insert(tasks)
+      .values({ tenantId, projectId, title: 'Isolate me' })
+      .returning({ id: tasks.id });
+    const [execution] = await c.query<{ id: string }>(
+      `INSERT INTO task_executions (tenant_id, task_id, agent_id, project_id, status, input_tokens, cost_usd)
+       VALUES ($1, $2, $3, $4, 'running', 10, '0.5') RETURNING id`,
+      [tenantId, task!.id, agent!.id, projectId],
+    );
+    await c.query(`UPDATE task_executions SET status = 'success', output_tokens = 5 WHERE id = $1`, [
+      execution!.id,
+    ]);
   });
 }
 
