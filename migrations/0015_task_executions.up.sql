@@ -207,6 +207,8 @@ REVOKE EXECUTE ON FUNCTION agentflow.guard_task_execution() FROM PUBLIC;
 CREATE TRIGGER task_executions_lifecycle BEFORE INSERT OR UPDATE ON task_executions
   FOR EACH ROW EXECUTE FUNCTION agentflow.guard_task_execution();
 
+-- (Each counter is at least zero. No CHECK ties outcomes to runs: INSERT … ON CONFLICT checks the
+-- row it would insert, a delta, before it adds it to the existing row.)
 -- The totals, written only by the database (the trigger function below, as agentflow_definer): no
 -- application role may insert or update them. Counters: runs recorded, runs finished by outcome,
 -- tokens by kind, cost, and the summed duration of finished runs.
@@ -225,6 +227,9 @@ CREATE TABLE task_execution_totals (
   duration_ms bigint NOT NULL DEFAULT 0,
   updated_at timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (tenant_id, task_id),
+  CONSTRAINT task_execution_totals_nonnegative CHECK (executions >= 0 AND succeeded >= 0 AND failed >= 0 AND timed_out >= 0
+    AND input_tokens >= 0 AND output_tokens >= 0 AND cached_tokens >= 0 AND reasoning_tokens >= 0
+    AND cost_usd >= 0 AND duration_ms >= 0),
   CONSTRAINT task_execution_totals_task_fk FOREIGN KEY (tenant_id, task_id)
     REFERENCES tasks (tenant_id, id) ON DELETE CASCADE
 );
@@ -244,7 +249,10 @@ CREATE TABLE tenant_execution_totals (
   cost_usd numeric(20, 6) NOT NULL DEFAULT 0,
   duration_ms bigint NOT NULL DEFAULT 0,
   updated_at timestamptz NOT NULL DEFAULT now(),
-  PRIMARY KEY (tenant_id)
+  PRIMARY KEY (tenant_id),
+  CONSTRAINT tenant_execution_totals_nonnegative CHECK (executions >= 0 AND succeeded >= 0 AND failed >= 0 AND timed_out >= 0
+    AND input_tokens >= 0 AND output_tokens >= 0 AND cached_tokens >= 0 AND reasoning_tokens >= 0
+    AND cost_usd >= 0 AND duration_ms >= 0)
 );
 SELECT agentflow.isolate_by_tenant('tenant_execution_totals');
 
@@ -269,6 +277,9 @@ CREATE TABLE execution_cost_daily (
   duration_ms bigint NOT NULL DEFAULT 0,
   updated_at timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (tenant_id, day, project_id, agent_id, model_provider, model_name),
+  CONSTRAINT execution_cost_daily_nonnegative CHECK (executions >= 0 AND succeeded >= 0 AND failed >= 0 AND timed_out >= 0
+    AND input_tokens >= 0 AND output_tokens >= 0 AND cached_tokens >= 0 AND reasoning_tokens >= 0
+    AND cost_usd >= 0 AND duration_ms >= 0),
   CONSTRAINT execution_cost_daily_project_fk FOREIGN KEY (tenant_id, project_id)
     REFERENCES projects (tenant_id, id) ON DELETE CASCADE,
   CONSTRAINT execution_cost_daily_agent_fk FOREIGN KEY (tenant_id, agent_id)

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import {
+  type AnyPgColumn,
   bigint,
   check,
   date,
@@ -131,6 +132,21 @@ const counterColumns = () => ({
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
 });
 
+type CounterTable = { [K in keyof ReturnType<typeof counterColumns>]: AnyPgColumn };
+
+/**
+ * The CHECK of a totals table: no counter below zero. (None ties outcomes to runs: INSERT … ON
+ * CONFLICT checks the row it would insert, a delta, before adding it to the existing one.)
+ */
+function counterChecks(name: string, table: CounterTable) {
+  return [
+    check(
+      `${name}_nonnegative`,
+      sql`${table.executions} >= 0 AND ${table.succeeded} >= 0 AND ${table.failed} >= 0 AND ${table.timedOut} >= 0 AND ${table.inputTokens} >= 0 AND ${table.outputTokens} >= 0 AND ${table.cachedTokens} >= 0 AND ${table.reasoningTokens} >= 0 AND ${table.costUsd} >= 0 AND ${table.durationMs} >= 0`,
+    ),
+  ];
+}
+
 /** A task's execution totals. */
 export const taskExecutionTotals = pgTable(
   'task_execution_totals',
@@ -146,16 +162,21 @@ export const taskExecutionTotals = pgTable(
       columns: [table.tenantId, table.taskId],
       foreignColumns: [tasks.tenantId, tasks.id],
     }).onDelete('cascade'),
+    ...counterChecks('task_execution_totals', table),
   ],
 );
 
 /** A tenant's lifetime execution totals. */
-export const tenantExecutionTotals = pgTable('tenant_execution_totals', {
-  tenantId: tenantIdColumn()
-    .references(() => tenants.id, { onDelete: 'cascade' })
-    .primaryKey(),
-  ...counterColumns(),
-});
+export const tenantExecutionTotals = pgTable(
+  'tenant_execution_totals',
+  {
+    tenantId: tenantIdColumn()
+      .references(() => tenants.id, { onDelete: 'cascade' })
+      .primaryKey(),
+    ...counterColumns(),
+  },
+  (table) => counterChecks('tenant_execution_totals', table),
+);
 
 /** The counters per UTC day, project, agent and model ('' for an unknown model): the cost report's source. */
 export const executionCostDaily = pgTable(
@@ -193,6 +214,7 @@ export const executionCostDaily = pgTable(
     }).onDelete('cascade'),
     index('execution_cost_daily_project_idx').on(table.tenantId, table.projectId, table.day),
     index('execution_cost_daily_agent_idx').on(table.tenantId, table.agentId, table.day),
+    ...counterChecks('execution_cost_daily', table),
   ],
 );
 
