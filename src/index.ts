@@ -7,6 +7,7 @@ export { parseDatabaseUrl, redactUrl } from './engine/database-url.ts';
 export type { Connection, Database, Engine, EngineKind, TransactionOptions } from './engine/engine.ts';
 export * from './errors/index.ts';
 export * from './events/index.ts';
+export * from './executions/index.ts';
 export * from './kpis/index.ts';
 export { loadMigrations, type Migration } from './migrations/migration-files.ts';
 export { type MigrationStatus, Migrator } from './migrations/migrator.ts';

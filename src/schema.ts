@@ -4,6 +4,12 @@ export { agentStates } from './agents/agent-states.schema.ts';
 export { agents } from './agents/agents.schema.ts';
 export { auditLogs } from './audit/audit-logs.schema.ts';
 export { eventMentions, events } from './events/events.schema.ts';
+export {
+  executionCostDaily,
+  taskExecutions,
+  taskExecutionTotals,
+  tenantExecutionTotals,
+} from './executions/task-executions.schema.ts';
 export { idempotencyKeys } from './idempotency/idempotency-keys.schema.ts';
 export { kpis } from './kpis/kpis.schema.ts';
 export { projectFiles } from './projects/project-files.schema.ts';

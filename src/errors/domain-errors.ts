@@ -59,7 +59,11 @@ export type ConflictCode =
   | 'retries_exhausted'
   | 'agent_on_probation'
   /** Task graph: the dependency would close a cycle. */
-  | 'cycle';
+  | 'cycle'
+  /** A task execution in a final status (success, failure, timeout): it is frozen. */
+  | 'execution_finished'
+  /** Tokens or cost recorded for an execution that is not running, or lowered. */
+  | 'usage_refused';
 
 /** Conflicts that come from concurrent transactions, not from the data: the same unit of work run again may pass. */
 const RETRYABLE_CONFLICTS: ReadonlySet<ConflictCode> = new Set([

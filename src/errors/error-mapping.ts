@@ -31,6 +31,10 @@ const ENTITY_BY_TABLE: Readonly<Record<string, string>> = {
   tasks: 'task',
   activity_feed: 'activity entry',
   task_dependencies: 'task dependency',
+  task_executions: 'task execution',
+  task_execution_totals: 'task execution totals',
+  tenant_execution_totals: 'tenant execution totals',
+  execution_cost_daily: 'execution cost',
 };
 
 function entityOf(error: DatabaseError): string | undefined {
@@ -210,6 +214,26 @@ export const RAISED_ERRORS: readonly RaisedError[] = [
         entity: 'task dependency',
         field: 'dependsOnId',
       }),
+  },
+  // Migration 15: the task executions state machine.
+  {
+    sqlState: 'AF070',
+    translate: (error) =>
+      new ConflictError('invalid_transition', error.message, {
+        cause: error,
+        entity: 'task execution',
+        field: 'status',
+      }),
+  },
+  {
+    sqlState: 'AF071',
+    translate: (error) =>
+      new ConflictError('execution_finished', error.message, { cause: error, entity: 'task execution' }),
+  },
+  {
+    sqlState: 'AF072',
+    translate: (error) =>
+      new ConflictError('usage_refused', error.message, { cause: error, entity: 'task execution' }),
   },
 ];
 

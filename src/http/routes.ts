@@ -4,6 +4,7 @@ import { agentRoutes } from '../agents/agents.routes.ts';
 import { auditLogRoutes } from '../audit/audit-logs.routes.ts';
 import { eventRoutes } from '../events/events.routes.ts';
 import { eventStreamRoutes } from '../events/events-stream.routes.ts';
+import { taskExecutionRoutes } from '../executions/task-executions.routes.ts';
 import { kpiRoutes } from '../kpis/kpis.routes.ts';
 import { projectFileRoutes } from '../projects/project-files.routes.ts';
 import { projectRoutes } from '../projects/projects.routes.ts';
@@ -42,6 +43,7 @@ export const apiRoutes: readonly ApiRoute[] = [
   ...activityFeedRoutes,
   ...taskDependencyRoutes,
   ...taskQueueRoutes,
+  ...taskExecutionRoutes,
 ];
 
 /** Tenant repository functions with no route, and why. */

@@ -6,6 +6,7 @@ import { agentStatesRepository } from '../agents/agent-states.repository.ts';
 import { agentAdminRepository, agentsRepository } from '../agents/agents.repository.ts';
 import { auditLogsRepository } from '../audit/audit-logs.repository.ts';
 import { eventAdminRepository, eventsRepository } from '../events/events.repository.ts';
+import { taskExecutionsRepository } from '../executions/task-executions.repository.ts';
 import {
   idempotencyKeyAdminRepository,
   idempotencyKeysRepository,
@@ -50,6 +51,7 @@ export const registry = {
   retention: { service: retentionRepository },
   events: { tenant: eventsRepository, service: eventAdminRepository },
   workSessions: { tenant: workSessionsRepository },
+  taskExecutions: { tenant: taskExecutionsRepository },
   idempotencyKeys: { tenant: idempotencyKeysRepository, service: idempotencyKeyAdminRepository },
   tasks: { tenant: tasksRepository, service: taskAdminRepository },
   activityFeed: { tenant: activityFeedRepository },

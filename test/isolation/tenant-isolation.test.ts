@@ -157,6 +157,15 @@ async function seedAgentRows(h: EngineHarness, tenantId: string, projectId: stri
        VALUES ($1, $2, 'Ship it', 'assigned', $3)`,
       [tenantId, projectId, agent!.id],
     );
+    // A finished run of a task: the run's totals (task, tenant, day) are the database's.
+    const [execution] = await c.query<{ id: string }>(
+      `INSERT INTO task_executions (tenant_id, task_id, agent_id, project_id, status, input_tokens, cost_usd)
+       VALUES ($1, $2, $3, $4, 'running', 10, '0.5') RETURNING id`,
+      [tenantId, tasks[0]!.id, agent!.id, projectId],
+    );
+    await c.query(`UPDATE task_executions SET status = 'success', output_tokens = 5 WHERE id = $1`, [
+      execution!.id,
+    ]);
   });
 }
 

@@ -67,6 +67,14 @@ export const DECLARED_TRIGGERS: Record<string, string[]> = {
     'activity_feed_append_only BEFORE DELETE OR UPDATE FOR EACH ROW EXECUTE FUNCTION agentflow.refuse_event_change()',
     'activity_feed_no_truncate BEFORE TRUNCATE FOR EACH STATEMENT EXECUTE FUNCTION agentflow.reject_mutation()',
   ],
+  'public.task_executions': [
+    "task_executions_audit AFTER INSERT OR DELETE OR UPDATE FOR EACH ROW EXECUTE FUNCTION agentflow.audit_row('tenant_id')",
+    'task_executions_touch_updated_at BEFORE UPDATE FOR EACH ROW EXECUTE FUNCTION agentflow.touch_updated_at()',
+    'task_executions_lifecycle BEFORE INSERT OR UPDATE FOR EACH ROW EXECUTE FUNCTION agentflow.guard_task_execution()',
+    'task_executions_counted AFTER INSERT FOR EACH ROW EXECUTE FUNCTION agentflow.count_task_execution()',
+    'task_executions_recounted AFTER UPDATE FOR EACH ROW WHEN (((old.status IS DISTINCT FROM new.status) OR (((((old.input_tokens IS DISTINCT FROM new.input_tokens) OR (old.output_tokens IS DISTINCT FROM new.output_tokens)) OR (old.cached_tokens IS DISTINCT FROM new.cached_tokens)) OR (old.reasoning_tokens IS DISTINCT FROM new.reasoning_tokens)) OR (old.cost_usd IS DISTINCT FROM new.cost_usd)))) EXECUTE FUNCTION agentflow.count_task_execution()',
+    'task_executions_activity AFTER INSERT OR UPDATE OF status FOR EACH ROW EXECUTE FUNCTION agentflow.record_execution_activity()',
+  ],
   'public.events': [
     'events_append_only BEFORE DELETE OR UPDATE FOR EACH ROW EXECUTE FUNCTION agentflow.refuse_event_change()',
     'events_no_truncate BEFORE TRUNCATE FOR EACH STATEMENT EXECUTE FUNCTION agentflow.reject_mutation()',

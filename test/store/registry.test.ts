@@ -32,6 +32,7 @@ describe('the repository registry', () => {
       'kpis',
       'events',
       'workSessions',
+      'taskExecutions',
       'idempotencyKeys',
       'tasks',
       'activityFeed',
