@@ -57,7 +57,10 @@ export type ConflictCode =
   | 'idempotency_key_reused'
   /** Tasks: a failed task has used its max_retries; an agent on probation given P0 work. */
   | 'retries_exhausted'
-  | 'agent_on_probation';
+  | 'agent_on_probation'
+  /** Approvals: the task already awaits a decision; a decided approval is final. */
+  | 'approval_pending'
+  | 'approval_decided';
 
 /** Conflicts that come from concurrent transactions, not from the data: the same unit of work run again may pass. */
 const RETRYABLE_CONFLICTS: ReadonlySet<ConflictCode> = new Set([
@@ -92,7 +95,9 @@ export type ForbiddenCode =
   /** The tenant is suspended, deleted or unknown: no tenant work runs. */
   | 'tenant_unavailable'
   /** The unit's agent actor is unknown in the tenant, terminated or deleted: it may not act. */
-  | 'actor_unavailable';
+  | 'actor_unavailable'
+  /** Approvals are decided by a human owner, admin or manager of the tenant only. */
+  | 'approver_required';
 
 /** The actor may not do this, or the database's row-level security refused the row. */
 export class ForbiddenError extends AgentflowError {

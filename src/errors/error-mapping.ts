@@ -30,6 +30,8 @@ const ENTITY_BY_TABLE: Readonly<Record<string, string>> = {
   idempotency_keys: 'idempotency key',
   tasks: 'task',
   activity_feed: 'activity entry',
+  artifacts: 'artifact',
+  approvals: 'approval',
 };
 
 function entityOf(error: DatabaseError): string | undefined {
@@ -60,6 +62,12 @@ export const CONSTRAINT_ERRORS: Readonly<Record<string, Translate>> = {
   agents_project_name_live_key: duplicate('agent', 'name'),
   agent_credentials_prefix_key: duplicate('agent credential', 'keyPrefix'),
   kpis_agent_recorded_key: duplicate('kpi', 'recordedAt'),
+  approvals_pending_key: (error) =>
+    new ConflictError('approval_pending', `the task already awaits a decision on an approval${named(error)}`, {
+      cause: error,
+      entity: 'approval',
+      field: 'taskId',
+    }),
   work_sessions_open_key: (error) =>
     new ConflictError('session_open', `the agent already has an open work session${named(error)}`, {
       cause: error,
@@ -184,6 +192,48 @@ export const RAISED_ERRORS: readonly RaisedError[] = [
         cause: error,
         entity: 'task',
         field: 'assigneeAgentId',
+      }),
+  },
+  // Migration 16: artifacts and approvals.
+  {
+    sqlState: 'AF080', // an approval of a task not in progress, or a decision on a task not in review
+    translate: (error) =>
+      new ConflictError('invalid_transition', error.message, {
+        cause: error,
+        entity: 'task',
+        field: 'status',
+      }),
+  },
+  {
+    sqlState: 'AF081',
+    translate: (error) =>
+      new ConflictError('approval_decided', error.message, {
+        cause: error,
+        entity: 'approval',
+        field: 'status',
+      }),
+  },
+  {
+    sqlState: 'AF082',
+    translate: (error) =>
+      new ForbiddenError('approver_required', error.message, { cause: error, entity: 'approval' }),
+  },
+  {
+    sqlState: 'AF083',
+    translate: (error) =>
+      new ValidationError(error.message, [{ path: 'artifactIds', message: error.message }], {
+        cause: error,
+        entity: 'approval',
+        code: 'invalid_reference',
+      }),
+  },
+  {
+    sqlState: 'AF084',
+    translate: (error) =>
+      new ConflictError('approval_pending', error.message, {
+        cause: error,
+        entity: 'task',
+        field: 'status',
       }),
   },
 ];

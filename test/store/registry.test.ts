@@ -33,6 +33,8 @@ describe('the repository registry', () => {
       'events',
       'workSessions',
       'idempotencyKeys',
+      'artifacts',
+      'approvals',
     ]);
     expect(serviceNames).toEqual([
       'tenants',
