@@ -143,6 +143,7 @@ CREATE FUNCTION agentflow.request_approval() RETURNS trigger
 DECLARE
   actor_type text := current_setting('agentflow.actor_type', true);
   task record;
+  pending uuid;
   stray uuid;
 BEGIN
   NEW.status := 'pending';
@@ -169,6 +170,13 @@ BEGIN
   IF task.deleted_at IS NOT NULL THEN
     RAISE EXCEPTION 'task % is deleted', NEW.task_id
       USING ERRCODE = 'foreign_key_violation', TABLE = TG_TABLE_NAME, CONSTRAINT = 'approvals_task_fk';
+  END IF;
+  -- The unique index approvals_pending_key says it too; this names the approval waiting.
+  SELECT a.id INTO pending FROM approvals a
+   WHERE a.tenant_id = NEW.tenant_id AND a.task_id = NEW.task_id AND a.status = 'pending';
+  IF FOUND THEN
+    RAISE EXCEPTION 'task % awaits approval % already', NEW.task_id, pending
+      USING ERRCODE = 'AF084', TABLE = TG_TABLE_NAME, COLUMN = 'task_id';
   END IF;
   IF task.status <> 'in_progress' THEN
     RAISE EXCEPTION 'task % is %: approval is requested of a task in progress', NEW.task_id, task.status

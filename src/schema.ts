@@ -1,9 +1,9 @@
 // Every table of the Drizzle schema, in one place for typed queries and the schema-drift test.
 export { agentCredentials, agentCredentialUses } from './agents/agent-credentials.schema.ts';
-export { approvals } from './approvals/approvals.schema.ts';
-export { artifacts } from './approvals/artifacts.schema.ts';
 export { agentStates } from './agents/agent-states.schema.ts';
 export { agents } from './agents/agents.schema.ts';
+export { approvals } from './approvals/approvals.schema.ts';
+export { artifacts } from './approvals/artifacts.schema.ts';
 export { auditLogs } from './audit/audit-logs.schema.ts';
 export { eventMentions, events } from './events/events.schema.ts';
 export { idempotencyKeys } from './idempotency/idempotency-keys.schema.ts';

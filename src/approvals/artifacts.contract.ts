@@ -1,7 +1,11 @@
 import { z } from 'zod';
 import { pageFields } from '../shared/pagination.ts';
 import { jsonObjectSchema, uuidSchema } from '../shared/validation.ts';
-import { ARTIFACT_APPROVAL_STATUSES, ARTIFACT_CONTENT_MAX_BYTES, ARTIFACT_TYPES } from './artifacts.schema.ts';
+import {
+  ARTIFACT_APPROVAL_STATUSES,
+  ARTIFACT_CONTENT_MAX_BYTES,
+  ARTIFACT_TYPES,
+} from './artifacts.schema.ts';
 
 /** C0/C1 control characters and bidirectional controls: nothing a path should hold. */
 const UNSAFE_PATH_CHARACTER = /[\p{Cc}\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/u;
@@ -12,7 +16,10 @@ export const artifactPathSchema = z
   .min(1)
   .max(1024)
   .refine((path) => !UNSAFE_PATH_CHARACTER.test(path), 'must not contain control or bidirectional characters')
-  .refine((path) => path.trim() === path && path.trim() !== '', 'must not be blank or start or end with whitespace');
+  .refine(
+    (path) => path.trim() === path && path.trim() !== '',
+    'must not be blank or start or end with whitespace',
+  );
 
 /** A media type as `type/subtype` in lower case (`text/x-diff`, `application/json`). */
 export const contentTypeSchema = z

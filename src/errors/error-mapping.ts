@@ -63,11 +63,15 @@ export const CONSTRAINT_ERRORS: Readonly<Record<string, Translate>> = {
   agent_credentials_prefix_key: duplicate('agent credential', 'keyPrefix'),
   kpis_agent_recorded_key: duplicate('kpi', 'recordedAt'),
   approvals_pending_key: (error) =>
-    new ConflictError('approval_pending', `the task already awaits a decision on an approval${named(error)}`, {
-      cause: error,
-      entity: 'approval',
-      field: 'taskId',
-    }),
+    new ConflictError(
+      'approval_pending',
+      `the task already awaits a decision on an approval${named(error)}`,
+      {
+        cause: error,
+        entity: 'approval',
+        field: 'taskId',
+      },
+    ),
   work_sessions_open_key: (error) =>
     new ConflictError('session_open', `the agent already has an open work session${named(error)}`, {
       cause: error,

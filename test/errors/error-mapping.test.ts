@@ -152,7 +152,9 @@ describe('the error mapping table: SQLSTATEs our SQL functions raise', () => {
       retryable: false,
       entity: 'approval',
     });
-    const stray = mapDatabaseError(failure({ sqlState: 'AF083', message: 'artifact x is not an artifact of task y' }));
+    const stray = mapDatabaseError(
+      failure({ sqlState: 'AF083', message: 'artifact x is not an artifact of task y' }),
+    );
     expect(summary(stray)).toEqual({
       type: 'ValidationError',
       code: 'invalid_reference',
