@@ -378,6 +378,34 @@ describeEachEngine('approvals', (h) => {
     });
   });
 
+  describe('concurrency', () => {
+    it('of two requests or two decisions at once, exactly one passes (server)', async () => {
+      if (h.kind !== 'postgres') return;
+      const taskId = await f.inProgressTask();
+      const requests = await Promise.allSettled(
+        ['first', 'second'].map((title) => asDev((tx) => tx.approvals.request({ taskId, title }))),
+      );
+      expect(requests.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+      const refused = requests.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+      expect(refused.reason).toBeInstanceOf(ConflictError);
+      expect((refused.reason as ConflictError).code).toBe('approval_pending');
+      expect(await approvalsOf(taskId)).toBe(1);
+      const approval = (requests.find((r) => r.status === 'fulfilled') as PromiseFulfilledResult<Approval>)
+        .value;
+      const decisions = await Promise.allSettled([
+        asUser(f.owner.id, (tx) => tx.approvals.decide(approval.id, { decision: 'approved' })),
+        asUser(f.admin, (tx) => tx.approvals.decide(approval.id, { decision: 'rejected', reason: 'No' })),
+      ]);
+      const passed = decisions.filter((r) => r.status === 'fulfilled') as PromiseFulfilledResult<Approval>[];
+      expect(passed).toHaveLength(1);
+      const lost = decisions.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+      expect((lost.reason as ConflictError).code).toBe('approval_decided');
+      expect((await f.taskState(taskId)).status).toBe(
+        passed[0]!.value.status === 'approved' ? 'completed' : 'in_progress',
+      );
+    });
+  });
+
   describe('the inbox', () => {
     it('lists pending approvals per tenant and project, oldest first, page by page', async () => {
       const g = await createApprovalTenant(h);
