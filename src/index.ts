@@ -1,6 +1,7 @@
 // The public API of AgentFlow DB. Kept by hand: what is not exported here is internal.
 
 export * from './agents/index.ts';
+export * from './approvals/index.ts';
 export * from './audit/index.ts';
 export * as coordination from './coordination/index.ts';
 export { parseDatabaseUrl, redactUrl } from './engine/database-url.ts';

@@ -2,6 +2,8 @@
 export { agentCredentials, agentCredentialUses } from './agents/agent-credentials.schema.ts';
 export { agentStates } from './agents/agent-states.schema.ts';
 export { agents } from './agents/agents.schema.ts';
+export { approvals } from './approvals/approvals.schema.ts';
+export { artifacts } from './approvals/artifacts.schema.ts';
 export { auditLogs } from './audit/audit-logs.schema.ts';
 export { eventMentions, events } from './events/events.schema.ts';
 export {

@@ -63,7 +63,10 @@ export type ConflictCode =
   /** A task execution in a final status (success, failure, timeout): it is frozen. */
   | 'execution_finished'
   /** Tokens or cost recorded for an execution that is not running, or lowered. */
-  | 'usage_refused';
+  | 'usage_refused'
+  /** Approvals: the task already awaits a decision; a decided approval is final. */
+  | 'approval_pending'
+  | 'approval_decided';
 
 /** Conflicts that come from concurrent transactions, not from the data: the same unit of work run again may pass. */
 const RETRYABLE_CONFLICTS: ReadonlySet<ConflictCode> = new Set([
@@ -98,7 +101,9 @@ export type ForbiddenCode =
   /** The tenant is suspended, deleted or unknown: no tenant work runs. */
   | 'tenant_unavailable'
   /** The unit's agent actor is unknown in the tenant, terminated or deleted: it may not act. */
-  | 'actor_unavailable';
+  | 'actor_unavailable'
+  /** Approvals are decided by a human owner, admin or manager of the tenant only. */
+  | 'approver_required';
 
 /** The actor may not do this, or the database's row-level security refused the row. */
 export class ForbiddenError extends AgentflowError {

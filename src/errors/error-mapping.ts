@@ -35,6 +35,8 @@ const ENTITY_BY_TABLE: Readonly<Record<string, string>> = {
   task_execution_totals: 'task execution totals',
   tenant_execution_totals: 'tenant execution totals',
   execution_cost_daily: 'execution cost',
+  artifacts: 'artifact',
+  approvals: 'approval',
 };
 
 function entityOf(error: DatabaseError): string | undefined {
@@ -66,6 +68,16 @@ export const CONSTRAINT_ERRORS: Readonly<Record<string, Translate>> = {
   agent_credentials_prefix_key: duplicate('agent credential', 'keyPrefix'),
   kpis_agent_recorded_key: duplicate('kpi', 'recordedAt'),
   task_dependencies_pkey: duplicate('task dependency', 'dependsOnId'),
+  approvals_pending_key: (error) =>
+    new ConflictError(
+      'approval_pending',
+      `the task already awaits a decision on an approval${named(error)}`,
+      {
+        cause: error,
+        entity: 'approval',
+        field: 'taskId',
+      },
+    ),
   work_sessions_open_key: (error) =>
     new ConflictError('session_open', `the agent already has an open work session${named(error)}`, {
       cause: error,
@@ -234,6 +246,48 @@ export const RAISED_ERRORS: readonly RaisedError[] = [
     sqlState: 'AF072',
     translate: (error) =>
       new ConflictError('usage_refused', error.message, { cause: error, entity: 'task execution' }),
+  },
+  // Migration 16: artifacts and approvals.
+  {
+    sqlState: 'AF080', // an approval of a task not in progress, or a decision on a task not in review
+    translate: (error) =>
+      new ConflictError('invalid_transition', error.message, {
+        cause: error,
+        entity: 'task',
+        field: 'status',
+      }),
+  },
+  {
+    sqlState: 'AF081',
+    translate: (error) =>
+      new ConflictError('approval_decided', error.message, {
+        cause: error,
+        entity: 'approval',
+        field: 'status',
+      }),
+  },
+  {
+    sqlState: 'AF082',
+    translate: (error) =>
+      new ForbiddenError('approver_required', error.message, { cause: error, entity: 'approval' }),
+  },
+  {
+    sqlState: 'AF083',
+    translate: (error) =>
+      new ValidationError(error.message, [{ path: 'artifactIds', message: error.message }], {
+        cause: error,
+        entity: 'approval',
+        code: 'invalid_reference',
+      }),
+  },
+  {
+    sqlState: 'AF084',
+    translate: (error) =>
+      new ConflictError('approval_pending', error.message, {
+        cause: error,
+        entity: 'task',
+        field: 'status',
+      }),
   },
 ];
 

@@ -1,6 +1,8 @@
 import { agentCredentialRoutes } from '../agents/agent-credentials.routes.ts';
 import { agentStateRoutes } from '../agents/agent-states.routes.ts';
 import { agentRoutes } from '../agents/agents.routes.ts';
+import { approvalRoutes } from '../approvals/approvals.routes.ts';
+import { artifactRoutes } from '../approvals/artifacts.routes.ts';
 import { auditLogRoutes } from '../audit/audit-logs.routes.ts';
 import { eventRoutes } from '../events/events.routes.ts';
 import { eventStreamRoutes } from '../events/events-stream.routes.ts';
@@ -44,6 +46,8 @@ export const apiRoutes: readonly ApiRoute[] = [
   ...taskDependencyRoutes,
   ...taskQueueRoutes,
   ...taskExecutionRoutes,
+  ...artifactRoutes,
+  ...approvalRoutes,
 ];
 
 /** Tenant repository functions with no route, and why. */

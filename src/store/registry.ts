@@ -4,6 +4,8 @@ import {
 } from '../agents/agent-credentials.repository.ts';
 import { agentStatesRepository } from '../agents/agent-states.repository.ts';
 import { agentAdminRepository, agentsRepository } from '../agents/agents.repository.ts';
+import { approvalsRepository } from '../approvals/approvals.repository.ts';
+import { artifactsRepository } from '../approvals/artifacts.repository.ts';
 import { auditLogsRepository } from '../audit/audit-logs.repository.ts';
 import { eventAdminRepository, eventsRepository } from '../events/events.repository.ts';
 import { taskExecutionsRepository } from '../executions/task-executions.repository.ts';
@@ -57,6 +59,8 @@ export const registry = {
   activityFeed: { tenant: activityFeedRepository },
   taskDependencies: { tenant: taskDependenciesRepository },
   taskQueue: { tenant: taskQueueRepository },
+  artifacts: { tenant: artifactsRepository },
+  approvals: { tenant: approvalsRepository },
 } as const satisfies Record<string, RegistryEntry>;
 
 export type Registry = typeof registry;

@@ -131,6 +131,46 @@ describe('the error mapping table: SQLSTATEs our SQL functions raise', () => {
     expect(mapped({ sqlState: 'P0002', message: 'query returned no rows' }).type).toBe('DatabaseError');
   });
 
+  it('AF080-AF084 (approvals, migration 16): task not in progress, decided, not an approver, stray artifact, held in review', () => {
+    expect(mapped({ sqlState: 'AF080', message: 'task x is backlog' })).toEqual({
+      type: 'ConflictError',
+      code: 'invalid_transition',
+      retryable: false,
+      entity: 'task',
+      field: 'status',
+    });
+    expect(mapped({ sqlState: 'AF081', message: 'approval x is already approved' })).toEqual({
+      type: 'ConflictError',
+      code: 'approval_decided',
+      retryable: false,
+      entity: 'approval',
+      field: 'status',
+    });
+    expect(mapped({ sqlState: 'AF082', message: 'approval x is decided by a human' })).toEqual({
+      type: 'ForbiddenError',
+      code: 'approver_required',
+      retryable: false,
+      entity: 'approval',
+    });
+    const stray = mapDatabaseError(
+      failure({ sqlState: 'AF083', message: 'artifact x is not an artifact of task y' }),
+    );
+    expect(summary(stray)).toEqual({
+      type: 'ValidationError',
+      code: 'invalid_reference',
+      retryable: false,
+      entity: 'approval',
+    });
+    expect((stray as ValidationError).issues.map((issue) => issue.path)).toEqual(['artifactIds']);
+    expect(mapped({ sqlState: 'AF084', message: 'task x awaits approval y' })).toEqual({
+      type: 'ConflictError',
+      code: 'approval_pending',
+      retryable: false,
+      entity: 'task',
+      field: 'status',
+    });
+  });
+
   it('AF010 / AF011 / AF012 (agents, migration 6) are a refused transition, a deleted agent, an unusable actor', () => {
     const agentId = randomUUID();
     expect(
@@ -228,9 +268,19 @@ describe('the error mapping table: named constraints', () => {
     });
   });
 
+  it('approvals_pending_key is ConflictError approval_pending: the task already awaits a decision', () => {
+    expect(mapped({ sqlState: '23505', constraint: 'approvals_pending_key' })).toEqual({
+      type: 'ConflictError',
+      code: 'approval_pending',
+      retryable: false,
+      entity: 'approval',
+      field: 'taskId',
+    });
+  });
+
   it('has a test row above for every constraint it names', () => {
     expect(Object.keys(CONSTRAINT_ERRORS).sort()).toEqual(
-      [...Object.keys(duplicates), 'work_sessions_open_key'].sort(),
+      [...Object.keys(duplicates), 'work_sessions_open_key', 'approvals_pending_key'].sort(),
     );
   });
 });

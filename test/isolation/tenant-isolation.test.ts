@@ -166,6 +166,28 @@ async function seedAgentRows(h: EngineHarness, tenantId: string, projectId: stri
     await c.query(`UPDATE task_executions SET status = 'success', output_tokens = 5 WHERE id = $1`, [
       execution!.id,
     ]);
+    // A task in progress with an artifact and an approval waiting (the task's timeline events are
+    // authored by the acting agent).
+    await c.query(
+      `SELECT set_config('agentflow.actor_type', 'agent', true), set_config('agentflow.actor_id', $1, true)`,
+      [agent!.id],
+    );
+    const [task] = await c.query<{ id: string }>(
+      `INSERT INTO tasks (tenant_id, project_id, title, status, assignee_agent_id)
+       VALUES ($1, $2, 'Reviewed work', 'assigned', $3) RETURNING id`,
+      [tenantId, projectId, agent!.id],
+    );
+    await c.query(`UPDATE tasks SET status = 'in_progress' WHERE id = $1`, [task!.id]);
+    const [artifact] = await c.query<{ id: string }>(
+      `INSERT INTO artifacts (tenant_id, task_id, type, path, content, created_by_agent_id)
+       VALUES ($1, $2, 'code', 'src/a.ts', 'a', $3) RETURNING id`,
+      [tenantId, task!.id, agent!.id],
+    );
+    await c.query(
+      `INSERT INTO approvals (tenant_id, task_id, title, artifact_ids, requested_by_agent_id)
+       VALUES ($1, $2, 'Merge?', ARRAY[$3::uuid], $4)`,
+      [tenantId, task!.id, artifact!.id, agent!.id],
+    );
   });
 }
 

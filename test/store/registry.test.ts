@@ -38,6 +38,8 @@ describe('the repository registry', () => {
       'activityFeed',
       'taskDependencies',
       'taskQueue',
+      'artifacts',
+      'approvals',
     ]);
     expect(serviceNames).toEqual([
       'tenants',

@@ -1,0 +1,10 @@
+DROP TRIGGER tasks_awaiting_approval ON tasks;
+DROP FUNCTION agentflow.hold_task_in_review();
+DROP TABLE approvals;
+DROP TABLE artifacts;
+DROP FUNCTION agentflow.record_approval_decision();
+DROP FUNCTION agentflow.apply_approval();
+DROP FUNCTION agentflow.decide_approval();
+DROP FUNCTION agentflow.request_approval();
+DROP FUNCTION agentflow.guard_artifact();
+DROP FUNCTION agentflow.prepare_artifact();
