@@ -20,6 +20,7 @@ export { APP_ROLE, SERVICE_ROLE } from './store/roles.ts';
 export type { ServiceScope, TenantScope } from './store/scope.ts';
 export { type OpenStoreOptions, openStore, Store } from './store/store.ts';
 export { ServiceTx, TenantTx } from './store/unit-of-work.ts';
+export * from './tasks/index.ts';
 export * from './tenancy/index.ts';
 export {
   APPEND_ONLY_TABLES,

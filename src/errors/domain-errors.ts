@@ -92,7 +92,9 @@ export type ForbiddenCode =
   /** The tenant is suspended, deleted or unknown: no tenant work runs. */
   | 'tenant_unavailable'
   /** The unit's agent actor is unknown in the tenant, terminated or deleted: it may not act. */
-  | 'actor_unavailable';
+  | 'actor_unavailable'
+  /** Task comments and attachments: only the author (or uploader) edits or, with owners and admins, deletes. */
+  | 'not_author';
 
 /** The actor may not do this, or the database's row-level security refused the row. */
 export class ForbiddenError extends AgentflowError {

@@ -30,6 +30,9 @@ const ENTITY_BY_TABLE: Readonly<Record<string, string>> = {
   idempotency_keys: 'idempotency key',
   tasks: 'task',
   activity_feed: 'activity entry',
+  task_comments: 'task comment',
+  task_attachments: 'task attachment',
+  task_checkpoints: 'task checkpoint',
 };
 
 function entityOf(error: DatabaseError): string | undefined {
@@ -47,6 +50,11 @@ function duplicate(entity: string, field: string): Translate {
     });
 }
 
+function checkpointLink(error: DatabaseError): AgentflowError {
+  const key = /^Key \(tenant_id, task_id, \w+\)=\([^,]+, [^,]+, ([^)]+)\)/.exec(error.detail ?? '')?.[1];
+  return new NotFoundError('task checkpoint', key, { cause: error });
+}
+
 export const CONSTRAINT_ERRORS: Readonly<Record<string, Translate>> = {
   tenants_slug_live_key: duplicate('tenant', 'slug'),
   users_email_live_key: duplicate('user', 'email'),
@@ -60,6 +68,18 @@ export const CONSTRAINT_ERRORS: Readonly<Record<string, Translate>> = {
   agents_project_name_live_key: duplicate('agent', 'name'),
   agent_credentials_prefix_key: duplicate('agent credential', 'keyPrefix'),
   kpis_agent_recorded_key: duplicate('kpi', 'recordedAt'),
+  task_comments_github_comment_live_key: duplicate('task comment', 'githubCommentId'),
+  // Two checkpoints numbered alike: only when the task's lock could not serialise them (a snapshot
+  // older than the lock, under REPEATABLE READ). Run again, it passes.
+  task_checkpoints_sequence_key: (error) =>
+    new ConflictError('serialization_failure', `concurrent checkpoint, retry${named(error)}`, {
+      cause: error,
+      entity: 'task checkpoint',
+    }),
+  // Links of a checkpoint to another of its task (the database sets the parent; a restore checks
+  // its source first, AF093): a checkpoint of no such task does not exist.
+  task_checkpoints_parent_fk: checkpointLink,
+  task_checkpoints_restored_from_fk: checkpointLink,
   work_sessions_open_key: (error) =>
     new ConflictError('session_open', `the agent already has an open work session${named(error)}`, {
       cause: error,
@@ -185,6 +205,27 @@ export const RAISED_ERRORS: readonly RaisedError[] = [
         entity: 'task',
         field: 'assigneeAgentId',
       }),
+  },
+  // Migration 17: task comments, attachments and checkpoints.
+  {
+    sqlState: 'AF090', // a comment or attachment written as someone other than the actor
+    translate: (error) =>
+      new ForbiddenError('permission_denied', error.message, { cause: error, entity: entityOf(error) }),
+  },
+  {
+    sqlState: 'AF091', // someone else's comment edited, or deleted by neither its author nor an owner/admin
+    translate: (error) =>
+      new ForbiddenError('not_author', error.message, { cause: error, entity: entityOf(error) }),
+  },
+  {
+    sqlState: 'AF092', // a deleted comment or attachment is frozen
+    message: /^(task comment|task attachment) (\S+) is deleted$/,
+    translate: (error, match) => new NotFoundError(match![1]!, match![2], { cause: error }),
+  },
+  {
+    sqlState: 'AF093', // a restore of a checkpoint of another task (or of none)
+    message: /^task checkpoint (\S+) not found/,
+    translate: (error, match) => new NotFoundError('task checkpoint', match?.[1], { cause: error }),
   },
 ];
 

@@ -7,6 +7,9 @@ import { eventStreamRoutes } from '../events/events-stream.routes.ts';
 import { kpiRoutes } from '../kpis/kpis.routes.ts';
 import { projectFileRoutes } from '../projects/project-files.routes.ts';
 import { projectRoutes } from '../projects/projects.routes.ts';
+import { taskAttachmentRoutes } from '../tasks/task-attachments.routes.ts';
+import { taskCheckpointRoutes } from '../tasks/task-checkpoints.routes.ts';
+import { taskCommentRoutes } from '../tasks/task-comments.routes.ts';
 import { loginSessionRoutes } from '../tenancy/login-sessions.routes.ts';
 import { membershipRoutes } from '../tenancy/memberships.routes.ts';
 import { tenantRoutes } from '../tenancy/tenants.routes.ts';
@@ -34,6 +37,9 @@ export const apiRoutes: readonly ApiRoute[] = [
   ...eventRoutes,
   ...eventStreamRoutes,
   ...workSessionRoutes,
+  ...taskCommentRoutes,
+  ...taskAttachmentRoutes,
+  ...taskCheckpointRoutes,
 ];
 
 /** Tenant repository functions with no route, and why. */

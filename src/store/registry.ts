@@ -14,6 +14,9 @@ import { kpisRepository } from '../kpis/kpis.repository.ts';
 import { projectFilesRepository } from '../projects/project-files.repository.ts';
 import { projectAdminRepository, projectsRepository } from '../projects/projects.repository.ts';
 import { retentionRepository } from '../retention/retention.repository.ts';
+import { taskAttachmentsRepository } from '../tasks/task-attachments.repository.ts';
+import { taskCheckpointsRepository } from '../tasks/task-checkpoints.repository.ts';
+import { taskCommentsRepository } from '../tasks/task-comments.repository.ts';
 import { membershipAdminRepository, membershipsRepository } from '../tenancy/memberships.repository.ts';
 import { tenantAdminRepository, tenantsRepository } from '../tenancy/tenants.repository.ts';
 import { userAdminRepository, usersRepository } from '../tenancy/users.repository.ts';
@@ -47,6 +50,9 @@ export const registry = {
   events: { tenant: eventsRepository, service: eventAdminRepository },
   workSessions: { tenant: workSessionsRepository },
   idempotencyKeys: { tenant: idempotencyKeysRepository, service: idempotencyKeyAdminRepository },
+  taskComments: { tenant: taskCommentsRepository },
+  taskAttachments: { tenant: taskAttachmentsRepository },
+  taskCheckpoints: { tenant: taskCheckpointsRepository },
 } as const satisfies Record<string, RegistryEntry>;
 
 export type Registry = typeof registry;

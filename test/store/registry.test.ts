@@ -33,6 +33,9 @@ describe('the repository registry', () => {
       'events',
       'workSessions',
       'idempotencyKeys',
+      'taskComments',
+      'taskAttachments',
+      'taskCheckpoints',
     ]);
     expect(serviceNames).toEqual([
       'tenants',

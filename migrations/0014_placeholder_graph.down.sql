@@ -1,0 +1,2 @@
+-- Placeholder (see the up step).
+SELECT 1;
