@@ -49,7 +49,8 @@ GRANT SELECT, INSERT, UPDATE ON task_comments TO agentflow_app;
 GRANT SELECT, INSERT, UPDATE, DELETE ON task_comments TO agentflow_service;
 
 -- The rules of a comment, for every writer (raw SQL included):
--- - insert: the author is the actor (AF090 when another is named); the task is live; not edited,
+-- - insert: the author is the actor (insufficient_privilege when another is named, as
+--   for events); the task is live; not edited,
 --   not deleted;
 -- - update: a deleted comment is frozen (AF092); task, authors, visibility, AI flag and metadata and
 --   creation time never change; a GitHub comment id is set once; the body is edited by its author
@@ -69,13 +70,13 @@ BEGIN
     IF actor_type = 'agent' THEN
       IF NEW.author_user_id IS NOT NULL OR NEW.author_agent_id <> actor THEN
         RAISE EXCEPTION 'an agent writes comments only as itself'
-          USING ERRCODE = 'AF090', TABLE = TG_TABLE_NAME, COLUMN = 'author_agent_id';
+          USING ERRCODE = 'insufficient_privilege', TABLE = TG_TABLE_NAME, COLUMN = 'author_agent_id';
       END IF;
       NEW.author_agent_id := actor;
     ELSIF actor_type = 'user' THEN
       IF NEW.author_agent_id IS NOT NULL OR NEW.author_user_id <> actor THEN
         RAISE EXCEPTION 'a user writes comments only as itself'
-          USING ERRCODE = 'AF090', TABLE = TG_TABLE_NAME, COLUMN = 'author_user_id';
+          USING ERRCODE = 'insufficient_privilege', TABLE = TG_TABLE_NAME, COLUMN = 'author_user_id';
       END IF;
       NEW.author_user_id := actor;
     END IF;
@@ -103,9 +104,9 @@ BEGIN
     RAISE EXCEPTION 'task comment % is linked to GitHub comment % already', OLD.id, OLD.github_comment_id
       USING ERRCODE = 'check_violation', TABLE = TG_TABLE_NAME, COLUMN = 'github_comment_id';
   END IF;
-  is_author := actor_type IS NULL OR actor_type NOT IN ('user', 'agent')
-    OR (actor_type = 'agent' AND actor = OLD.author_agent_id)
-    OR (actor_type = 'user' AND actor = OLD.author_user_id);
+  is_author := coalesce(actor_type NOT IN ('user', 'agent'), true)
+    OR coalesce(actor_type = 'agent' AND actor = OLD.author_agent_id, false)
+    OR coalesce(actor_type = 'user' AND actor = OLD.author_user_id, false);
   IF NEW.body IS DISTINCT FROM OLD.body THEN
     IF NOT is_author THEN
       RAISE EXCEPTION 'only its author edits task comment %', OLD.id
@@ -173,9 +174,9 @@ SELECT agentflow.track_changes('task_attachments', 'tenant_id');
 GRANT SELECT, INSERT, UPDATE ON task_attachments TO agentflow_app;
 GRANT SELECT, INSERT, UPDATE, DELETE ON task_attachments TO agentflow_service;
 
--- The rules of an attachment: the uploader is the actor (AF090); the task is live; a deleted
--- attachment is frozen (AF092); nothing changes but the link to evidence (set once) and the soft
--- delete, by its uploader or an owner or admin (AF091), at the database's time.
+-- The rules of an attachment: the uploader is the actor (insufficient_privilege); the task is live;
+-- a deleted attachment is frozen (AF092); nothing changes but the link to evidence (set once) and
+-- the soft delete, by its uploader or an owner or admin (AF091), at the database's time.
 CREATE FUNCTION agentflow.guard_task_attachment() RETURNS trigger
   LANGUAGE plpgsql SET search_path = pg_catalog, public, pg_temp
   AS $$
@@ -188,13 +189,13 @@ BEGIN
     IF actor_type = 'agent' THEN
       IF NEW.uploaded_by_user_id IS NOT NULL OR NEW.uploaded_by_agent_id <> actor THEN
         RAISE EXCEPTION 'an agent uploads attachments only as itself'
-          USING ERRCODE = 'AF090', TABLE = TG_TABLE_NAME, COLUMN = 'uploaded_by_agent_id';
+          USING ERRCODE = 'insufficient_privilege', TABLE = TG_TABLE_NAME, COLUMN = 'uploaded_by_agent_id';
       END IF;
       NEW.uploaded_by_agent_id := actor;
     ELSIF actor_type = 'user' THEN
       IF NEW.uploaded_by_agent_id IS NOT NULL OR NEW.uploaded_by_user_id <> actor THEN
         RAISE EXCEPTION 'a user uploads attachments only as itself'
-          USING ERRCODE = 'AF090', TABLE = TG_TABLE_NAME, COLUMN = 'uploaded_by_user_id';
+          USING ERRCODE = 'insufficient_privilege', TABLE = TG_TABLE_NAME, COLUMN = 'uploaded_by_user_id';
       END IF;
       NEW.uploaded_by_user_id := actor;
     END IF;
@@ -219,10 +220,10 @@ BEGIN
   END IF;
   IF NEW.deleted_at IS NOT NULL THEN
     IF actor_type IN ('user', 'agent')
-       AND NOT (actor_type = 'agent' AND actor = OLD.uploaded_by_agent_id)
-       AND NOT (actor_type = 'user' AND (actor = OLD.uploaded_by_user_id OR EXISTS (
+       AND NOT coalesce(actor_type = 'agent' AND actor = OLD.uploaded_by_agent_id, false)
+       AND NOT coalesce(actor_type = 'user' AND (actor = OLD.uploaded_by_user_id OR EXISTS (
          SELECT 1 FROM memberships m
-          WHERE m.tenant_id = OLD.tenant_id AND m.user_id = actor AND m.role IN ('owner', 'admin')))) THEN
+          WHERE m.tenant_id = OLD.tenant_id AND m.user_id = actor AND m.role IN ('owner', 'admin'))), false) THEN
       RAISE EXCEPTION 'only its uploader, an owner or an admin deletes task attachment %', OLD.id
         USING ERRCODE = 'AF091', TABLE = TG_TABLE_NAME, COLUMN = 'deleted_at';
     END IF;

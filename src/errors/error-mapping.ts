@@ -206,12 +206,8 @@ export const RAISED_ERRORS: readonly RaisedError[] = [
         field: 'assigneeAgentId',
       }),
   },
-  // Migration 17: task comments, attachments and checkpoints.
-  {
-    sqlState: 'AF090', // a comment or attachment written as someone other than the actor
-    translate: (error) =>
-      new ForbiddenError('permission_denied', error.message, { cause: error, entity: entityOf(error) }),
-  },
+  // Migration 17: task comments, attachments and checkpoints (a forged author or uploader is
+  // insufficient_privilege, as for events: ForbiddenError permission_denied).
   {
     sqlState: 'AF091', // someone else's comment edited, or deleted by neither its author nor an owner/admin
     translate: (error) =>
