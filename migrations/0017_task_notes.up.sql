@@ -28,9 +28,9 @@ CREATE TABLE task_comments (
     REFERENCES tasks (tenant_id, id) ON DELETE CASCADE,
   CONSTRAINT task_comments_agent_fk FOREIGN KEY (tenant_id, author_agent_id)
     REFERENCES agents (tenant_id, id) ON DELETE CASCADE,
-  -- Not cascading, like a task's assignee: a member's comments are not removed with the membership.
-  CONSTRAINT task_comments_member_fk FOREIGN KEY (tenant_id, author_user_id)
-    REFERENCES memberships (tenant_id, user_id),
+  -- The user, not the membership: a member who leaves the tenant leaves their comments behind (the
+  -- trigger checks membership when the comment is written).
+  CONSTRAINT task_comments_user_fk FOREIGN KEY (author_user_id) REFERENCES users (id),
   CONSTRAINT task_comments_one_author CHECK (num_nonnulls(author_agent_id, author_user_id) = 1),
   CONSTRAINT task_comments_ai_metadata CHECK (is_ai_generated OR ai_metadata IS NULL)
 );
@@ -39,7 +39,7 @@ CREATE INDEX task_comments_task_idx ON task_comments (tenant_id, task_id, create
 -- One live comment per GitHub comment in a tenant: the sync's upsert key.
 CREATE UNIQUE INDEX task_comments_github_comment_live_key ON task_comments (tenant_id, github_comment_id)
   WHERE github_comment_id IS NOT NULL AND deleted_at IS NULL;
--- For the foreign keys' checks when an agent or a membership goes.
+-- For the foreign keys' checks when an agent or a user goes.
 CREATE INDEX task_comments_agent_idx ON task_comments (tenant_id, author_agent_id) WHERE author_agent_id IS NOT NULL;
 CREATE INDEX task_comments_member_idx ON task_comments (tenant_id, author_user_id) WHERE author_user_id IS NOT NULL;
 SELECT agentflow.isolate_by_tenant('task_comments');
@@ -79,6 +79,11 @@ BEGIN
           USING ERRCODE = 'insufficient_privilege', TABLE = TG_TABLE_NAME, COLUMN = 'author_user_id';
       END IF;
       NEW.author_user_id := actor;
+    END IF;
+    IF NEW.author_user_id IS NOT NULL AND NOT EXISTS (
+         SELECT 1 FROM memberships m WHERE m.tenant_id = NEW.tenant_id AND m.user_id = NEW.author_user_id) THEN
+      RAISE EXCEPTION 'user % is not a member of the tenant', NEW.author_user_id
+        USING ERRCODE = 'foreign_key_violation', TABLE = TG_TABLE_NAME, CONSTRAINT = 'task_comments_user_fk';
     END IF;
     NEW.edited_at := NULL;
     NEW.deleted_at := NULL;
@@ -159,8 +164,7 @@ CREATE TABLE task_attachments (
     REFERENCES tasks (tenant_id, id) ON DELETE CASCADE,
   CONSTRAINT task_attachments_agent_fk FOREIGN KEY (tenant_id, uploaded_by_agent_id)
     REFERENCES agents (tenant_id, id) ON DELETE CASCADE,
-  CONSTRAINT task_attachments_member_fk FOREIGN KEY (tenant_id, uploaded_by_user_id)
-    REFERENCES memberships (tenant_id, user_id),
+  CONSTRAINT task_attachments_user_fk FOREIGN KEY (uploaded_by_user_id) REFERENCES users (id),
   CONSTRAINT task_attachments_one_uploader CHECK (num_nonnulls(uploaded_by_agent_id, uploaded_by_user_id) = 1)
 );
 CREATE INDEX task_attachments_task_idx ON task_attachments (tenant_id, task_id, created_at, id);
@@ -198,6 +202,11 @@ BEGIN
           USING ERRCODE = 'insufficient_privilege', TABLE = TG_TABLE_NAME, COLUMN = 'uploaded_by_user_id';
       END IF;
       NEW.uploaded_by_user_id := actor;
+    END IF;
+    IF NEW.uploaded_by_user_id IS NOT NULL AND NOT EXISTS (
+         SELECT 1 FROM memberships m WHERE m.tenant_id = NEW.tenant_id AND m.user_id = NEW.uploaded_by_user_id) THEN
+      RAISE EXCEPTION 'user % is not a member of the tenant', NEW.uploaded_by_user_id
+        USING ERRCODE = 'foreign_key_violation', TABLE = TG_TABLE_NAME, CONSTRAINT = 'task_attachments_user_fk';
     END IF;
     NEW.deleted_at := NULL;
     IF EXISTS (SELECT 1 FROM tasks t

@@ -8,7 +8,7 @@ import {
   tenantKeys,
   timestampColumns,
 } from '../shared/columns.ts';
-import { memberships } from '../tenancy/memberships.schema.ts';
+import { users } from '../tenancy/users.schema.ts';
 import { tasks } from './tasks.schema.ts';
 
 /** Largest attachment accepted: 10 GiB. */
@@ -39,9 +39,9 @@ export const taskAttachments = pgTable(
   (table) => [
     ...tenantKeys(table, { task: [table.taskId, tasks], agent: [table.uploadedByAgentId, agents] }),
     foreignKey({
-      name: 'task_attachments_member_fk',
-      columns: [table.tenantId, table.uploadedByUserId],
-      foreignColumns: [memberships.tenantId, memberships.userId],
+      name: 'task_attachments_user_fk',
+      columns: [table.uploadedByUserId],
+      foreignColumns: [users.id],
     }),
     index('task_attachments_task_idx').on(table.tenantId, table.taskId, table.createdAt, table.id),
     index('task_attachments_evidence_idx')

@@ -20,7 +20,7 @@ import {
   tenantKeys,
   timestampColumns,
 } from '../shared/columns.ts';
-import { memberships } from '../tenancy/memberships.schema.ts';
+import { users } from '../tenancy/users.schema.ts';
 import { tasks } from './tasks.schema.ts';
 
 /** Longest comment body, in characters (GitHub's limit). */
@@ -50,9 +50,9 @@ export const taskComments = pgTable(
   (table) => [
     ...tenantKeys(table, { task: [table.taskId, tasks], agent: [table.authorAgentId, agents] }),
     foreignKey({
-      name: 'task_comments_member_fk',
-      columns: [table.tenantId, table.authorUserId],
-      foreignColumns: [memberships.tenantId, memberships.userId],
+      name: 'task_comments_user_fk',
+      columns: [table.authorUserId],
+      foreignColumns: [users.id],
     }),
     index('task_comments_task_idx').on(table.tenantId, table.taskId, table.createdAt, table.id),
     uniqueIndex('task_comments_github_comment_live_key')
