@@ -103,7 +103,9 @@ export type ForbiddenCode =
   /** The unit's agent actor is unknown in the tenant, terminated or deleted: it may not act. */
   | 'actor_unavailable'
   /** Approvals are decided by a human owner, admin or manager of the tenant only. */
-  | 'approver_required';
+  | 'approver_required'
+  /** Task comments and attachments: only the author (or uploader) edits or, with owners and admins, deletes. */
+  | 'not_author';
 
 /** The actor may not do this, or the database's row-level security refused the row. */
 export class ForbiddenError extends AgentflowError {

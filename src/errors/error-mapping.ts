@@ -37,6 +37,9 @@ const ENTITY_BY_TABLE: Readonly<Record<string, string>> = {
   execution_cost_daily: 'execution cost',
   artifacts: 'artifact',
   approvals: 'approval',
+  task_comments: 'task comment',
+  task_attachments: 'task attachment',
+  task_checkpoints: 'task checkpoint',
 };
 
 function entityOf(error: DatabaseError): string | undefined {
@@ -52,6 +55,11 @@ function duplicate(entity: string, field: string): Translate {
       entity,
       field,
     });
+}
+
+function checkpointLink(error: DatabaseError): AgentflowError {
+  const key = /^Key \(tenant_id, task_id, \w+\)=\([^,]+, [^,]+, ([^)]+)\)/.exec(error.detail ?? '')?.[1];
+  return new NotFoundError('task checkpoint', key, { cause: error });
 }
 
 export const CONSTRAINT_ERRORS: Readonly<Record<string, Translate>> = {
@@ -78,6 +86,18 @@ export const CONSTRAINT_ERRORS: Readonly<Record<string, Translate>> = {
         field: 'taskId',
       },
     ),
+  task_comments_github_comment_live_key: duplicate('task comment', 'githubCommentId'),
+  // Two checkpoints numbered alike: only when the task's lock could not serialise them (a snapshot
+  // older than the lock, under REPEATABLE READ). Run again, it passes.
+  task_checkpoints_sequence_key: (error) =>
+    new ConflictError('serialization_failure', `concurrent checkpoint, retry${named(error)}`, {
+      cause: error,
+      entity: 'task checkpoint',
+    }),
+  // Links of a checkpoint to another of its task (the database sets the parent; a restore checks
+  // its source first, AF093): a checkpoint of no such task does not exist.
+  task_checkpoints_parent_fk: checkpointLink,
+  task_checkpoints_restored_from_fk: checkpointLink,
   work_sessions_open_key: (error) =>
     new ConflictError('session_open', `the agent already has an open work session${named(error)}`, {
       cause: error,
@@ -288,6 +308,23 @@ export const RAISED_ERRORS: readonly RaisedError[] = [
         entity: 'task',
         field: 'status',
       }),
+  },
+  // Migration 17: task comments, attachments and checkpoints (a forged author or uploader is
+  // insufficient_privilege, as for events: ForbiddenError permission_denied).
+  {
+    sqlState: 'AF091', // someone else's comment edited, or deleted by neither its author nor an owner/admin
+    translate: (error) =>
+      new ForbiddenError('not_author', error.message, { cause: error, entity: entityOf(error) }),
+  },
+  {
+    sqlState: 'AF092', // a deleted comment or attachment is frozen
+    message: /^(task comment|task attachment) (\S+) is deleted$/,
+    translate: (error, match) => new NotFoundError(match![1]!, match![2], { cause: error }),
+  },
+  {
+    sqlState: 'AF093', // a restore of a checkpoint of another task (or of none)
+    message: /^task checkpoint (\S+) not found/,
+    translate: (error, match) => new NotFoundError('task checkpoint', match?.[1], { cause: error }),
   },
 ];
 

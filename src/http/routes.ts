@@ -11,6 +11,9 @@ import { kpiRoutes } from '../kpis/kpis.routes.ts';
 import { projectFileRoutes } from '../projects/project-files.routes.ts';
 import { projectRoutes } from '../projects/projects.routes.ts';
 import { activityFeedRoutes } from '../tasks/activity-feed.routes.ts';
+import { taskAttachmentRoutes } from '../tasks/task-attachments.routes.ts';
+import { taskCheckpointRoutes } from '../tasks/task-checkpoints.routes.ts';
+import { taskCommentRoutes } from '../tasks/task-comments.routes.ts';
 import { taskDependencyRoutes } from '../tasks/task-dependencies.routes.ts';
 import { taskQueueRoutes } from '../tasks/task-queue.routes.ts';
 import { taskRoutes } from '../tasks/tasks.routes.ts';
@@ -48,6 +51,9 @@ export const apiRoutes: readonly ApiRoute[] = [
   ...taskExecutionRoutes,
   ...artifactRoutes,
   ...approvalRoutes,
+  ...taskCommentRoutes,
+  ...taskAttachmentRoutes,
+  ...taskCheckpointRoutes,
 ];
 
 /** Tenant repository functions with no route, and why. */

@@ -18,6 +18,9 @@ import { projectFilesRepository } from '../projects/project-files.repository.ts'
 import { projectAdminRepository, projectsRepository } from '../projects/projects.repository.ts';
 import { retentionRepository } from '../retention/retention.repository.ts';
 import { activityFeedRepository } from '../tasks/activity-feed.repository.ts';
+import { taskAttachmentsRepository } from '../tasks/task-attachments.repository.ts';
+import { taskCheckpointsRepository } from '../tasks/task-checkpoints.repository.ts';
+import { taskCommentsRepository } from '../tasks/task-comments.repository.ts';
 import { taskDependenciesRepository } from '../tasks/task-dependencies.repository.ts';
 import { taskQueueRepository } from '../tasks/task-queue.repository.ts';
 import { taskAdminRepository, tasksRepository } from '../tasks/tasks.repository.ts';
@@ -61,6 +64,9 @@ export const registry = {
   taskQueue: { tenant: taskQueueRepository },
   artifacts: { tenant: artifactsRepository },
   approvals: { tenant: approvalsRepository },
+  taskComments: { tenant: taskCommentsRepository },
+  taskAttachments: { tenant: taskAttachmentsRepository },
+  taskCheckpoints: { tenant: taskCheckpointsRepository },
 } as const satisfies Record<string, RegistryEntry>;
 
 export type Registry = typeof registry;

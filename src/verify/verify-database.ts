@@ -8,6 +8,7 @@ export const APPEND_ONLY_TABLES = [
   'events',
   'event_mentions',
   'agent_credential_uses',
+  'task_checkpoints',
 ] as const;
 
 /**

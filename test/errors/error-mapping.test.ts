@@ -214,6 +214,7 @@ describe('the error mapping table: named constraints', () => {
     agents_project_name_live_key: ['agent', 'name'],
     agent_credentials_prefix_key: ['agent credential', 'keyPrefix'],
     kpis_agent_recorded_key: ['kpi', 'recordedAt'],
+    task_comments_github_comment_live_key: ['task comment', 'githubCommentId'],
   };
   for (const [constraint, [entity, field]] of Object.entries(duplicates)) {
     it(`${constraint} is ConflictError duplicate of ${entity}.${field}`, () => {
@@ -278,10 +279,70 @@ describe('the error mapping table: named constraints', () => {
     });
   });
 
+  it('task checkpoints: a sequence taken twice is a retryable conflict; a link to no checkpoint of the task is NotFoundError', () => {
+    expect(mapped({ sqlState: '23505', constraint: 'task_checkpoints_sequence_key' })).toEqual({
+      type: 'ConflictError',
+      code: 'serialization_failure',
+      retryable: true,
+      entity: 'task checkpoint',
+      field: undefined,
+    });
+    const checkpointId = randomUUID();
+    for (const [constraint, column] of [
+      ['task_checkpoints_parent_fk', 'parent_id'],
+      ['task_checkpoints_restored_from_fk', 'restored_from_id'],
+    ] as const) {
+      const detail = `Key (tenant_id, task_id, ${column})=(${tenantId}, ${randomUUID()}, ${checkpointId}) is not present in table "task_checkpoints".`;
+      expect(mapped({ sqlState: '23503', table: 'task_checkpoints', constraint, detail })).toEqual({
+        type: 'NotFoundError',
+        code: 'not_found',
+        retryable: false,
+        entity: 'task checkpoint',
+        key: checkpointId,
+      });
+    }
+  });
+
   it('has a test row above for every constraint it names', () => {
     expect(Object.keys(CONSTRAINT_ERRORS).sort()).toEqual(
-      [...Object.keys(duplicates), 'work_sessions_open_key', 'approvals_pending_key'].sort(),
+      [
+        ...Object.keys(duplicates),
+        'work_sessions_open_key',
+        'approvals_pending_key',
+        'task_checkpoints_sequence_key',
+        'task_checkpoints_parent_fk',
+        'task_checkpoints_restored_from_fk',
+      ].sort(),
     );
+  });
+
+  it('AF091 / AF092 / AF093 (task notes, migration 17): not the author, a deleted note, a restore from elsewhere', () => {
+    const id = randomUUID();
+    expect(
+      mapped({
+        sqlState: 'AF091',
+        table: 'task_comments',
+        message: `only its author edits task comment ${id}`,
+      }),
+    ).toEqual({ type: 'ForbiddenError', code: 'not_author', retryable: false, entity: 'task comment' });
+    for (const entity of ['task comment', 'task attachment']) {
+      expect(mapped({ sqlState: 'AF092', message: `${entity} ${id} is deleted` })).toEqual({
+        type: 'NotFoundError',
+        code: 'not_found',
+        retryable: false,
+        entity,
+        key: id,
+      });
+    }
+    expect(
+      mapped({ sqlState: 'AF093', message: `task checkpoint ${id} not found in task ${randomUUID()}` }),
+    ).toEqual({
+      type: 'NotFoundError',
+      code: 'not_found',
+      retryable: false,
+      entity: 'task checkpoint',
+      key: id,
+    });
   });
 });
 

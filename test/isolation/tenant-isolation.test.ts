@@ -188,6 +188,24 @@ async function seedAgentRows(h: EngineHarness, tenantId: string, projectId: stri
        VALUES ($1, $2, 'Merge?', ARRAY[$3::uuid], $4)`,
       [tenantId, task!.id, artifact!.id, agent!.id],
     );
+    // A task with a comment, an attachment and a checkpoint (and the activity entries they make).
+    const [noted] = await c.query<{ id: string }>(
+      `INSERT INTO tasks (tenant_id, project_id, title) VALUES ($1, $2, 'Seeded task') RETURNING id`,
+      [tenantId, projectId],
+    );
+    await c.query(
+      `INSERT INTO task_comments (tenant_id, task_id, author_agent_id, body) VALUES ($1, $2, $3, 'hi')`,
+      [tenantId, noted!.id, agent!.id],
+    );
+    await c.query(
+      `INSERT INTO task_attachments (tenant_id, task_id, uploaded_by_agent_id, storage_path, size_bytes, content_type)
+       VALUES ($1, $2, $3, 'a.png', 1, 'image/png')`,
+      [tenantId, noted!.id, agent!.id],
+    );
+    await c.query(
+      `INSERT INTO task_checkpoints (tenant_id, task_id, sequence, state) VALUES ($1, $2, 1, '{}')`,
+      [tenantId, noted!.id],
+    );
   });
 }
 

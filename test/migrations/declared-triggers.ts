@@ -92,6 +92,24 @@ export const DECLARED_TRIGGERS: Record<string, string[]> = {
     'task_executions_recounted AFTER UPDATE FOR EACH ROW WHEN (((old.status IS DISTINCT FROM new.status) OR (((((old.input_tokens IS DISTINCT FROM new.input_tokens) OR (old.output_tokens IS DISTINCT FROM new.output_tokens)) OR (old.cached_tokens IS DISTINCT FROM new.cached_tokens)) OR (old.reasoning_tokens IS DISTINCT FROM new.reasoning_tokens)) OR (old.cost_usd IS DISTINCT FROM new.cost_usd)))) EXECUTE FUNCTION agentflow.count_task_execution()',
     'task_executions_activity AFTER INSERT OR UPDATE OF status FOR EACH ROW EXECUTE FUNCTION agentflow.record_execution_activity()',
   ],
+  'public.task_comments': [
+    "task_comments_audit AFTER INSERT OR DELETE OR UPDATE FOR EACH ROW EXECUTE FUNCTION agentflow.audit_row('tenant_id')",
+    'task_comments_touch_updated_at BEFORE UPDATE FOR EACH ROW EXECUTE FUNCTION agentflow.touch_updated_at()',
+    'task_comments_guard BEFORE INSERT OR UPDATE FOR EACH ROW EXECUTE FUNCTION agentflow.guard_task_comment()',
+    "task_comments_activity AFTER INSERT FOR EACH ROW EXECUTE FUNCTION agentflow.record_activity('comment_added', 'body', 'is_ai_generated', 'author_agent_id', 'author_user_id')",
+  ],
+  'public.task_attachments': [
+    "task_attachments_audit AFTER INSERT OR DELETE OR UPDATE FOR EACH ROW EXECUTE FUNCTION agentflow.audit_row('tenant_id')",
+    'task_attachments_touch_updated_at BEFORE UPDATE FOR EACH ROW EXECUTE FUNCTION agentflow.touch_updated_at()',
+    'task_attachments_guard BEFORE INSERT OR UPDATE FOR EACH ROW EXECUTE FUNCTION agentflow.guard_task_attachment()',
+    "task_attachments_activity AFTER INSERT FOR EACH ROW EXECUTE FUNCTION agentflow.record_activity('attachment_added', 'storage_path', 'content_type', 'size_bytes', 'uploaded_by_agent_id', 'uploaded_by_user_id')",
+  ],
+  'public.task_checkpoints': [
+    'task_checkpoints_append_only BEFORE DELETE OR UPDATE FOR EACH ROW EXECUTE FUNCTION agentflow.refuse_event_change()',
+    'task_checkpoints_no_truncate BEFORE TRUNCATE FOR EACH STATEMENT EXECUTE FUNCTION agentflow.reject_mutation()',
+    "task_checkpoints_audit AFTER INSERT OR DELETE FOR EACH ROW EXECUTE FUNCTION agentflow.audit_row('tenant_id')",
+    'task_checkpoints_prepare BEFORE INSERT FOR EACH ROW EXECUTE FUNCTION agentflow.prepare_task_checkpoint()',
+  ],
   'public.events': [
     'events_append_only BEFORE DELETE OR UPDATE FOR EACH ROW EXECUTE FUNCTION agentflow.refuse_event_change()',
     'events_no_truncate BEFORE TRUNCATE FOR EACH STATEMENT EXECUTE FUNCTION agentflow.reject_mutation()',

@@ -40,6 +40,9 @@ describe('the repository registry', () => {
       'taskQueue',
       'artifacts',
       'approvals',
+      'taskComments',
+      'taskAttachments',
+      'taskCheckpoints',
     ]);
     expect(serviceNames).toEqual([
       'tenants',

@@ -1,0 +1,6 @@
+DROP TABLE task_checkpoints;
+DROP TABLE task_attachments;
+DROP TABLE task_comments;
+DROP FUNCTION agentflow.prepare_task_checkpoint();
+DROP FUNCTION agentflow.guard_task_attachment();
+DROP FUNCTION agentflow.guard_task_comment();
