@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { PGlite, type QueryOptions, type Transaction, types } from '@electric-sql/pglite';
 import { drizzle } from 'drizzle-orm/pglite';
-import { toDatabaseError } from '../errors/index.ts';
+import { ConfigurationError, toDatabaseError } from '../errors/index.ts';
 import type { Connection, Engine, QueryListener, SqlStatement, TransactionOptions } from './engine.ts';
 import { abortedUnitError, SESSION_RESET, UnitGuard } from './unit-guard.ts';
 
@@ -12,6 +12,12 @@ export interface PgliteEngineOptions {
   /** A folder to keep the database in; undefined keeps it in memory. */
   dataDir: string | undefined;
   onQuery?: QueryListener;
+  /**
+   * An in-memory database only: starts from this copy of a data folder (PGlite's `dumpDataDir()`)
+   * instead of an empty one. The test harness uses it to give each suite its own copy of a migrated
+   * template without copying a folder on disk.
+   */
+  loadDataDir?: Blob;
 }
 
 const keepAsText = (value: string) => value;
@@ -34,8 +40,12 @@ const ARRAY_ROWS: QueryOptions = {
 
 /** The embedded engine: one PGlite instance, whose single connection serialises transactions. */
 export async function openPgliteEngine(options: PgliteEngineOptions): Promise<Engine> {
+  if (options.loadDataDir && options.dataDir)
+    throw new ConfigurationError('pglite.loadDataDir starts an in-memory database (memory://), not a folder');
   if (options.dataDir) await mkdir(options.dataDir, { recursive: true });
-  const pglite = new PGlite(options.dataDir);
+  const pglite = options.loadDataDir
+    ? new PGlite({ loadDataDir: options.loadDataDir })
+    : new PGlite(options.dataDir);
   await pglite.waitReady;
   const logger = options.onQuery ? { logQuery: (text: string) => options.onQuery?.(text) } : false;
 

@@ -4,6 +4,8 @@ import { passwordFits } from '../shared/validation.ts';
 
 // scrypt is a slow, memory-hard password hash built into Node: no native dependency to install.
 const COST = 2 ** 15;
+/** The cost new hashes get: COST unless a test suite lowered it with useTestPasswordHashCost. */
+let hashCost = COST;
 const BLOCK_SIZE = 8;
 const PARALLELISM = 1;
 const KEY_LENGTH = 32;
@@ -30,9 +32,9 @@ function derive(
 /** Returns `scrypt$N$r$p$salt$key`, parameters included so that they can be raised later. */
 export async function hashPassword(password: string): Promise<Secret> {
   const salt = randomBytes(16);
-  const key = await derive(password, salt, COST, BLOCK_SIZE, PARALLELISM);
+  const key = await derive(password, salt, hashCost, BLOCK_SIZE, PARALLELISM);
   return new Secret(
-    ['scrypt', COST, BLOCK_SIZE, PARALLELISM, salt.toString('base64'), key.toString('base64')].join('$'),
+    ['scrypt', hashCost, BLOCK_SIZE, PARALLELISM, salt.toString('base64'), key.toString('base64')].join('$'),
   );
 }
 
@@ -58,4 +60,17 @@ let decoy: Promise<Secret> | undefined;
 export function decoyPasswordHash(): Promise<Secret> {
   decoy ??= hashPassword(randomBytes(16).toString('hex'));
   return decoy;
+}
+
+/**
+ * TESTS ONLY: makes the new hashes of this process use scrypt cost `cost` (a power of two, at least
+ * 2^10) instead of 2^15, so that suites that hash hundreds of passwords do not spend most of their
+ * time in scrypt. Hashes keep their parameters, so verification is unchanged. Never called by the
+ * library, the CLI or the server; the test harness calls it in every test worker (a set-up file).
+ */
+export function useTestPasswordHashCost(cost: number): void {
+  if (!Number.isInteger(Math.log2(cost)) || cost < 2 ** 10 || cost > COST)
+    throw new RangeError(`a test password hash cost is a power of two from 2^10 to 2^15, not ${cost}`);
+  hashCost = cost;
+  decoy = undefined;
 }

@@ -2,14 +2,14 @@ import { afterAll, beforeAll, describe, inject } from 'vitest';
 import type { Connection, EngineKind } from '../../src/engine/engine.ts';
 import { openStore, type Store } from '../../src/index.ts';
 import { findPgBouncerBinary, type PgBouncer, startPgBouncer } from './pgbouncer.ts';
-import { copyPgliteTemplate } from './pglite-template.ts';
+import { pgliteTemplateDump } from './pglite-template.ts';
 import { createServerDatabase } from './server.ts';
 
 export interface EngineHarness {
   readonly kind: EngineKind;
   /** The suite's own migrated database: a copy of the run's template, made once per engine. */
   readonly store: Store;
-  /** The URL of that database (postgres://… or pglite://<folder>). */
+  /** The URL of that database: postgres://…, or memory:// on PGlite (a copy of the template in memory). */
   readonly url: string;
   /** Opens another store on the same database (server engine; a PGlite folder has one user at a time). */
   openAnother(options?: Parameters<typeof openStore>[0]): Promise<Store>;
@@ -39,6 +39,7 @@ function harnessFor(
   let store: Store | undefined;
   let url: string | undefined;
   let drop: (() => Promise<void>) | undefined;
+  let loadDataDir: Blob | undefined;
   let bouncer: PgBouncer | undefined;
   const others: Store[] = [];
   const required = <T>(value: T | undefined): T => {
@@ -67,12 +68,12 @@ function harnessFor(
           url = bouncer.url(url);
         }
       } else {
-        const folder = await copyPgliteTemplate(inject('pgliteTemplateDir'));
-        url = `pglite://${folder.dir}`;
-        drop = folder.remove;
+        // An in-memory database started from the template's dump: no folder to copy or remove.
+        url = 'memory://';
+        loadDataDir = await pgliteTemplateDump(inject('pgliteTemplateDump'));
       }
       // Already migrated: this only checks the copy is at the latest version (and would finish it).
-      store = await openStore({ url, migrate: true, postgres: { max: 4 } });
+      store = await openStore({ url, migrate: true, postgres: { max: 4 }, pglite: { loadDataDir } });
     },
     async tearDown() {
       await Promise.all(others.map((other) => other.close()));

@@ -10,18 +10,33 @@ declare module 'vitest' {
     serverSkipReason: string | null;
     /** A migrated database on the server that each suite copies (CREATE DATABASE … TEMPLATE). */
     serverTemplateDatabase: string | null;
-    /** A migrated PGlite data folder that each suite copies. */
+    /** A migrated PGlite data folder, for suites that need a folder of their own (a copy of it). */
     pgliteTemplateDir: string;
+    /** The same database dumped to a file, from which each suite's in-memory PGlite database starts. */
+    pgliteTemplateDump: string;
   }
 }
 
 // Undone in reverse order by teardown.
 const cleanups: (() => Promise<void>)[] = [];
 
+/**
+ * A run started by a test of the harness itself (test/harness/set-up.test.ts) is given the outer
+ * run's PGlite template in this variable, as `<folder>\n<dump>`, instead of migrating one of its own.
+ */
+export const PGLITE_TEMPLATE_ENV = 'AGENTFLOW_TEST_PGLITE_TEMPLATE';
+
 async function preparePglite(project: TestProject): Promise<void> {
+  const given = process.env[PGLITE_TEMPLATE_ENV]?.split('\n');
+  if (given?.length === 2 && given[0] && given[1]) {
+    project.provide('pgliteTemplateDir', given[0]);
+    project.provide('pgliteTemplateDump', given[1]);
+    return;
+  }
   const template = await createPgliteTemplate();
   cleanups.push(template.remove);
   project.provide('pgliteTemplateDir', template.dir);
+  project.provide('pgliteTemplateDump', template.dump);
 }
 
 async function prepareServer(project: TestProject): Promise<void> {

@@ -296,8 +296,19 @@ async function withAdmin<T>(adminUrl: string, work: (admin: postgres.Sql) => Pro
  */
 function createDatabase(adminUrl: string, name: string, template?: string): Promise<unknown> {
   return withAdmin(adminUrl, async (admin) => {
-    await admin.unsafe(`CREATE DATABASE ${name}${template ? ` TEMPLATE ${template}` : ''}`);
-    if (!template) return;
+    if (!template) {
+      await admin.unsafe(`CREATE DATABASE ${name}`);
+      return;
+    }
+    // FILE_COPY copies the template's files (after a checkpoint, cheap with fsync off) where the
+    // default since PostgreSQL 15, WAL_LOG, writes every block of the copy to the WAL: for a small
+    // template copied once per suite, FILE_COPY takes about half the time. Older servers (a
+    // DATABASE_URL) know only the file copy, without the option.
+    const [version] = await admin.unsafe<{ n: number }[]>(
+      `SELECT current_setting('server_version_num')::int AS n`,
+    );
+    const strategy = (version?.n ?? 0) >= 150000 ? ' STRATEGY FILE_COPY' : '';
+    await admin.unsafe(`CREATE DATABASE ${name} TEMPLATE ${template}${strategy}`);
     const grants = await admin.unsafe<{ statement: string }[]>(
       `SELECT format('GRANT %s ON DATABASE %I TO %s', a.privilege_type, $1::text,
                      CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(a.grantee::regrole::text) END) AS statement

@@ -5,9 +5,10 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import postgres from 'postgres';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { RedisServerProcess } from '../coordination/redis-harness.ts';
 import { caught } from './fixtures.ts';
+import { PGLITE_TEMPLATE_ENV } from './global-setup.ts';
 import { startEmbeddedServer } from './server.ts';
 
 const asRoot = process.getuid?.() === 0;
@@ -35,7 +36,14 @@ function runVitest(
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [vitest, 'run', file], {
       cwd: repository,
-      env: { ...inherited, ...env, CI: 'true', NO_COLOR: '1' },
+      env: {
+        ...inherited,
+        // This run's PGlite template: the child's set-up need not migrate one of its own.
+        [PGLITE_TEMPLATE_ENV]: `${inject('pgliteTemplateDir')}\n${inject('pgliteTemplateDump')}`,
+        ...env,
+        CI: 'true',
+        NO_COLOR: '1',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';

@@ -1,8 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { expect, it } from 'vitest';
+import { expect, inject, it } from 'vitest';
 import { ConfigurationError, ForbiddenError, openStore } from '../../src/index.ts';
 import { describeEachEngine } from '../harness/engines.ts';
 import { caught, createTenant } from '../harness/fixtures.ts';
+import { pgliteTemplateDump } from '../harness/pglite-template.ts';
 
 const checksStatus = (text: string) => text.includes('require_usable_tenant');
 
@@ -12,10 +13,15 @@ describeEachEngine('the tenant-status check of a unit of work', (h) => {
     const onQuery = (text: string) => {
       if (text.includes("set_config('agentflow.tenant_id'")) setups.push(text);
     };
-    // A memory database cannot be opened twice: on PGlite the listening store gets its own.
+    // A memory database cannot be opened twice: on PGlite the listening store gets its own (another
+    // copy of the migrated template).
     const ownDatabase = h.kind === 'pglite';
     const store = ownDatabase
-      ? await openStore({ url: 'memory://', migrate: true, onQuery })
+      ? await openStore({
+          url: 'memory://',
+          onQuery,
+          pglite: { loadDataDir: await pgliteTemplateDump(inject('pgliteTemplateDump')) },
+        })
       : await h.openAnother({ onQuery });
     try {
       const f = await createTenant(store);
