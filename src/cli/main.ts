@@ -33,6 +33,7 @@ import {
 import { tailEvents } from './events-tail.ts';
 import { print, printSeed } from './output.ts';
 import { serve } from './serve.ts';
+import { addTaskCommands } from './task-commands.ts';
 
 interface GlobalOptions {
   url?: string;
@@ -471,6 +472,10 @@ REDIS_URL selects Redis for rate limits and login sessions; without it they live
       });
     });
   addAgentKeyCommands(agent);
+  addTaskCommands(program, {
+    withStore: (command, work) => withStore(globalOptions(command), work),
+    json: (command) => globalOptions(command).json === true,
+  });
   program
     .command('events')
     .description('the event timeline')

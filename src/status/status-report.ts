@@ -5,6 +5,8 @@ export interface TenantCounts {
   slug: string;
   status: string;
   rows: Record<string, number>;
+  /** What the tenant's model runs cost, US dollars as exact decimal text, and their tokens. */
+  spend: { costUsd: string; tokens: string };
 }
 
 export interface IsolationProbe {
@@ -97,6 +99,14 @@ export async function buildStatusReport(store: Store): Promise<StatusReport> {
           if (entry) entry[table] = row.n;
         }
       }
+      const spendRows = await svc.query<{ tenant_id: string; cost_usd: string; tokens: string }>(
+        `SELECT tenant_id, cost_usd::text AS cost_usd,
+                (input_tokens + output_tokens + cached_tokens + reasoning_tokens)::text AS tokens
+           FROM tenant_execution_totals`,
+      );
+      const spend = new Map(
+        spendRows.map((row) => [row.tenant_id, { costUsd: row.cost_usd, tokens: row.tokens }]),
+      );
       const [userRow] = await svc.query<{ n: number }>(
         'SELECT count(*)::int AS n FROM users WHERE deleted_at IS NULL',
       );
@@ -108,6 +118,7 @@ export async function buildStatusReport(store: Store): Promise<StatusReport> {
           slug: t.slug,
           status: t.status,
           rows: counts.get(t.id) ?? {},
+          spend: spend.get(t.id) ?? { costUsd: '0.000000', tokens: '0' },
         })),
         users: userRow?.n ?? 0,
       };
@@ -120,7 +131,12 @@ export async function buildStatusReport(store: Store): Promise<StatusReport> {
     schemaVersion: status.current,
     latestVersion: status.latest,
     tables,
-    tenants: tenants.map(({ slug, status: tenantStatus, rows }) => ({ slug, status: tenantStatus, rows })),
+    tenants: tenants.map(({ slug, status: tenantStatus, rows, spend }) => ({
+      slug,
+      status: tenantStatus,
+      rows,
+      spend,
+    })),
     users,
     verify,
     probe,
@@ -150,6 +166,7 @@ export function formatStatusReport(report: StatusReport): string {
       .map(([table, n]) => `${table}=${n}`)
       .join(' ');
     lines.push(`  ${tenant.slug.padEnd(24)} ${tenant.status.padEnd(9)} ${counts}`);
+    lines.push(`  ${''.padEnd(24)} spend     $${tenant.spend.costUsd} over ${tenant.spend.tokens} tokens`);
   }
   lines.push(`isolation       ${report.verify.ok && report.probe.ok ? 'OK' : 'FAILED'}`);
   lines.push(formatVerifyReport(report.verify));

@@ -87,8 +87,64 @@ describe('agentflow command line [pglite folder]', () => {
     expect(run.out).toMatch(
       /acme-robotics\s+active\s+.*agent_credentials=1 .*agents=7 .*events=\d+ .*kpis=28 .*work_sessions=5/,
     );
+    // Each project's work: a backlog with dependencies, runs with their cost, an approval waiting.
+    expect(run.out).toMatch(
+      /acme-robotics\s+active\s+.*approvals=2 .*task_dependencies=12 .*task_executions=6 .*tasks=16/,
+    );
+    expect(run.out).toMatch(/spend {5}\$1\.852050 over 139800 tokens/);
     expect(run.out).toMatch(/isolation\s+OK/);
     expect(run.out).toContain('live probe: 2 tenant(s) each saw 0 rows of the others');
+  });
+
+  it('lists, shows and graphs a project’s tasks, and refuses an unknown project or status', async () => {
+    const list = await agentflow(
+      url,
+      'task',
+      'list',
+      '--tenant',
+      'acme-robotics',
+      '--project',
+      'warehouse-bot',
+    );
+    expect(list.code).toBe(0);
+    expect(list.out.trim().split('\n')).toHaveLength(8);
+    expect(list.out).toMatch(/P1 {2}in_review {4}bolt +Implement the API endpoints/);
+    expect(list.out).toMatch(/P3 {2}backlog +- +Fix the flaky login test \(Warehouse Bot\) #11/);
+    const reviewed = /^(\S+) .*Implement the API endpoints/m.exec(list.out)![1]!;
+    const show = await agentflow(url, 'task', 'show', '--tenant', 'acme-robotics', reviewed);
+    expect(show.out).toMatch(/waits for:\n +\S+ +P1 +completed +piper +Design the data model/);
+    expect(show.out).toMatch(/waited for by:\n +\S+ +P2 +backlog +- +Write the integration tests/);
+    const graph = await agentflow(
+      url,
+      'task',
+      'graph',
+      '--tenant',
+      'acme-robotics',
+      '--project',
+      'warehouse-bot',
+    );
+    expect(graph.out).toContain('open tasks of warehouse-bot (7)');
+    expect(graph.out).toMatch(/^ {2}- P0 backlog Release v1\.0 \(Warehouse Bot\)/m);
+    expect(graph.out).toContain('critical path: 19.00 h over 3 task(s)');
+    expect(graph.out).toMatch(
+      /1\. P1 in_review Implement.*\n.*2\. P2 backlog Write.*\n.*3\. P0 backlog Release/,
+    );
+    const unknown = await agentflow(url, 'task', 'list', '--tenant', 'acme-robotics', '--project', 'nope');
+    expect(unknown.code).toBe(2);
+    expect(unknown.err).toContain('[not_found]');
+    const status = await agentflow(
+      url,
+      'task',
+      'list',
+      '--tenant',
+      'globex',
+      '--project',
+      'doomsday-device',
+      '--status',
+      'done',
+    );
+    expect(status.code).toBe(2);
+    expect(status.err).toContain('[validation_failed]');
   });
 
   it('creates a tenant, and refuses a duplicate or a bad slug with a typed error', async () => {

@@ -215,6 +215,7 @@ describe('the error mapping table: named constraints', () => {
     agent_credentials_prefix_key: ['agent credential', 'keyPrefix'],
     kpis_agent_recorded_key: ['kpi', 'recordedAt'],
     task_comments_github_comment_live_key: ['task comment', 'githubCommentId'],
+    task_dependencies_pkey: ['task dependency', 'dependsOnId'],
   };
   for (const [constraint, [entity, field]] of Object.entries(duplicates)) {
     it(`${constraint} is ConflictError duplicate of ${entity}.${field}`, () => {
