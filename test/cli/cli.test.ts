@@ -185,14 +185,19 @@ describe('agentflow command line [pglite folder]', () => {
     expect((await agentflow(url, 'db', 'rollback', '--to', String(latest + 1))).err).toContain(
       `cannot roll back to version ${latest + 1}`,
     );
-    // The demo's projects, files, agent states, agents and timeline would go: refused, exit 2, each
-    // named, newest migration first, nothing undone.
+    // The demo's projects, files, agent states, agents, timeline and work would go: refused, exit 2,
+    // each named, newest migration first, nothing undone.
     const refused = await agentflow(url, 'db', 'rollback', '--to', '2');
     expect(refused.code).toBe(2);
     expect(refused.err).toContain(
-      'rolling back would lose data: 12_event_stream drops column events.tx_id, which holds values; ',
+      'rolling back would lose data: 17_task_notes drops table task_checkpoints, which holds rows; ',
     );
     for (const loss of [
+      '16_approvals drops table approvals, which holds rows',
+      '15_task_executions drops table task_executions, which holds rows',
+      '14_task_graph drops table task_dependencies, which holds rows',
+      '13_tasks drops table tasks, which holds rows',
+      '12_event_stream drops column events.tx_id, which holds values',
       '9_kpis drops table kpis, which holds rows',
       '8_agent_credentials drops table agent_credentials, which holds rows',
       '7_timeline drops table events, which holds rows',
