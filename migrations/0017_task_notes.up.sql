@@ -48,6 +48,64 @@ SELECT agentflow.track_changes('task_comments', 'tenant_id');
 GRANT SELECT, INSERT, UPDATE ON task_comments TO agentflow_app;
 GRANT SELECT, INSERT, UPDATE, DELETE ON task_comments TO agentflow_service;
 
+-- What a comment and an attachment share when written: the author is the unit's actor (an agent
+-- only as itself, a user only as itself and a member of the tenant; without a user or agent actor,
+-- as given), and the task is live. Returns the author's (agent, user) pair for the row.
+CREATE FUNCTION agentflow.note_author(tenant uuid, task uuid, claimed_agent uuid, claimed_user uuid,
+    note text, user_key text, OUT agent_id uuid, OUT user_id uuid)
+  LANGUAGE plpgsql STABLE SET search_path = pg_catalog, public, pg_temp
+  AS $$
+DECLARE
+  actor_type text := current_setting('agentflow.actor_type', true);
+  actor uuid := CASE WHEN current_setting('agentflow.actor_type', true) IN ('user', 'agent')
+                     THEN nullif(current_setting('agentflow.actor_id', true), '')::uuid END;
+  note_table text := regexp_replace(user_key, '_user_fk$', '');
+BEGIN
+  agent_id := claimed_agent;
+  user_id := claimed_user;
+  IF actor_type = 'agent' THEN
+    IF claimed_user IS NOT NULL OR claimed_agent <> actor THEN
+      RAISE EXCEPTION 'an agent writes % only as itself', note
+        USING ERRCODE = 'insufficient_privilege', TABLE = note_table;
+    END IF;
+    agent_id := actor;
+  ELSIF actor_type = 'user' THEN
+    IF claimed_agent IS NOT NULL OR claimed_user <> actor THEN
+      RAISE EXCEPTION 'a user writes % only as itself', note
+        USING ERRCODE = 'insufficient_privilege', TABLE = note_table;
+    END IF;
+    user_id := actor;
+  END IF;
+  IF user_id IS NOT NULL AND NOT EXISTS (
+       SELECT 1 FROM memberships m WHERE m.tenant_id = tenant AND m.user_id = note_author.user_id) THEN
+    RAISE EXCEPTION 'user % is not a member of the tenant', user_id
+      USING ERRCODE = 'foreign_key_violation', TABLE = note_table, CONSTRAINT = user_key;
+  END IF;
+  -- Not found (unknown, or another tenant's): row-level security or the foreign key refuses it.
+  IF EXISTS (SELECT 1 FROM tasks t WHERE t.tenant_id = tenant AND t.id = task AND t.deleted_at IS NOT NULL) THEN
+    RAISE EXCEPTION 'task % is deleted', task USING ERRCODE = 'AF051', TABLE = 'tasks';
+  END IF;
+END $$;
+
+-- Whether the unit's actor may delete a note by this author: its author, an owner or an admin of
+-- the tenant, or no user or agent actor at all (the service role, the owner).
+CREATE FUNCTION agentflow.may_delete_note(tenant uuid, author_agent uuid, author_user uuid) RETURNS boolean
+  LANGUAGE sql STABLE SET search_path = pg_catalog, public, pg_temp
+  AS $$
+  SELECT CASE current_setting('agentflow.actor_type', true)
+           WHEN 'agent' THEN nullif(current_setting('agentflow.actor_id', true), '')::uuid IS NOT DISTINCT FROM author_agent
+           WHEN 'user' THEN nullif(current_setting('agentflow.actor_id', true), '')::uuid IS NOT DISTINCT FROM author_user
+             OR EXISTS (SELECT 1 FROM memberships m
+                         WHERE m.tenant_id = tenant AND m.role IN ('owner', 'admin')
+                           AND m.user_id = nullif(current_setting('agentflow.actor_id', true), '')::uuid)
+           ELSE true
+         END
+$$;
+REVOKE EXECUTE ON FUNCTION agentflow.note_author(uuid, uuid, uuid, uuid, text, text),
+  agentflow.may_delete_note(uuid, uuid, uuid) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION agentflow.note_author(uuid, uuid, uuid, uuid, text, text),
+  agentflow.may_delete_note(uuid, uuid, uuid) TO agentflow_app, agentflow_service;
+
 -- The rules of a comment, for every writer (raw SQL included):
 -- - insert: the author is the actor (insufficient_privilege when another is named, as
 --   for events); the task is live; not edited,
@@ -67,31 +125,11 @@ DECLARE
   is_author boolean;
 BEGIN
   IF TG_OP = 'INSERT' THEN
-    IF actor_type = 'agent' THEN
-      IF NEW.author_user_id IS NOT NULL OR NEW.author_agent_id <> actor THEN
-        RAISE EXCEPTION 'an agent writes comments only as itself'
-          USING ERRCODE = 'insufficient_privilege', TABLE = TG_TABLE_NAME, COLUMN = 'author_agent_id';
-      END IF;
-      NEW.author_agent_id := actor;
-    ELSIF actor_type = 'user' THEN
-      IF NEW.author_agent_id IS NOT NULL OR NEW.author_user_id <> actor THEN
-        RAISE EXCEPTION 'a user writes comments only as itself'
-          USING ERRCODE = 'insufficient_privilege', TABLE = TG_TABLE_NAME, COLUMN = 'author_user_id';
-      END IF;
-      NEW.author_user_id := actor;
-    END IF;
-    IF NEW.author_user_id IS NOT NULL AND NOT EXISTS (
-         SELECT 1 FROM memberships m WHERE m.tenant_id = NEW.tenant_id AND m.user_id = NEW.author_user_id) THEN
-      RAISE EXCEPTION 'user % is not a member of the tenant', NEW.author_user_id
-        USING ERRCODE = 'foreign_key_violation', TABLE = TG_TABLE_NAME, CONSTRAINT = 'task_comments_user_fk';
-    END IF;
+    SELECT a.agent_id, a.user_id INTO NEW.author_agent_id, NEW.author_user_id
+      FROM agentflow.note_author(NEW.tenant_id, NEW.task_id, NEW.author_agent_id, NEW.author_user_id,
+                                 'comments', 'task_comments_user_fk') AS a;
     NEW.edited_at := NULL;
     NEW.deleted_at := NULL;
-    -- Not found (unknown, or another tenant's): row-level security or the foreign key refuses it.
-    IF EXISTS (SELECT 1 FROM tasks t
-                WHERE t.tenant_id = NEW.tenant_id AND t.id = NEW.task_id AND t.deleted_at IS NOT NULL) THEN
-      RAISE EXCEPTION 'task % is deleted', NEW.task_id USING ERRCODE = 'AF051', TABLE = 'tasks';
-    END IF;
     RETURN NEW;
   END IF;
 
@@ -122,9 +160,7 @@ BEGIN
     NEW.edited_at := OLD.edited_at;
   END IF;
   IF NEW.deleted_at IS NOT NULL THEN
-    IF NOT is_author AND NOT (actor_type = 'user' AND EXISTS (
-         SELECT 1 FROM memberships m
-          WHERE m.tenant_id = OLD.tenant_id AND m.user_id = actor AND m.role IN ('owner', 'admin'))) THEN
+    IF NOT agentflow.may_delete_note(OLD.tenant_id, OLD.author_agent_id, OLD.author_user_id) THEN
       RAISE EXCEPTION 'only its author, an owner or an admin deletes task comment %', OLD.id
         USING ERRCODE = 'AF091', TABLE = TG_TABLE_NAME, COLUMN = 'deleted_at';
     END IF;
@@ -184,35 +220,12 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON task_attachments TO agentflow_service;
 CREATE FUNCTION agentflow.guard_task_attachment() RETURNS trigger
   LANGUAGE plpgsql SET search_path = pg_catalog, public, pg_temp
   AS $$
-DECLARE
-  actor_type text := current_setting('agentflow.actor_type', true);
-  actor uuid := CASE WHEN current_setting('agentflow.actor_type', true) IN ('user', 'agent')
-                     THEN nullif(current_setting('agentflow.actor_id', true), '')::uuid END;
 BEGIN
   IF TG_OP = 'INSERT' THEN
-    IF actor_type = 'agent' THEN
-      IF NEW.uploaded_by_user_id IS NOT NULL OR NEW.uploaded_by_agent_id <> actor THEN
-        RAISE EXCEPTION 'an agent uploads attachments only as itself'
-          USING ERRCODE = 'insufficient_privilege', TABLE = TG_TABLE_NAME, COLUMN = 'uploaded_by_agent_id';
-      END IF;
-      NEW.uploaded_by_agent_id := actor;
-    ELSIF actor_type = 'user' THEN
-      IF NEW.uploaded_by_agent_id IS NOT NULL OR NEW.uploaded_by_user_id <> actor THEN
-        RAISE EXCEPTION 'a user uploads attachments only as itself'
-          USING ERRCODE = 'insufficient_privilege', TABLE = TG_TABLE_NAME, COLUMN = 'uploaded_by_user_id';
-      END IF;
-      NEW.uploaded_by_user_id := actor;
-    END IF;
-    IF NEW.uploaded_by_user_id IS NOT NULL AND NOT EXISTS (
-         SELECT 1 FROM memberships m WHERE m.tenant_id = NEW.tenant_id AND m.user_id = NEW.uploaded_by_user_id) THEN
-      RAISE EXCEPTION 'user % is not a member of the tenant', NEW.uploaded_by_user_id
-        USING ERRCODE = 'foreign_key_violation', TABLE = TG_TABLE_NAME, CONSTRAINT = 'task_attachments_user_fk';
-    END IF;
+    SELECT a.agent_id, a.user_id INTO NEW.uploaded_by_agent_id, NEW.uploaded_by_user_id
+      FROM agentflow.note_author(NEW.tenant_id, NEW.task_id, NEW.uploaded_by_agent_id, NEW.uploaded_by_user_id,
+                                 'attachments', 'task_attachments_user_fk') AS a;
     NEW.deleted_at := NULL;
-    IF EXISTS (SELECT 1 FROM tasks t
-                WHERE t.tenant_id = NEW.tenant_id AND t.id = NEW.task_id AND t.deleted_at IS NOT NULL) THEN
-      RAISE EXCEPTION 'task % is deleted', NEW.task_id USING ERRCODE = 'AF051', TABLE = 'tasks';
-    END IF;
     RETURN NEW;
   END IF;
 
@@ -228,11 +241,7 @@ BEGIN
       USING ERRCODE = 'check_violation', TABLE = TG_TABLE_NAME;
   END IF;
   IF NEW.deleted_at IS NOT NULL THEN
-    IF actor_type IN ('user', 'agent')
-       AND NOT coalesce(actor_type = 'agent' AND actor = OLD.uploaded_by_agent_id, false)
-       AND NOT coalesce(actor_type = 'user' AND (actor = OLD.uploaded_by_user_id OR EXISTS (
-         SELECT 1 FROM memberships m
-          WHERE m.tenant_id = OLD.tenant_id AND m.user_id = actor AND m.role IN ('owner', 'admin'))), false) THEN
+    IF NOT agentflow.may_delete_note(OLD.tenant_id, OLD.uploaded_by_agent_id, OLD.uploaded_by_user_id) THEN
       RAISE EXCEPTION 'only its uploader, an owner or an admin deletes task attachment %', OLD.id
         USING ERRCODE = 'AF091', TABLE = TG_TABLE_NAME, COLUMN = 'deleted_at';
     END IF;
