@@ -3,6 +3,7 @@ import { and, eq, inArray } from 'drizzle-orm';
 import { agents } from '../agents/agents.schema.ts';
 import type { Event } from '../events/events.schema.ts';
 import type { Store } from '../store/store.ts';
+import { printable } from './output.ts';
 
 export interface TailOptions {
   tenant: string;
@@ -14,9 +15,6 @@ export interface TailOptions {
 
 // Payload fields that say what an event is about, in order of preference.
 const SUMMARY_FIELDS = ['message', 'question', 'title', 'reason', 'verdict', 'changeReason'] as const;
-const SUMMARY_MAX = 80;
-// A payload is agents' text: control and bidirectional characters would rewrite the terminal.
-const UNPRINTABLE = /[\p{Cc}\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/gu;
 
 /** The agent a system event is about, if its payload names one. */
 function subjectOf(event: Pick<Event, 'payload'>): string | undefined {
@@ -38,8 +36,7 @@ export function summarize(event: Pick<Event, 'payload'>): string {
     return `trust ${payload.previous.toFixed(2)} → ${payload.new.toFixed(2)}${typeof payload.reason === 'string' ? ` (${payload.reason})` : ''}`;
   const field = SUMMARY_FIELDS.find((name) => typeof payload[name] === 'string');
   const text = field ? String(payload[field]) : JSON.stringify(payload);
-  const printable = text.replace(UNPRINTABLE, ' ');
-  return printable.length > SUMMARY_MAX ? `${printable.slice(0, SUMMARY_MAX - 1)}…` : printable;
+  return printable(text);
 }
 
 /**

@@ -2,13 +2,7 @@ import { realpathSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import {
-  AGENT_TYPES,
-  type Agent,
-  createAgentSchema,
-  type IssuedAgentKey,
-  keyPrefixSchema,
-} from '../agents/index.ts';
+import { AGENT_TYPES, createAgentSchema, type IssuedAgentKey, keyPrefixSchema } from '../agents/index.ts';
 import { NO_TENANT_ID } from '../audit/audit-logs.schema.ts';
 import type { Engine } from '../engine/engine.ts';
 import { openEngine } from '../engine/open-engine.ts';
@@ -31,7 +25,7 @@ import {
   TENANT_STATUSES,
 } from '../tenancy/index.ts';
 import { tailEvents } from './events-tail.ts';
-import { print, printSeed } from './output.ts';
+import { everyPage, print, printSeed } from './output.ts';
 import { serve } from './serve.ts';
 import { addTaskCommands } from './task-commands.ts';
 
@@ -456,14 +450,7 @@ REDIS_URL selects Redis for rate limits and login sessions; without it they live
       await withStore(options, async (store) => {
         const all = await store.asService({ actor: 'cli:agent list' }, async (svc) => {
           const tenantId = (await svc.tenants.getBySlug(tenantSlug)).id;
-          const found: Agent[] = [];
-          let cursor: string | undefined;
-          do {
-            const page = await svc.agents.list(tenantId, { limit: MAX_PAGE_LIMIT, cursor });
-            found.push(...page.items);
-            cursor = page.nextCursor ?? undefined;
-          } while (cursor);
-          return found;
+          return everyPage((cursor) => svc.agents.list(tenantId, { limit: MAX_PAGE_LIMIT, cursor }));
         });
         if (options.json) print(JSON.stringify(all));
         else

@@ -7,7 +7,7 @@ import type { Store } from '../store/store.ts';
 import type { TenantTx } from '../store/unit-of-work.ts';
 import { TASK_STATUSES, type Task, type TaskStatus, taskStatusSchema } from '../tasks/index.ts';
 import type { GraphTask } from '../tasks/task-dependencies.repository.ts';
-import { print } from './output.ts';
+import { everyPage, print, printable } from './output.ts';
 
 /** What the task commands need from the CLI's shared plumbing. */
 export interface TaskCommandContext {
@@ -15,23 +15,14 @@ export interface TaskCommandContext {
   json(command: Command): boolean;
 }
 
-// Task titles and activity are tenants' text: control and bidirectional characters would rewrite
-// the terminal.
-const UNPRINTABLE = /[\p{Cc}\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/gu;
-const printable = (text: string, max = 80) => {
-  const clean = text.replace(UNPRINTABLE, ' ');
-  return clean.length > max ? `${clean.slice(0, max - 1)}…` : clean;
-};
-
 /**
  * Reads a tenant's tasks as the tenant's owner (tenant work, under row-level security): the owner
- * is the human every tenant has, and these commands only read. `project` is a slug, resolved here.
+ * is the human every tenant has, and these commands only read.
  */
 async function asOwnerOf<T>(
   store: Store,
   tenantSlug: string,
   work: (tx: TenantTx, codes: Map<string, string>) => Promise<T>,
-  project?: string,
 ): Promise<T> {
   const tenant = parseInput(slugSchema, tenantSlug, 'tenant slug');
   const { tenantId, ownerId } = await store.asService({ actor: 'cli:task' }, async (svc) => {
@@ -47,7 +38,6 @@ async function asOwnerOf<T>(
     const codes = new Map<string, string>();
     const agents = await tx.query<{ id: string; code: string }>('SELECT id, code FROM agents');
     for (const agent of agents) codes.set(agent.id, agent.code);
-    if (project !== undefined) parseInput(slugSchema, project, 'project slug');
     return work(tx, codes);
   });
 }
@@ -63,20 +53,6 @@ function assigneeOf(task: Task, codes: Map<string, string>): string {
 function taskLine(task: Task, codes: Map<string, string>): string {
   const github = task.githubIssueNumber ? ` #${task.githubIssueNumber}` : '';
   return `${task.id}  ${task.priority}  ${task.status.padEnd(11)}  ${assigneeOf(task, codes).padEnd(10)}  ${printable(task.title)}${github}`;
-}
-
-/** Every page of a list, for commands that print a whole (bounded) project. */
-async function everyPage<Item>(
-  fetch: (cursor: string | undefined) => Promise<{ items: Item[]; nextCursor: string | null }>,
-): Promise<Item[]> {
-  const items: Item[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await fetch(cursor);
-    items.push(...page.items);
-    cursor = page.nextCursor ?? undefined;
-  } while (cursor);
-  return items;
 }
 
 const statusList = z
