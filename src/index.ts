@@ -9,6 +9,7 @@ export type { Connection, Database, Engine, EngineKind, TransactionOptions } fro
 export * from './errors/index.ts';
 export * from './events/index.ts';
 export * from './executions/index.ts';
+export * from './knowledge/index.ts';
 export * from './kpis/index.ts';
 export { loadMigrations, type Migration } from './migrations/migration-files.ts';
 export { type MigrationStatus, Migrator } from './migrations/migrator.ts';
@@ -30,4 +31,5 @@ export {
   type VerifyReport,
   verifyDatabase,
 } from './verify/verify-database.ts';
+export * from './wiki/index.ts';
 export * from './work-sessions/index.ts';

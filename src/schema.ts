@@ -13,6 +13,10 @@ export {
   tenantExecutionTotals,
 } from './executions/task-executions.schema.ts';
 export { idempotencyKeys } from './idempotency/idempotency-keys.schema.ts';
+export { evidence, evidenceLinks } from './knowledge/evidence.schema.ts';
+export { lessons } from './knowledge/lessons.schema.ts';
+export { patterns } from './knowledge/patterns.schema.ts';
+export { selfReviews } from './knowledge/self-reviews.schema.ts';
 export { kpis } from './kpis/kpis.schema.ts';
 export { projectFiles } from './projects/project-files.schema.ts';
 export { projects } from './projects/projects.schema.ts';
@@ -25,4 +29,5 @@ export { tasks } from './tasks/tasks.schema.ts';
 export { memberships } from './tenancy/memberships.schema.ts';
 export { tenants } from './tenancy/tenants.schema.ts';
 export { users } from './tenancy/users.schema.ts';
+export { wikiEntries, wikiPages } from './wiki/wiki-entries.schema.ts';
 export { workSessions } from './work-sessions/work-sessions.schema.ts';

@@ -66,7 +66,11 @@ export type ConflictCode =
   | 'usage_refused'
   /** Approvals: the task already awaits a decision; a decided approval is final. */
   | 'approval_pending'
-  | 'approval_decided';
+  | 'approval_decided'
+  /** An approved or rejected wiki version, or the content of a pending one: it never changes. */
+  | 'version_frozen'
+  /** The wiki entry already has an open proposal (a draft or a pending version). */
+  | 'proposal_open';
 
 /** Conflicts that come from concurrent transactions, not from the data: the same unit of work run again may pass. */
 const RETRYABLE_CONFLICTS: ReadonlySet<ConflictCode> = new Set([

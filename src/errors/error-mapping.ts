@@ -40,6 +40,13 @@ const ENTITY_BY_TABLE: Readonly<Record<string, string>> = {
   task_comments: 'task comment',
   task_attachments: 'task attachment',
   task_checkpoints: 'task checkpoint',
+  lessons: 'lesson',
+  self_reviews: 'self review',
+  patterns: 'pattern',
+  wiki_entries: 'wiki entry',
+  wiki_pages: 'wiki entry',
+  evidence: 'evidence',
+  evidence_links: 'evidence link',
 };
 
 function entityOf(error: DatabaseError): string | undefined {
@@ -98,6 +105,18 @@ export const CONSTRAINT_ERRORS: Readonly<Record<string, Translate>> = {
   // its source first, AF093): a checkpoint of no such task does not exist.
   task_checkpoints_parent_fk: checkpointLink,
   task_checkpoints_restored_from_fk: checkpointLink,
+  self_reviews_execution_iteration_key: duplicate('self review', 'iteration'),
+  self_reviews_task_iteration_key: duplicate('self review', 'iteration'),
+  wiki_pages_tenant_slug_key: duplicate('wiki entry', 'slug'),
+  wiki_pages_project_slug_key: duplicate('wiki entry', 'slug'),
+  wiki_pages_tenant_title_key: duplicate('wiki entry', 'title'),
+  wiki_pages_project_title_key: duplicate('wiki entry', 'title'),
+  wiki_entries_open_key: (error) =>
+    new ConflictError('proposal_open', `the wiki entry already has an open proposal${named(error)}`, {
+      cause: error,
+      entity: 'wiki entry',
+      field: 'entryId',
+    }),
   work_sessions_open_key: (error) =>
     new ConflictError('session_open', `the agent already has an open work session${named(error)}`, {
       cause: error,
@@ -325,6 +344,67 @@ export const RAISED_ERRORS: readonly RaisedError[] = [
     sqlState: 'AF093', // a restore of a checkpoint of another task (or of none)
     message: /^task checkpoint (\S+) not found/,
     translate: (error, match) => new NotFoundError('task checkpoint', match?.[1], { cause: error }),
+  },
+  // Migration 18: lessons.
+  {
+    sqlState: 'AF100',
+    translate: (error) =>
+      new ForbiddenError('permission_denied', error.message, { cause: error, entity: 'lesson' }),
+  },
+  {
+    sqlState: 'AF101',
+    translate: (error) =>
+      new NotFoundError('lesson', /^lesson (\S+) is deleted$/.exec(error.message)?.[1], { cause: error }),
+  },
+  // Migration 19: the wiki's guard trigger.
+  {
+    sqlState: 'AF110',
+    translate: (error) =>
+      new ConflictError('version_frozen', error.message, { cause: error, entity: 'wiki entry' }),
+  },
+  {
+    sqlState: 'AF111',
+    translate: (error) =>
+      new ConflictError('invalid_transition', error.message, {
+        cause: error,
+        entity: 'wiki entry',
+        field: 'status',
+      }),
+  },
+  {
+    sqlState: 'AF112', // only organization agents propose, each as itself; only the proposer revises or submits
+    translate: (error) =>
+      new ForbiddenError('permission_denied', error.message, { cause: error, entity: 'wiki entry' }),
+  },
+  {
+    sqlState: 'AF113', // only a human member whose role may approve decides
+    translate: (error) =>
+      new ForbiddenError('permission_denied', error.message, { cause: error, entity: 'wiki entry' }),
+  },
+  {
+    sqlState: 'AF114',
+    translate: (error) =>
+      new NotFoundError('wiki entry', /^wiki entry (\S+) not found$/.exec(error.message)?.[1], {
+        cause: error,
+      }),
+  },
+  {
+    sqlState: 'AF115',
+    translate: (error) =>
+      new ValidationError(error.message, [{ path: 'reason', message: error.message }], {
+        cause: error,
+        entity: 'wiki entry',
+      }),
+  },
+  // Migration 20: evidence.
+  {
+    sqlState: 'AF120', // a verification taken back
+    translate: (error) =>
+      new ConflictError('invalid_transition', error.message, {
+        cause: error,
+        entity: 'evidence',
+        field: 'isVerified',
+      }),
   },
 ];
 

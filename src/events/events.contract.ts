@@ -134,6 +134,11 @@ export const eventPayloadSchemas = {
     title,
     content: z.string().max(100_000),
     status: z.enum(['draft', 'pending_approval', 'approved', 'rejected']),
+    /** Written by the wiki's trigger (migration 19): the version, its number, who decided, why rejected. */
+    versionId: uuidSchema.optional(),
+    version: z.number().int().positive().optional(),
+    decidedBy: uuidSchema.optional(),
+    reason: z.string().max(2000).optional(),
   }),
 } as const satisfies Record<(typeof EVENT_TYPES)[number], z.ZodType>;
 

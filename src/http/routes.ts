@@ -7,6 +7,10 @@ import { auditLogRoutes } from '../audit/audit-logs.routes.ts';
 import { eventRoutes } from '../events/events.routes.ts';
 import { eventStreamRoutes } from '../events/events-stream.routes.ts';
 import { taskExecutionRoutes } from '../executions/task-executions.routes.ts';
+import { evidenceRoutes } from '../knowledge/evidence.routes.ts';
+import { lessonRoutes } from '../knowledge/lessons.routes.ts';
+import { patternRoutes } from '../knowledge/patterns.routes.ts';
+import { selfReviewRoutes } from '../knowledge/self-reviews.routes.ts';
 import { kpiRoutes } from '../kpis/kpis.routes.ts';
 import { projectFileRoutes } from '../projects/project-files.routes.ts';
 import { projectRoutes } from '../projects/projects.routes.ts';
@@ -21,6 +25,7 @@ import { loginSessionRoutes } from '../tenancy/login-sessions.routes.ts';
 import { membershipRoutes } from '../tenancy/memberships.routes.ts';
 import { tenantRoutes } from '../tenancy/tenants.routes.ts';
 import { userRoutes } from '../tenancy/users.routes.ts';
+import { wikiRoutes } from '../wiki/wiki-entries.routes.ts';
 import { workSessionRoutes } from '../work-sessions/work-sessions.routes.ts';
 import type { ApiRoute } from './route.ts';
 
@@ -54,6 +59,11 @@ export const apiRoutes: readonly ApiRoute[] = [
   ...taskCommentRoutes,
   ...taskAttachmentRoutes,
   ...taskCheckpointRoutes,
+  ...lessonRoutes,
+  ...selfReviewRoutes,
+  ...patternRoutes,
+  ...wikiRoutes,
+  ...evidenceRoutes,
 ];
 
 /** Tenant repository functions with no route, and why. */

@@ -13,6 +13,10 @@ import {
   idempotencyKeyAdminRepository,
   idempotencyKeysRepository,
 } from '../idempotency/idempotency-keys.repository.ts';
+import { evidenceRepository } from '../knowledge/evidence.repository.ts';
+import { lessonsRepository } from '../knowledge/lessons.repository.ts';
+import { patternsRepository } from '../knowledge/patterns.repository.ts';
+import { selfReviewsRepository } from '../knowledge/self-reviews.repository.ts';
 import { kpisRepository } from '../kpis/kpis.repository.ts';
 import { projectFilesRepository } from '../projects/project-files.repository.ts';
 import { projectAdminRepository, projectsRepository } from '../projects/projects.repository.ts';
@@ -27,6 +31,7 @@ import { taskAdminRepository, tasksRepository } from '../tasks/tasks.repository.
 import { membershipAdminRepository, membershipsRepository } from '../tenancy/memberships.repository.ts';
 import { tenantAdminRepository, tenantsRepository } from '../tenancy/tenants.repository.ts';
 import { userAdminRepository, usersRepository } from '../tenancy/users.repository.ts';
+import { wikiRepository } from '../wiki/wiki-entries.repository.ts';
 import { workSessionsRepository } from '../work-sessions/work-sessions.repository.ts';
 import type { Repository } from './bind-repository.ts';
 import type { ServiceScope, TenantScope } from './scope.ts';
@@ -57,6 +62,8 @@ export const registry = {
   events: { tenant: eventsRepository, service: eventAdminRepository },
   workSessions: { tenant: workSessionsRepository },
   taskExecutions: { tenant: taskExecutionsRepository },
+  wiki: { tenant: wikiRepository },
+  evidence: { tenant: evidenceRepository },
   idempotencyKeys: { tenant: idempotencyKeysRepository, service: idempotencyKeyAdminRepository },
   tasks: { tenant: tasksRepository, service: taskAdminRepository },
   activityFeed: { tenant: activityFeedRepository },
@@ -67,6 +74,9 @@ export const registry = {
   taskComments: { tenant: taskCommentsRepository },
   taskAttachments: { tenant: taskAttachmentsRepository },
   taskCheckpoints: { tenant: taskCheckpointsRepository },
+  lessons: { tenant: lessonsRepository },
+  selfReviews: { tenant: selfReviewsRepository },
+  patterns: { tenant: patternsRepository },
 } as const satisfies Record<string, RegistryEntry>;
 
 export type Registry = typeof registry;

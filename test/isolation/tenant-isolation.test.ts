@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { beforeAll, expect, it } from 'vitest';
 import { DatabaseError, ForbiddenError, NotFoundError, type TenantTx, UsageError } from '../../src/index.ts';
 import { encodeCursor } from '../../src/shared/pagination.ts';
@@ -205,6 +206,44 @@ async function seedAgentRows(h: EngineHarness, tenantId: string, projectId: stri
     await c.query(
       `INSERT INTO task_checkpoints (tenant_id, task_id, sequence, state) VALUES ($1, $2, 1, '{}')`,
       [tenantId, noted!.id],
+    );
+    await c.query(
+      `INSERT INTO lessons (tenant_id, category, title, summary, tags, source_agent_type, source_agent_id, task_id)
+       VALUES ($1, 'database', 'Seeded lesson', 'A lesson', ARRAY['seed'], 'backend_dev', $2, $3)`,
+      [tenantId, agent!.id, noted!.id],
+    );
+    await c.query(
+      `INSERT INTO self_reviews (tenant_id, task_id, iteration, agent_type, agent_id, quality_score,
+         completeness_score, correctness_score, overall_score, decision)
+       VALUES ($1, $2, 1, 'backend_dev', $3, 0.5, 0.5, 0.5, 0.5, 'accept')`,
+      [tenantId, noted!.id, agent!.id],
+    );
+    await c.query(
+      `INSERT INTO patterns (tenant_id, pattern_type, agent_type, pattern_key, description)
+       VALUES ($1, 'recurring_error', 'backend_dev', 'seeded', 'A pattern')`,
+      [tenantId],
+    );
+    // The wiki: an approved version by an organization agent (its wiki_pages row comes with it).
+    const [lead] = await c.query<{ id: string }>(
+      `INSERT INTO agents (tenant_id, level, type, code, name, role_title)
+       VALUES ($1, 'organization', 'orchestrator', 'lead-1', 'Lead', 'Tech lead') RETURNING id`,
+      [tenantId],
+    );
+    await c.query(
+      `INSERT INTO wiki_entries (tenant_id, id, entry_id, version, project_id, proposed_by_agent_id, status,
+                                 title, slug, content, decided_at)
+       VALUES ($1, $2, $2, 1, $3, $4, 'approved', 'Runbook', 'runbook', 'Restart the worker.', now())`,
+      [tenantId, randomUUID(), projectId, lead!.id],
+    );
+    const evidence = await c.query<{ id: string }>(
+      `INSERT INTO evidence (tenant_id, project_id, task_id, source_type, title, content)
+       VALUES ($1, $2, $3, 'log', 'one', 'x'), ($1, $2, $3, 'log', 'two', 'y') RETURNING id`,
+      [tenantId, projectId, noted!.id],
+    );
+    const [low, high] = evidence.map((row) => row.id).sort();
+    await c.query(
+      `INSERT INTO evidence_links (tenant_id, low_id, high_id, kind) VALUES ($1, $2, $3, 'related')`,
+      [tenantId, low, high],
     );
   });
 }

@@ -51,6 +51,17 @@ export const DECLARED_TRIGGERS: Record<string, string[]> = {
     'work_sessions_change BEFORE UPDATE FOR EACH ROW EXECUTE FUNCTION agentflow.change_work_session()',
     'work_sessions_events AFTER INSERT OR UPDATE OF status FOR EACH ROW EXECUTE FUNCTION agentflow.record_session_event()',
   ],
+  'public.wiki_entries': [
+    "wiki_entries_audit AFTER INSERT OR DELETE OR UPDATE FOR EACH ROW EXECUTE FUNCTION agentflow.audit_row('tenant_id')",
+    'wiki_entries_contribution AFTER INSERT OR UPDATE OF status FOR EACH ROW EXECUTE FUNCTION agentflow.record_wiki_contribution()',
+    'wiki_entries_guard BEFORE INSERT OR DELETE OR UPDATE FOR EACH ROW EXECUTE FUNCTION agentflow.guard_wiki_entry()',
+    'wiki_entries_live_project BEFORE INSERT OR UPDATE OF project_id FOR EACH ROW EXECUTE FUNCTION agentflow.require_live_project()',
+    "wiki_entries_publish AFTER INSERT OR UPDATE OF status FOR EACH ROW WHEN ((new.status = 'approved'::text)) EXECUTE FUNCTION agentflow.publish_wiki_version()",
+    'wiki_entries_touch_updated_at BEFORE UPDATE FOR EACH ROW EXECUTE FUNCTION agentflow.touch_updated_at()',
+  ],
+  'public.wiki_pages': [
+    'wiki_pages_guard BEFORE UPDATE OF view_count FOR EACH ROW EXECUTE FUNCTION agentflow.guard_wiki_page()',
+  ],
   'public.tasks': [
     "tasks_audit AFTER INSERT OR DELETE OR UPDATE FOR EACH ROW EXECUTE FUNCTION agentflow.audit_row('tenant_id')",
     'tasks_live_project BEFORE INSERT OR UPDATE OF project_id FOR EACH ROW EXECUTE FUNCTION agentflow.require_live_project()',
@@ -110,6 +121,15 @@ export const DECLARED_TRIGGERS: Record<string, string[]> = {
     "task_checkpoints_audit AFTER INSERT OR DELETE FOR EACH ROW EXECUTE FUNCTION agentflow.audit_row('tenant_id')",
     'task_checkpoints_prepare BEFORE INSERT FOR EACH ROW EXECUTE FUNCTION agentflow.prepare_task_checkpoint()',
   ],
+  'public.evidence': [
+    "evidence_audit AFTER INSERT OR DELETE OR UPDATE FOR EACH ROW EXECUTE FUNCTION agentflow.audit_row('tenant_id')",
+    'evidence_live_project BEFORE INSERT OR UPDATE OF project_id FOR EACH ROW EXECUTE FUNCTION agentflow.require_live_project()',
+    'evidence_touch_updated_at BEFORE UPDATE FOR EACH ROW EXECUTE FUNCTION agentflow.touch_updated_at()',
+    'evidence_guarded BEFORE INSERT OR UPDATE FOR EACH ROW EXECUTE FUNCTION agentflow.guard_evidence()',
+  ],
+  'public.evidence_links': [
+    "evidence_links_audit AFTER INSERT OR DELETE OR UPDATE FOR EACH ROW EXECUTE FUNCTION agentflow.audit_row('tenant_id')",
+  ],
   'public.events': [
     'events_append_only BEFORE DELETE OR UPDATE FOR EACH ROW EXECUTE FUNCTION agentflow.refuse_event_change()',
     'events_no_truncate BEFORE TRUNCATE FOR EACH STATEMENT EXECUTE FUNCTION agentflow.reject_mutation()',
@@ -134,6 +154,19 @@ export const DECLARED_TRIGGERS: Record<string, string[]> = {
     "kpis_audit AFTER INSERT OR DELETE OR UPDATE FOR EACH ROW EXECUTE FUNCTION agentflow.audit_row('tenant_id')",
     'kpis_record BEFORE INSERT FOR EACH ROW EXECUTE FUNCTION agentflow.kpi_record()',
     'kpis_updated_event AFTER INSERT FOR EACH ROW EXECUTE FUNCTION agentflow.kpi_updated_event()',
+  ],
+  'public.lessons': [
+    "lessons_audit AFTER INSERT OR DELETE OR UPDATE FOR EACH ROW EXECUTE FUNCTION agentflow.audit_row('tenant_id')",
+    'lessons_guard BEFORE INSERT OR UPDATE FOR EACH ROW EXECUTE FUNCTION agentflow.guard_lesson()',
+    'lessons_touch_updated_at BEFORE UPDATE FOR EACH ROW EXECUTE FUNCTION agentflow.touch_updated_at()',
+  ],
+  'public.self_reviews': [
+    "self_reviews_audit AFTER INSERT OR DELETE OR UPDATE FOR EACH ROW EXECUTE FUNCTION agentflow.audit_row('tenant_id')",
+  ],
+  'public.patterns': [
+    "patterns_audit AFTER INSERT OR DELETE OR UPDATE FOR EACH ROW EXECUTE FUNCTION agentflow.audit_row('tenant_id')",
+    'patterns_guard BEFORE INSERT OR UPDATE FOR EACH ROW EXECUTE FUNCTION agentflow.guard_pattern()',
+    'patterns_touch_updated_at BEFORE UPDATE FOR EACH ROW EXECUTE FUNCTION agentflow.touch_updated_at()',
   ],
   'public.audit_logs': [
     'audit_logs_append_only BEFORE DELETE OR UPDATE FOR EACH ROW EXECUTE FUNCTION agentflow.reject_mutation()',

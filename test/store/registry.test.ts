@@ -33,6 +33,8 @@ describe('the repository registry', () => {
       'events',
       'workSessions',
       'taskExecutions',
+      'wiki',
+      'evidence',
       'idempotencyKeys',
       'tasks',
       'activityFeed',
@@ -43,6 +45,9 @@ describe('the repository registry', () => {
       'taskComments',
       'taskAttachments',
       'taskCheckpoints',
+      'lessons',
+      'selfReviews',
+      'patterns',
     ]);
     expect(serviceNames).toEqual([
       'tenants',

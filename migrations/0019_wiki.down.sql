@@ -1,0 +1,11 @@
+DROP TABLE wiki_pages;
+DROP TABLE wiki_entries;
+DROP FUNCTION agentflow.search_wiki(text, text, uuid, text[], integer);
+DROP FUNCTION agentflow.guard_wiki_page();
+DROP FUNCTION agentflow.record_wiki_contribution();
+DROP FUNCTION agentflow.publish_wiki_version();
+DROP FUNCTION agentflow.guard_wiki_entry();
+DROP FUNCTION agentflow.wiki_lineage(uuid);
+DROP FUNCTION agentflow.wiki_actor_project();
+DROP FUNCTION agentflow.wiki_actor_agent();
+DROP FUNCTION agentflow.wiki_may_decide();

@@ -1,0 +1,3 @@
+DROP TABLE evidence_links;
+DROP TABLE evidence;
+DROP FUNCTION agentflow.guard_evidence();
