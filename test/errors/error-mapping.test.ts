@@ -171,6 +171,69 @@ describe('the error mapping table: SQLSTATEs our SQL functions raise', () => {
     });
   });
 
+  it('AF100 / AF101 (lessons, migration 18): validation by a non-human, a deleted lesson', () => {
+    const id = randomUUID();
+    expect(mapped({ sqlState: 'AF100', message: 'only a human member of the tenant validates a lesson' })).toEqual({
+      type: 'ForbiddenError',
+      code: 'permission_denied',
+      retryable: false,
+      entity: 'lesson',
+    });
+    expect(mapped({ sqlState: 'AF101', message: `lesson ${id} is deleted` })).toEqual({
+      type: 'NotFoundError',
+      code: 'not_found',
+      retryable: false,
+      entity: 'lesson',
+      key: id,
+    });
+  });
+
+  it('AF110-AF115 (the wiki, migration 19): frozen version, refused move, proposer and approver rules, no entry, no reason', () => {
+    const id = randomUUID();
+    expect(mapped({ sqlState: 'AF110', message: `wiki version ${id} is approved` })).toEqual({
+      type: 'ConflictError',
+      code: 'version_frozen',
+      retryable: false,
+      entity: 'wiki entry',
+      field: undefined,
+    });
+    expect(mapped({ sqlState: 'AF111', message: 'wiki version x cannot go from draft to approved' })).toEqual({
+      type: 'ConflictError',
+      code: 'invalid_transition',
+      retryable: false,
+      entity: 'wiki entry',
+      field: 'status',
+    });
+    for (const sqlState of ['AF112', 'AF113']) {
+      expect(mapped({ sqlState, message: 'refused' })).toEqual({
+        type: 'ForbiddenError',
+        code: 'permission_denied',
+        retryable: false,
+        entity: 'wiki entry',
+      });
+    }
+    expect(mapped({ sqlState: 'AF114', message: `wiki entry ${id} not found` })).toEqual({
+      type: 'NotFoundError',
+      code: 'not_found',
+      retryable: false,
+      entity: 'wiki entry',
+      key: id,
+    });
+    const noReason = mapDatabaseError(failure({ sqlState: 'AF115', message: 'a rejection needs a reason' }));
+    expect(summary(noReason)).toMatchObject({ type: 'ValidationError', entity: 'wiki entry' });
+    expect((noReason as ValidationError).issues.map((issue) => issue.path)).toEqual(['reason']);
+  });
+
+  it('AF120 (evidence, migration 20): a verification taken back is a refused transition', () => {
+    expect(mapped({ sqlState: 'AF120', message: 'verified evidence stays verified' })).toEqual({
+      type: 'ConflictError',
+      code: 'invalid_transition',
+      retryable: false,
+      entity: 'evidence',
+      field: 'isVerified',
+    });
+  });
+
   it('AF010 / AF011 / AF012 (agents, migration 6) are a refused transition, a deleted agent, an unusable actor', () => {
     const agentId = randomUUID();
     expect(
@@ -216,6 +279,12 @@ describe('the error mapping table: named constraints', () => {
     kpis_agent_recorded_key: ['kpi', 'recordedAt'],
     task_comments_github_comment_live_key: ['task comment', 'githubCommentId'],
     task_dependencies_pkey: ['task dependency', 'dependsOnId'],
+    self_reviews_execution_iteration_key: ['self review', 'iteration'],
+    self_reviews_task_iteration_key: ['self review', 'iteration'],
+    wiki_pages_tenant_slug_key: ['wiki entry', 'slug'],
+    wiki_pages_project_slug_key: ['wiki entry', 'slug'],
+    wiki_pages_tenant_title_key: ['wiki entry', 'title'],
+    wiki_pages_project_title_key: ['wiki entry', 'title'],
   };
   for (const [constraint, [entity, field]] of Object.entries(duplicates)) {
     it(`${constraint} is ConflictError duplicate of ${entity}.${field}`, () => {
@@ -270,6 +339,16 @@ describe('the error mapping table: named constraints', () => {
     });
   });
 
+  it('wiki_entries_open_key is ConflictError proposal_open: the entry already has an open proposal', () => {
+    expect(mapped({ sqlState: '23505', constraint: 'wiki_entries_open_key' })).toEqual({
+      type: 'ConflictError',
+      code: 'proposal_open',
+      retryable: false,
+      entity: 'wiki entry',
+      field: 'entryId',
+    });
+  });
+
   it('approvals_pending_key is ConflictError approval_pending: the task already awaits a decision', () => {
     expect(mapped({ sqlState: '23505', constraint: 'approvals_pending_key' })).toEqual({
       type: 'ConflictError',
@@ -313,6 +392,7 @@ describe('the error mapping table: named constraints', () => {
         'task_checkpoints_sequence_key',
         'task_checkpoints_parent_fk',
         'task_checkpoints_restored_from_fk',
+        'wiki_entries_open_key',
       ].sort(),
     );
   });

@@ -229,6 +229,8 @@ async function seedAgentRows(h: EngineHarness, tenantId: string, projectId: stri
        VALUES ($1, 'organization', 'orchestrator', 'lead-1', 'Lead', 'Tech lead') RETURNING id`,
       [tenantId],
     );
+    // Its wiki_contribution event is authored by the proposing agent, so it acts now.
+    await c.query(`SELECT set_config('agentflow.actor_id', $1, true)`, [lead!.id]);
     await c.query(
       `INSERT INTO wiki_entries (tenant_id, id, entry_id, version, project_id, proposed_by_agent_id, status,
                                  title, slug, content, decided_at)
