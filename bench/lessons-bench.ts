@@ -6,7 +6,8 @@
  * Rows are generated with generate_series as the owner from a vocabulary of 240 words, nine to
  * fifteen per lesson, so a two-word query matches about 1 lesson in 200 (5 of a tenant's 1,000)
  * and a one-word query about 1 in 20. Also: the plan of the same search run as plain SQL by
- * agentflow_app (the tenant policy keeps @@ off the GIN index) against the definer function.
+ * agentflow_app (the tenant policy keeps @@ off the GIN index) against the statement inside the
+ * definer function (through auto_explain, so the bench connects as a superuser).
  *
  *   npx tsx bench/lessons-bench.ts
  */
@@ -130,9 +131,26 @@ async function measure(
   return { p50: percentile(samples, 0.5), p95: percentile(samples, 0.95), hits: hits / SAMPLES };
 }
 
+/**
+ * The plans of one search: as plain SQL run by agentflow_app (the tenant policy keeps @@ off the GIN
+ * index), and the statement inside agentflow.search_lessons, which EXPLAIN cannot see: auto_explain
+ * logs it as a nested statement, and client_min_messages = log sends that log line here.
+ */
 async function plans(url: string, tenantId: string): Promise<string[]> {
-  const sql = postgres(url, { max: 1, onnotice: () => {} });
+  const logged: string[] = [];
+  const sql = postgres(url, { max: 1, onnotice: (notice) => logged.push(String(notice.message)) });
+  const scans = (text: string) =>
+    text
+      .split('\n')
+      .filter((l) => /Scan|Execution|Duration/.test(l))
+      .map((l) => l.trim())
+      .join(' | ');
   try {
+    await sql.unsafe(`LOAD 'auto_explain'`);
+    await sql.unsafe(`SET auto_explain.log_min_duration = 0`);
+    await sql.unsafe(`SET auto_explain.log_analyze = on`);
+    await sql.unsafe(`SET auto_explain.log_timing = off`);
+    await sql.unsafe(`SET auto_explain.log_nested_statements = on`);
     return await sql.begin(async (tx) => {
       await tx`SELECT set_config('agentflow.tenant_id', ${tenantId}, true)`;
       await tx`SET LOCAL ROLE agentflow_app`;
@@ -140,18 +158,15 @@ async function plans(url: string, tenantId: string): Promise<string[]> {
         `EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY ON)
          SELECT id FROM lessons WHERE deleted_at IS NULL AND search_vector @@ websearch_to_tsquery('english', 'deadlock timeout')`,
       );
-      const viaFunction = await tx.unsafe(
-        `EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY ON)
-         SELECT * FROM agentflow.search_lessons('deadlock timeout', NULL, NULL, false, NULL, NULL, NULL, 21)`,
+      await tx.unsafe(`SET LOCAL client_min_messages = log`);
+      await tx.unsafe(
+        `SELECT * FROM agentflow.search_lessons('deadlock timeout', NULL, NULL, false, NULL, NULL, NULL, 21)`,
       );
-      const line = (rows: Array<Record<string, string>>) =>
-        rows
-          .map((r) => Object.values(r)[0])
-          .filter((l) => /Scan|Execution/.test(l!))
-          .join(' | ');
+      await tx.unsafe(`SET LOCAL client_min_messages = notice`);
+      const inner = logged.find((text) => text.includes('FROM lessons l')) ?? 'no plan logged';
       return [
-        `as agentflow_app, plain SQL: ${line(direct)}`,
-        `through agentflow.search_lessons: ${line(viaFunction)}`,
+        `as agentflow_app, plain SQL: ${scans(direct.map((r) => Object.values(r)[0]).join('\n'))}`,
+        `inside agentflow.search_lessons: ${scans(inner)}`,
       ];
     });
   } finally {

@@ -58,10 +58,24 @@ CREATE INDEX lessons_list_idx ON lessons (tenant_id, created_at, id) WHERE delet
 CREATE INDEX lessons_category_idx ON lessons (tenant_id, category, created_at, id) WHERE deleted_at IS NULL;
 CREATE INDEX lessons_source_agent_idx ON lessons (tenant_id, source_agent_id) WHERE source_agent_id IS NOT NULL;
 CREATE INDEX lessons_task_idx ON lessons (tenant_id, task_id) WHERE task_id IS NOT NULL;
--- GIN cannot hold the uuid tenant_id without the btree_gin extension (not loaded by either engine):
--- db verify accepts GIN indexes that do not lead with it. The search function below confines every
--- use to the caller's tenant.
-CREATE INDEX lessons_search_idx ON lessons USING gin (search_vector) WHERE deleted_at IS NULL;
+-- GIN cannot hold the uuid tenant_id without the btree_gin extension (not loaded by the embedded
+-- engine), and a GIN index on the words alone makes one tenant's search read every tenant's matches
+-- (measured: 10× the rows, 5.6× the time). So the tenant goes into the indexed vector as one more
+-- lexeme, and a search ANDs it into its query: the index returns the tenant's matches only. The
+-- lexeme has no position, so ranking (on search_vector alone) never sees it.
+CREATE FUNCTION agentflow.tenant_lexeme(tenant uuid) RETURNS tsvector
+  LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE SET search_path = pg_catalog
+  AS $$ SELECT array_to_tsvector(ARRAY['t' || replace(tenant::text, '-', '')]) $$;
+CREATE FUNCTION agentflow.tenant_query(tenant uuid) RETURNS tsquery
+  LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE SET search_path = pg_catalog
+  AS $$ SELECT ('t' || replace(tenant::text, '-', ''))::tsquery $$;
+REVOKE ALL ON FUNCTION agentflow.tenant_lexeme(uuid), agentflow.tenant_query(uuid) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION agentflow.tenant_lexeme(uuid), agentflow.tenant_query(uuid)
+  TO agentflow_app, agentflow_service, agentflow_definer;
+-- db verify accepts GIN indexes that do not lead with tenant_id; the search function below
+-- confines every use to the caller's tenant.
+CREATE INDEX lessons_search_idx ON lessons USING gin ((search_vector || agentflow.tenant_lexeme(tenant_id)))
+  WHERE deleted_at IS NULL;
 CREATE INDEX lessons_tags_idx ON lessons USING gin (tags) WHERE deleted_at IS NULL;
 SELECT agentflow.isolate_by_tenant('lessons');
 SELECT agentflow.track_changes('lessons', 'tenant_id');
@@ -153,13 +167,17 @@ DECLARE
   wanted tsquery := websearch_to_tsquery('english'::regconfig, words);
   tenant uuid := agentflow.current_tenant_id();
 BEGIN
+  -- Stop words only: an empty query, which ANDed with the tenant would match all of its lessons.
+  IF numnode(wanted) = 0 THEN
+    RETURN;
+  END IF;
   RETURN QUERY
     SELECT m.id, m.rank
       FROM (SELECT l.id, l.confidence, ts_rank_cd(l.search_vector, wanted)::double precision AS rank
               FROM lessons l
              WHERE l.tenant_id = tenant
                AND l.deleted_at IS NULL
-               AND l.search_vector @@ wanted
+               AND (l.search_vector || agentflow.tenant_lexeme(l.tenant_id)) @@ (wanted && agentflow.tenant_query(tenant))
                AND (wanted_category IS NULL OR l.category = wanted_category)
                AND (wanted_tags IS NULL
                     OR (all_tags AND l.tags @> wanted_tags)

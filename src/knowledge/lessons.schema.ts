@@ -76,7 +76,9 @@ export const lessons = pgTable(
       .on(table.tenantId, table.sourceAgentId)
       .where(sql`source_agent_id IS NOT NULL`),
     index('lessons_task_idx').on(table.tenantId, table.taskId).where(sql`task_id IS NOT NULL`),
-    index('lessons_search_idx').using('gin', table.searchVector).where(sql`deleted_at IS NULL`),
+    index('lessons_search_idx')
+      .using('gin', sql`(${table.searchVector} || agentflow.tenant_lexeme(${table.tenantId}))`)
+      .where(sql`deleted_at IS NULL`),
     index('lessons_tags_idx').using('gin', table.tags).where(sql`deleted_at IS NULL`),
     check('lessons_category_check', sql`${table.category} ~ '^[a-z0-9]([a-z0-9_-]{0,48}[a-z0-9])?$'`),
     check('lessons_title_check', sql`char_length(${table.title}) BETWEEN 1 AND 300`),
