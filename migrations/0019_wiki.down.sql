@@ -3,6 +3,7 @@ DROP TABLE wiki_entries;
 DROP FUNCTION agentflow.search_wiki(text, text, uuid, text[], integer);
 DROP FUNCTION agentflow.guard_wiki_page();
 DROP FUNCTION agentflow.record_wiki_contribution();
+DROP FUNCTION agentflow.delete_wiki_entry();
 DROP FUNCTION agentflow.publish_wiki_version();
 DROP FUNCTION agentflow.guard_wiki_entry();
 DROP FUNCTION agentflow.wiki_lineage(uuid);

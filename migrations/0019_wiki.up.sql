@@ -8,6 +8,13 @@
 -- every role, the owner included). An entry's CURRENT version is its latest approved version;
 -- wiki_pages holds it, one row per entry with an approved version, with the view counter (which
 -- therefore never touches a frozen version row) and the slug and title that are unique per scope.
+--
+-- DESIGN.md's soft deletes: a human who may approve deletes an ENTRY (never one version):
+-- deleted_at is set on every version of it and on its page in one statement. A deleted entry is gone
+-- from search, reading, the page lookups and listings, and its slug and title are free again (the
+-- unique indexes are partial on live pages); no version, proposal or decision is made on it again
+-- (AF116, to every role). Its versions are kept as history, readable to the humans who may approve
+-- only. The service role purges deleted entries (DELETE); no domain restores, so neither does this.
 
 CREATE TABLE wiki_entries (
   tenant_id uuid NOT NULL DEFAULT agentflow.current_tenant_id(),
@@ -29,6 +36,8 @@ CREATE TABLE wiki_entries (
   decided_at timestamptz,
   rejection_reason text CHECK (char_length(rejection_reason) BETWEEN 1 AND 2000),
   metadata jsonb NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(metadata) = 'object'),
+  -- The entry's soft delete, the same on every version of it.
+  deleted_at timestamptz,
   -- Ranked full-text search: the title weighs more than the body. regconfig named explicitly, so
   -- the expression is immutable and the same on both engines.
   search tsvector GENERATED ALWAYS AS (
@@ -65,9 +74,11 @@ CREATE TRIGGER wiki_entries_live_project BEFORE INSERT OR UPDATE OF project_id O
   FOR EACH ROW EXECUTE FUNCTION agentflow.require_live_project();
 SELECT agentflow.isolate_by_tenant('wiki_entries');
 SELECT agentflow.track_changes('wiki_entries', 'tenant_id');
--- No DELETE: versions are history. They go with their tenant, project or agent (a cascade, run as
--- the table's owner, which the guard below lets through).
-GRANT SELECT, INSERT, UPDATE ON wiki_entries TO agentflow_app, agentflow_service;
+-- No DELETE for tenant work: versions are history. They go with their tenant, project or agent (a
+-- cascade, run as the table's owner, which the guard below lets through), or when the service role
+-- purges a deleted entry.
+GRANT SELECT, INSERT, UPDATE ON wiki_entries TO agentflow_app;
+GRANT SELECT, INSERT, UPDATE, DELETE ON wiki_entries TO agentflow_service;
 
 -- One row per entry that has an approved version: its current version, the slug and title unique
 -- per scope, and the view counter. Written by the database only (agentflow.publish_wiki_version);
@@ -82,6 +93,8 @@ CREATE TABLE wiki_pages (
   title text NOT NULL,
   view_count bigint NOT NULL DEFAULT 0 CHECK (view_count >= 0),
   last_viewed_at timestamptz,
+  -- Its entry's soft delete (set with the versions' by agentflow.delete_wiki_entry).
+  deleted_at timestamptz,
   created_at timestamptz NOT NULL DEFAULT now(),
   updated_at timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (tenant_id, id),
@@ -92,17 +105,22 @@ CREATE TABLE wiki_pages (
   CONSTRAINT wiki_pages_project_fk FOREIGN KEY (tenant_id, project_id)
     REFERENCES projects (tenant_id, id) ON DELETE CASCADE
 );
--- Slug and title unique per scope among current versions: the tenant's own scope, and each project's.
-CREATE UNIQUE INDEX wiki_pages_tenant_slug_key ON wiki_pages (tenant_id, slug) WHERE project_id IS NULL;
-CREATE UNIQUE INDEX wiki_pages_project_slug_key ON wiki_pages (tenant_id, project_id, slug) WHERE project_id IS NOT NULL;
-CREATE UNIQUE INDEX wiki_pages_tenant_title_key ON wiki_pages (tenant_id, title) WHERE project_id IS NULL;
-CREATE UNIQUE INDEX wiki_pages_project_title_key ON wiki_pages (tenant_id, project_id, title) WHERE project_id IS NOT NULL;
+-- Slug and title unique per scope among current versions of live entries: the tenant's own scope,
+-- and each project's.
+CREATE UNIQUE INDEX wiki_pages_tenant_slug_key ON wiki_pages (tenant_id, slug)
+  WHERE project_id IS NULL AND deleted_at IS NULL;
+CREATE UNIQUE INDEX wiki_pages_project_slug_key ON wiki_pages (tenant_id, project_id, slug)
+  WHERE project_id IS NOT NULL AND deleted_at IS NULL;
+CREATE UNIQUE INDEX wiki_pages_tenant_title_key ON wiki_pages (tenant_id, title)
+  WHERE project_id IS NULL AND deleted_at IS NULL;
+CREATE UNIQUE INDEX wiki_pages_project_title_key ON wiki_pages (tenant_id, project_id, title)
+  WHERE project_id IS NOT NULL AND deleted_at IS NULL;
 CREATE INDEX wiki_pages_current_version_idx ON wiki_pages (tenant_id, current_version_id);
 SELECT agentflow.isolate_by_tenant('wiki_pages');
 GRANT SELECT, UPDATE (view_count, last_viewed_at) ON wiki_pages TO agentflow_app;
 GRANT SELECT ON wiki_pages TO agentflow_service;
 GRANT SELECT, INSERT, UPDATE ON wiki_pages TO agentflow_definer;
-GRANT SELECT ON wiki_entries TO agentflow_definer;
+GRANT SELECT, UPDATE (deleted_at) ON wiki_entries TO agentflow_definer;
 
 -- Who the unit's actor is, for the visibility policies. Read through sub-selects in the policies,
 -- so each runs once per statement. Not SECURITY DEFINER: they read memberships and agents as the
@@ -138,16 +156,20 @@ GRANT EXECUTE ON FUNCTION agentflow.wiki_may_decide(), agentflow.wiki_actor_agen
 -- approve sees every version; an agent sees its own proposals whatever their status; everyone else
 -- sees approved versions only, and a project agent only those of the tenant scope and of its own
 -- project. A plain member (or an agent) never sees another's draft, pending or rejected version.
+-- A deleted entry's versions stay visible to the humans who may approve (its history, the audit's
+-- companion) and to no one else; its page to no one.
 CREATE POLICY wiki_entries_visible ON wiki_entries AS RESTRICTIVE FOR ALL TO agentflow_app
   USING ((SELECT agentflow.wiki_may_decide())
-         OR proposed_by_agent_id = (SELECT agentflow.wiki_actor_agent())
-         OR (status = 'approved' AND (project_id IS NULL
-                                      OR (SELECT agentflow.wiki_actor_project()) IS NULL
-                                      OR project_id = (SELECT agentflow.wiki_actor_project()))));
+         OR (deleted_at IS NULL
+             AND (proposed_by_agent_id = (SELECT agentflow.wiki_actor_agent())
+                  OR (status = 'approved' AND (project_id IS NULL
+                                               OR (SELECT agentflow.wiki_actor_project()) IS NULL
+                                               OR project_id = (SELECT agentflow.wiki_actor_project()))))));
 CREATE POLICY wiki_pages_visible ON wiki_pages AS RESTRICTIVE FOR ALL TO agentflow_app
-  USING (project_id IS NULL
-         OR (SELECT agentflow.wiki_actor_project()) IS NULL
-         OR project_id = (SELECT agentflow.wiki_actor_project()));
+  USING (deleted_at IS NULL
+         AND (project_id IS NULL
+              OR (SELECT agentflow.wiki_actor_project()) IS NULL
+              OR project_id = (SELECT agentflow.wiki_actor_project())));
 
 -- What a new version of an entry continues from, read past the caller's visibility (another
 -- agent's rejected proposal still takes a version number): the next version number, the parent
@@ -177,7 +199,13 @@ GRANT EXECUTE ON FUNCTION agentflow.wiki_lineage(uuid) TO agentflow_app, agentfl
 --   revised, and it is submitted, by its proposer only; a pending version is approved or rejected
 --   only by a human member whose role may approve (owner, admin, manager), the decision stamped
 --   by the database; a rejection needs a reason (AF115). Any other status change is AF111.
--- - delete: only the owner (a cascade from a purged tenant, project or agent).
+-- - soft delete (deleted_at set, nothing else changed, AF110 otherwise): only a human member who
+--   may approve (AF113), like a decision; an organization agent proposes, it does not remove what
+--   a human approved. Setting it on one version deletes the whole entry (delete_wiki_entry below).
+--   The time is the database's. A deleted entry's versions never change again (AF116), for every
+--   role; an edit of a deleted entry finds no entry (AF114).
+-- - delete: the owner (a cascade from a purged tenant, project or agent) and the service role, of
+--   a deleted entry only (its purge).
 -- Not SECURITY DEFINER: it reads agents, memberships and wiki_pages as the caller.
 CREATE FUNCTION agentflow.guard_wiki_entry() RETURNS trigger
   LANGUAGE plpgsql SET search_path = pg_catalog, public, pg_temp
@@ -191,10 +219,11 @@ DECLARE
   lineage record;
 BEGIN
   IF TG_OP = 'DELETE' THEN
-    IF current_user = (SELECT pg_get_userbyid(relowner) FROM pg_class WHERE oid = TG_RELID) THEN
+    IF current_user = (SELECT pg_get_userbyid(relowner) FROM pg_class WHERE oid = TG_RELID)
+       OR (current_user = 'agentflow_service' AND OLD.deleted_at IS NOT NULL) THEN
       RETURN OLD;
     END IF;
-    RAISE EXCEPTION 'wiki versions are never deleted'
+    RAISE EXCEPTION 'wiki versions are never deleted, but purged once their entry is deleted'
       USING ERRCODE = 'insufficient_privilege', TABLE = TG_TABLE_NAME;
   END IF;
 
@@ -219,6 +248,7 @@ BEGIN
       NEW.decided_by := NULL;
       NEW.decided_at := NULL;
       NEW.rejection_reason := NULL;
+      NEW.deleted_at := NULL;
       NEW.created_at := now();
     END IF;
     SELECT a.level INTO proposer FROM agents a
@@ -233,8 +263,9 @@ BEGIN
       NEW.version := 1;
       NEW.parent_version_id := NULL;
     ELSIF app THEN
-      -- An edit of an entry the caller can see (its RLS applies to this query).
-      IF NOT EXISTS (SELECT 1 FROM wiki_entries v WHERE v.tenant_id = NEW.tenant_id AND v.entry_id = NEW.entry_id) THEN
+      -- An edit of a live entry the caller can see (its RLS applies to this query).
+      IF NOT EXISTS (SELECT 1 FROM wiki_entries v
+                      WHERE v.tenant_id = NEW.tenant_id AND v.entry_id = NEW.entry_id AND v.deleted_at IS NULL) THEN
         RAISE EXCEPTION 'wiki entry % not found', NEW.entry_id
           USING ERRCODE = 'AF114', TABLE = TG_TABLE_NAME, COLUMN = 'entry_id';
       END IF;
@@ -244,6 +275,27 @@ BEGIN
       NEW.project_id := lineage.project_id;
     END IF;
   ELSE
+    IF OLD.deleted_at IS NOT NULL THEN
+      RAISE EXCEPTION 'wiki entry % is deleted', OLD.entry_id
+        USING ERRCODE = 'AF116', TABLE = TG_TABLE_NAME;
+    END IF;
+    IF NEW.deleted_at IS NOT NULL THEN
+      -- The soft delete: the one change an approved or rejected version takes. (search is generated,
+      -- not yet computed in a BEFORE trigger; updated_at is the database's.)
+      IF to_jsonb(NEW) - 'deleted_at' - 'updated_at' - 'search'
+         IS DISTINCT FROM to_jsonb(OLD) - 'deleted_at' - 'updated_at' - 'search' THEN
+        RAISE EXCEPTION 'a wiki entry''s deletion changes nothing else of version %', OLD.id
+          USING ERRCODE = 'AF110', TABLE = TG_TABLE_NAME;
+      END IF;
+      IF app THEN
+        IF NOT agentflow.wiki_may_decide() THEN
+          RAISE EXCEPTION 'only a human member who may approve (owner, admin, manager) deletes wiki entry %', OLD.entry_id
+            USING ERRCODE = 'AF113', TABLE = TG_TABLE_NAME, COLUMN = 'deleted_at';
+        END IF;
+        NEW.deleted_at := now();
+      END IF;
+      RETURN NEW;
+    END IF;
     IF OLD.status IN ('approved', 'rejected') THEN
       RAISE EXCEPTION 'wiki version % is % and never changes', OLD.id, OLD.status
         USING ERRCODE = 'AF110', TABLE = TG_TABLE_NAME;
@@ -300,7 +352,7 @@ BEGIN
   -- another entry's current version is refused at once, not only when it is approved.
   IF NEW.status = 'draft' AND EXISTS (
        SELECT 1 FROM wiki_pages p
-        WHERE p.tenant_id = NEW.tenant_id AND p.id <> NEW.entry_id
+        WHERE p.tenant_id = NEW.tenant_id AND p.id <> NEW.entry_id AND p.deleted_at IS NULL
           AND p.project_id IS NOT DISTINCT FROM NEW.project_id AND p.slug = NEW.slug) THEN
     RAISE EXCEPTION 'a current wiki entry of this scope already has the slug %', NEW.slug
       USING ERRCODE = 'unique_violation', TABLE = 'wiki_pages',
@@ -308,7 +360,7 @@ BEGIN
   END IF;
   IF NEW.status = 'draft' AND EXISTS (
        SELECT 1 FROM wiki_pages p
-        WHERE p.tenant_id = NEW.tenant_id AND p.id <> NEW.entry_id
+        WHERE p.tenant_id = NEW.tenant_id AND p.id <> NEW.entry_id AND p.deleted_at IS NULL
           AND p.project_id IS NOT DISTINCT FROM NEW.project_id AND p.title = NEW.title) THEN
     RAISE EXCEPTION 'a current wiki entry of this scope already has the title %', NEW.title
       USING ERRCODE = 'unique_violation', TABLE = 'wiki_pages',
@@ -341,9 +393,28 @@ REVOKE EXECUTE ON FUNCTION agentflow.publish_wiki_version() FROM PUBLIC;
 CREATE TRIGGER wiki_entries_publish AFTER INSERT OR UPDATE OF status ON wiki_entries
   FOR EACH ROW WHEN (NEW.status = 'approved') EXECUTE FUNCTION agentflow.publish_wiki_version();
 
+-- A deletion reaches the whole entry: every other version of it and its page, in the same
+-- statement, whichever version the caller named (the guard has checked who deletes). SECURITY
+-- DEFINER (agentflow_definer): the application writes no page.
+CREATE FUNCTION agentflow.delete_wiki_entry() RETURNS trigger
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
+  AS $$
+BEGIN
+  UPDATE wiki_entries v SET deleted_at = NEW.deleted_at
+   WHERE v.tenant_id = NEW.tenant_id AND v.entry_id = NEW.entry_id AND v.deleted_at IS NULL;
+  UPDATE wiki_pages p SET deleted_at = NEW.deleted_at, updated_at = now()
+   WHERE p.tenant_id = NEW.tenant_id AND p.id = NEW.entry_id AND p.deleted_at IS NULL;
+  RETURN NULL;
+END $$;
+REVOKE EXECUTE ON FUNCTION agentflow.delete_wiki_entry() FROM PUBLIC;
+CREATE TRIGGER wiki_entries_delete_entry AFTER UPDATE OF deleted_at ON wiki_entries
+  FOR EACH ROW WHEN (OLD.deleted_at IS NULL AND NEW.deleted_at IS NOT NULL)
+  EXECUTE FUNCTION agentflow.delete_wiki_entry();
+
 -- Every proposal and decision is on the timeline: a wiki_contribution event authored by the
 -- proposing agent, in the same transaction, when a version is proposed and each time its status
--- changes (submitted, approved, rejected).
+-- changes (submitted, approved, rejected). A deletion is no contribution: it is a human's (an event
+-- is an agent's), and the audit log records it, one row per version.
 CREATE FUNCTION agentflow.record_wiki_contribution() RETURNS trigger
   LANGUAGE plpgsql SET search_path = pg_catalog, public, pg_temp
   AS $$
@@ -402,7 +473,7 @@ BEGIN
     FROM websearch_to_tsquery('english'::regconfig, words) AS q(query),
          wiki_entries v
     JOIN wiki_pages p ON p.tenant_id = v.tenant_id AND p.current_version_id = v.id
-   WHERE v.tenant_id = tenant AND v.status = 'approved' AND v.search @@ q.query
+   WHERE v.tenant_id = tenant AND v.status = 'approved' AND v.search @@ q.query AND p.deleted_at IS NULL
      AND (viewer_project IS NULL OR v.project_id IS NULL OR v.project_id = viewer_project)
      AND (scope IS NULL
           OR (scope = 'tenant' AND v.project_id IS NULL)
@@ -418,5 +489,6 @@ GRANT EXECUTE ON FUNCTION agentflow.search_wiki(text, text, uuid, text[], intege
 GRANT CREATE ON SCHEMA agentflow TO agentflow_definer;
 ALTER FUNCTION agentflow.wiki_lineage(uuid) OWNER TO agentflow_definer;
 ALTER FUNCTION agentflow.publish_wiki_version() OWNER TO agentflow_definer;
+ALTER FUNCTION agentflow.delete_wiki_entry() OWNER TO agentflow_definer;
 ALTER FUNCTION agentflow.search_wiki(text, text, uuid, text[], integer) OWNER TO agentflow_definer;
 REVOKE CREATE ON SCHEMA agentflow FROM agentflow_definer;

@@ -396,6 +396,13 @@ export const RAISED_ERRORS: readonly RaisedError[] = [
         entity: 'wiki entry',
       }),
   },
+  {
+    sqlState: 'AF116', // a version of a deleted entry: frozen, gone to readers
+    translate: (error) =>
+      new NotFoundError('wiki entry', /^wiki entry (\S+) is deleted$/.exec(error.message)?.[1], {
+        cause: error,
+      }),
+  },
   // Migration 20: evidence.
   {
     sqlState: 'AF120', // a verification taken back

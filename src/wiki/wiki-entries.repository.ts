@@ -77,6 +77,7 @@ async function setStatus(
  * member who may approve (owner, admin, manager) approves or rejects them. Who may do what and who
  * sees which version is the database's: a guard trigger and row-level security policies, which raw
  * SQL meets too. Every proposal and decision writes a wiki_contribution event in the same transaction.
+ * An approver deletes an entry softly (`delete`); the service role purges deleted entries.
  */
 export const wikiRepository = {
   /** Proposes a new entry: its first version, a draft of the acting organization agent (submitted when `submit`). */
@@ -170,7 +171,7 @@ export const wikiRepository = {
     return setStatus(tx, versionId, 'rejected', reason);
   },
 
-  /** One version, if the caller may see it. */
+  /** One version, if the caller may see it (a deleted entry's: only a human who may approve). */
   async getVersion(tx: TenantScope, versionId: string): Promise<WikiEntry> {
     return versionById(tx, parseId(versionId, 'wiki version'));
   },
@@ -228,7 +229,7 @@ export const wikiRepository = {
     return { ...version, viewCount: page.viewCount, lastViewedAt: page.lastViewedAt };
   },
 
-  /** An entry's versions the caller may see, newest version first. */
+  /** An entry's versions the caller may see, newest version first (a deleted entry's: approvers only). */
   async history(tx: TenantScope, entryId: string, input: WikiHistoryInput = {}): Promise<Page<WikiEntry>> {
     const entry = parseId(entryId, 'wiki entry');
     const query = parseInput(wikiHistorySchema, input, 'wiki history');
@@ -273,10 +274,13 @@ export const wikiRepository = {
     };
   },
 
-  /** Versions the caller may see, newest first (pending ones, to review: `{ status: 'pending_approval' }`). */
+  /**
+   * Versions of live entries the caller may see, newest first (pending ones, to review:
+   * `{ status: 'pending_approval' }`). A deleted entry's versions are read through its history.
+   */
   async list(tx: TenantScope, input: ListWikiVersionsInput = {}): Promise<Page<WikiEntry>> {
     const query = parseInput(listWikiVersionsSchema, input, 'wiki version list');
-    const conditions: SQL[] = [eq(wikiEntries.tenantId, tx.tenantId)];
+    const conditions: SQL[] = [eq(wikiEntries.tenantId, tx.tenantId), isNull(wikiEntries.deletedAt)];
     if (query.status) conditions.push(eq(wikiEntries.status, query.status));
     if (query.proposedByAgentId) conditions.push(eq(wikiEntries.proposedByAgentId, query.proposedByAgentId));
     if (query.projectId) conditions.push(eq(wikiEntries.projectId, query.projectId));
@@ -292,6 +296,28 @@ export const wikiRepository = {
       .orderBy(desc(wikiEntries.createdAt), desc(wikiEntries.id))
       .limit(query.limit + 1);
     return toPage(rows, query.limit, 'wiki versions', (row) => [row.createdAt.toISOString(), row.id]);
+  },
+
+  /**
+   * Deletes an entry softly, every version of it at once (a human who may approve; ForbiddenError
+   * otherwise). It is gone from search, reading and listings, its slug and title are free again,
+   * and nothing is proposed or decided on it any more; its versions stay as history for approvers.
+   * NotFoundError when the caller sees no live version of it.
+   */
+  async delete(tx: TenantScope, entryId: string): Promise<void> {
+    const entry = parseId(entryId, 'wiki entry');
+    const rows = await tx.db
+      .update(wikiEntries)
+      .set({ deletedAt: sql`now()` })
+      .where(
+        and(
+          eq(wikiEntries.tenantId, tx.tenantId),
+          eq(wikiEntries.entryId, entry),
+          isNull(wikiEntries.deletedAt),
+        ),
+      )
+      .returning({ id: wikiEntries.id });
+    if (rows.length === 0) throw new NotFoundError('wiki entry', entry);
   },
 
   /**

@@ -155,6 +155,18 @@ export const wikiRoutes: readonly TenantRoute[] = [
     handler: ({ tx, params }) => tx.wiki.get(params.entryId!),
   }),
   tenantRoute({
+    method: 'DELETE',
+    path: '/v1/wiki/entries/:entryId',
+    operationId: 'wiki.delete',
+    covers: ['wiki.delete'],
+    tag,
+    summary:
+      'Soft-delete an entry, every version (a human owner, admin or manager): gone from search and reading, its slug free',
+    params: byEntry,
+    status: 204,
+    handler: ({ tx, params }) => tx.wiki.delete(params.entryId!),
+  }),
+  tenantRoute({
     method: 'POST',
     path: '/v1/wiki/entries/:entryId/views',
     operationId: 'wiki.view',

@@ -16,7 +16,13 @@ import {
 import { agents } from '../agents/agents.schema.ts';
 import { projects } from '../projects/projects.schema.ts';
 import { sqlValues } from '../shared/check-values.ts';
-import { scopedIdColumn, tenantIdColumn, tenantKeys, timestampColumns } from '../shared/columns.ts';
+import {
+  deletedAtColumn,
+  scopedIdColumn,
+  tenantIdColumn,
+  tenantKeys,
+  timestampColumns,
+} from '../shared/columns.ts';
 
 /** draft → pending_approval → approved | rejected; approved and rejected versions never change. */
 export const WIKI_STATUSES = ['draft', 'pending_approval', 'approved', 'rejected'] as const;
@@ -51,6 +57,8 @@ export const wikiEntries = pgTable(
     decidedAt: timestamp('decided_at', { withTimezone: true }),
     rejectionReason: text('rejection_reason'),
     metadata: jsonb('metadata').$type<Record<string, unknown>>().notNull().default({}),
+    /** The entry's soft delete (the same on every version); only approvers still read such versions. */
+    deletedAt: deletedAtColumn(),
     search: tsvector('search').generatedAlwaysAs(
       sql`setweight(to_tsvector('english'::regconfig, title), 'A') || setweight(to_tsvector('english'::regconfig, content), 'B')`,
     ),
@@ -101,7 +109,8 @@ export const wikiEntries = pgTable(
 
 /**
  * One row per entry with an approved version: its current version (the latest approved), the slug
- * and title unique per scope among current versions, and the view counter. Written by the database.
+ * and title unique per scope among current versions of live entries, and the view counter. Written
+ * by the database; deleted with its entry.
  */
 export const wikiPages = pgTable(
   'wiki_pages',
@@ -114,6 +123,7 @@ export const wikiPages = pgTable(
     title: text('title').notNull(),
     viewCount: bigint('view_count', { mode: 'number' }).notNull().default(0),
     lastViewedAt: timestamp('last_viewed_at', { withTimezone: true }),
+    deletedAt: deletedAtColumn(),
     ...timestampColumns(),
   },
   (table) => [
@@ -122,14 +132,18 @@ export const wikiPages = pgTable(
       current_version: [table.currentVersionId, wikiEntries],
       project: [table.projectId, projects],
     }),
-    uniqueIndex('wiki_pages_tenant_slug_key').on(table.tenantId, table.slug).where(sql`project_id IS NULL`),
+    uniqueIndex('wiki_pages_tenant_slug_key')
+      .on(table.tenantId, table.slug)
+      .where(sql`project_id IS NULL AND deleted_at IS NULL`),
     uniqueIndex('wiki_pages_project_slug_key')
       .on(table.tenantId, table.projectId, table.slug)
-      .where(sql`project_id IS NOT NULL`),
-    uniqueIndex('wiki_pages_tenant_title_key').on(table.tenantId, table.title).where(sql`project_id IS NULL`),
+      .where(sql`project_id IS NOT NULL AND deleted_at IS NULL`),
+    uniqueIndex('wiki_pages_tenant_title_key')
+      .on(table.tenantId, table.title)
+      .where(sql`project_id IS NULL AND deleted_at IS NULL`),
     uniqueIndex('wiki_pages_project_title_key')
       .on(table.tenantId, table.projectId, table.title)
-      .where(sql`project_id IS NOT NULL`),
+      .where(sql`project_id IS NOT NULL AND deleted_at IS NULL`),
     index('wiki_pages_current_version_idx').on(table.tenantId, table.currentVersionId),
     check('wiki_pages_view_count_check', sql`${table.viewCount} >= 0`),
   ],

@@ -173,7 +173,9 @@ describe('the error mapping table: SQLSTATEs our SQL functions raise', () => {
 
   it('AF100 / AF101 (lessons, migration 18): validation by a non-human, a deleted lesson', () => {
     const id = randomUUID();
-    expect(mapped({ sqlState: 'AF100', message: 'only a human member of the tenant validates a lesson' })).toEqual({
+    expect(
+      mapped({ sqlState: 'AF100', message: 'only a human member of the tenant validates a lesson' }),
+    ).toEqual({
       type: 'ForbiddenError',
       code: 'permission_denied',
       retryable: false,
@@ -188,7 +190,7 @@ describe('the error mapping table: SQLSTATEs our SQL functions raise', () => {
     });
   });
 
-  it('AF110-AF115 (the wiki, migration 19): frozen version, refused move, proposer and approver rules, no entry, no reason', () => {
+  it('AF110-AF116 (the wiki, migration 19): frozen version, refused move, proposer and approver rules, no entry, no reason, deleted entry', () => {
     const id = randomUUID();
     expect(mapped({ sqlState: 'AF110', message: `wiki version ${id} is approved` })).toEqual({
       type: 'ConflictError',
@@ -197,13 +199,15 @@ describe('the error mapping table: SQLSTATEs our SQL functions raise', () => {
       entity: 'wiki entry',
       field: undefined,
     });
-    expect(mapped({ sqlState: 'AF111', message: 'wiki version x cannot go from draft to approved' })).toEqual({
-      type: 'ConflictError',
-      code: 'invalid_transition',
-      retryable: false,
-      entity: 'wiki entry',
-      field: 'status',
-    });
+    expect(mapped({ sqlState: 'AF111', message: 'wiki version x cannot go from draft to approved' })).toEqual(
+      {
+        type: 'ConflictError',
+        code: 'invalid_transition',
+        retryable: false,
+        entity: 'wiki entry',
+        field: 'status',
+      },
+    );
     for (const sqlState of ['AF112', 'AF113']) {
       expect(mapped({ sqlState, message: 'refused' })).toEqual({
         type: 'ForbiddenError',
@@ -222,6 +226,13 @@ describe('the error mapping table: SQLSTATEs our SQL functions raise', () => {
     const noReason = mapDatabaseError(failure({ sqlState: 'AF115', message: 'a rejection needs a reason' }));
     expect(summary(noReason)).toMatchObject({ type: 'ValidationError', entity: 'wiki entry' });
     expect((noReason as ValidationError).issues.map((issue) => issue.path)).toEqual(['reason']);
+    expect(mapped({ sqlState: 'AF116', message: `wiki entry ${id} is deleted` })).toEqual({
+      type: 'NotFoundError',
+      code: 'not_found',
+      retryable: false,
+      entity: 'wiki entry',
+      key: id,
+    });
   });
 
   it('AF120 (evidence, migration 20): a verification taken back is a refused transition', () => {

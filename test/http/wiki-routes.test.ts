@@ -75,6 +75,31 @@ describeEachEngine('HTTP API: wiki', (h) => {
     expect(json<{ items: Version[] }>(history).items.map((v) => v.version)).toEqual([2, 1]);
   });
 
+  it('deletes an entry softly as the owner (204), 403 to an agent, then 404 to reading and deleting it', async () => {
+    const proposed = json<Version>(
+      await call(api.app, 'POST', '/v1/wiki/entries', {
+        key: a.agent.key,
+        body: { title: 'Old runbook', slug: 'old-runbook', content: 'Obsolete.', submit: true },
+      }),
+    );
+    await call(api.app, 'POST', `/v1/wiki/versions/${proposed.id}/approve`, { headers: headers() });
+    const path = `/v1/wiki/entries/${proposed.entryId}`;
+    const byAgent = await call(api.app, 'DELETE', path, { key: a.agent.key });
+    expect(byAgent.statusCode).toBe(403);
+    expect((await call(api.app, 'GET', path, { key: a.agent.key })).statusCode).toBe(200);
+    expect((await call(api.app, 'DELETE', path, { headers: headers() })).statusCode).toBe(204);
+    expect((await call(api.app, 'GET', path, { key: a.agent.key })).statusCode).toBe(404);
+    expect(
+      (await call(api.app, 'GET', '/v1/wiki/by-slug?slug=old-runbook', { headers: headers() })).statusCode,
+    ).toBe(404);
+    expect((await call(api.app, 'DELETE', path, { headers: headers() })).statusCode).toBe(404);
+    // Its history stays readable to the owner, who may approve.
+    const history = await call(api.app, 'GET', `${path}/versions`, { headers: headers() });
+    expect(json<{ items: (Version & { deletedAt: string | null })[] }>(history).items).toMatchObject([
+      { id: proposed.id, deletedAt: expect.any(String) },
+    ]);
+  });
+
   it('answers 403 to a project agent proposing, 404 for an unknown entry, 422 for bad input, writing nothing', async () => {
     const projectId = json<{ id: string }>(
       await call(api.app, 'POST', '/v1/projects', { key: a.agent.key, body: { slug: 'web', name: 'Web' } }),

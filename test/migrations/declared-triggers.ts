@@ -54,6 +54,7 @@ export const DECLARED_TRIGGERS: Record<string, string[]> = {
   'public.wiki_entries': [
     "wiki_entries_audit AFTER INSERT OR DELETE OR UPDATE FOR EACH ROW EXECUTE FUNCTION agentflow.audit_row('tenant_id')",
     'wiki_entries_contribution AFTER INSERT OR UPDATE OF status FOR EACH ROW EXECUTE FUNCTION agentflow.record_wiki_contribution()',
+    'wiki_entries_delete_entry AFTER UPDATE OF deleted_at FOR EACH ROW WHEN (((old.deleted_at IS NULL) AND (new.deleted_at IS NOT NULL))) EXECUTE FUNCTION agentflow.delete_wiki_entry()',
     'wiki_entries_guard BEFORE INSERT OR DELETE OR UPDATE FOR EACH ROW EXECUTE FUNCTION agentflow.guard_wiki_entry()',
     'wiki_entries_live_project BEFORE INSERT OR UPDATE OF project_id FOR EACH ROW EXECUTE FUNCTION agentflow.require_live_project()',
     "wiki_entries_publish AFTER INSERT OR UPDATE OF status FOR EACH ROW WHEN ((new.status = 'approved'::text)) EXECUTE FUNCTION agentflow.publish_wiki_version()",
