@@ -13,6 +13,7 @@
  */
 import { postgres } from '../src/engine/postgres-driver.ts';
 import { openStore, type Store, type TenantContext } from '../src/index.ts';
+import { plansAsApp } from './plans-as-app.ts';
 
 const ADMIN_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const DATABASE = 'bench_lessons';
@@ -131,47 +132,12 @@ async function measure(
   return { p50: percentile(samples, 0.5), p95: percentile(samples, 0.95), hits: hits / SAMPLES };
 }
 
-/**
- * The plans of one search: as plain SQL run by agentflow_app (the tenant policy keeps @@ off the GIN
- * index), and the statement inside agentflow.search_lessons, which EXPLAIN cannot see: auto_explain
- * logs it as a nested statement, and client_min_messages = log sends that log line here.
- */
-async function plans(url: string, tenantId: string): Promise<string[]> {
-  const logged: string[] = [];
-  const sql = postgres(url, { max: 1, onnotice: (notice) => logged.push(String(notice.message)) });
-  const scans = (text: string) =>
-    text
-      .split('\n')
-      .filter((l) => /Scan|Execution|Duration/.test(l))
-      .map((l) => l.trim())
-      .join(' | ');
-  try {
-    await sql.unsafe(`LOAD 'auto_explain'`);
-    await sql.unsafe(`SET auto_explain.log_min_duration = 0`);
-    await sql.unsafe(`SET auto_explain.log_analyze = on`);
-    await sql.unsafe(`SET auto_explain.log_timing = off`);
-    await sql.unsafe(`SET auto_explain.log_nested_statements = on`);
-    return await sql.begin(async (tx) => {
-      await tx`SELECT set_config('agentflow.tenant_id', ${tenantId}, true)`;
-      await tx`SET LOCAL ROLE agentflow_app`;
-      const direct = await tx.unsafe(
-        `EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY ON)
-         SELECT id FROM lessons WHERE deleted_at IS NULL AND search_vector @@ websearch_to_tsquery('english', 'deadlock timeout')`,
-      );
-      await tx.unsafe(`SET LOCAL client_min_messages = log`);
-      await tx.unsafe(
-        `SELECT * FROM agentflow.search_lessons('deadlock timeout', NULL, NULL, false, NULL, NULL, NULL, 21)`,
-      );
-      await tx.unsafe(`SET LOCAL client_min_messages = notice`);
-      const inner = logged.find((text) => text.includes('FROM lessons l')) ?? 'no plan logged';
-      return [
-        `as agentflow_app, plain SQL: ${scans(direct.map((r) => Object.values(r)[0]).join('\n'))}`,
-        `inside agentflow.search_lessons: ${scans(inner)}`,
-      ];
-    });
-  } finally {
-    await sql.end();
-  }
+/** The same search as plain SQL run by agentflow_app, and through agentflow.search_lessons. */
+function plans(url: string, tenantId: string): Promise<string[]> {
+  return plansAsApp(url, { tenant_id: tenantId }, [
+    `SELECT id FROM lessons WHERE deleted_at IS NULL AND search_vector @@ websearch_to_tsquery('english', 'deadlock timeout')`,
+    `SELECT * FROM agentflow.search_lessons('deadlock timeout', NULL, NULL, false, NULL, NULL, NULL, 21)`,
+  ]);
 }
 
 async function main(): Promise<void> {

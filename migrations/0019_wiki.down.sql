@@ -1,6 +1,6 @@
 DROP TABLE wiki_pages;
 DROP TABLE wiki_entries;
-DROP FUNCTION agentflow.search_wiki(text, text, uuid, text[], integer);
+DROP FUNCTION agentflow.search_wiki(text, text, uuid, text[], double precision, uuid, integer);
 DROP FUNCTION agentflow.guard_wiki_page();
 DROP FUNCTION agentflow.record_wiki_contribution();
 DROP FUNCTION agentflow.delete_wiki_entry();

@@ -69,7 +69,9 @@ CREATE INDEX wiki_entries_proposer_idx ON wiki_entries (tenant_id, proposed_by_a
 CREATE INDEX wiki_entries_status_idx ON wiki_entries (tenant_id, status, created_at, id);
 -- GIN cannot lead with a uuid without btree_gin (not loaded by the embedded engine); db verify
 -- accepts GIN indexes that do not lead with tenant_id. Only approved versions are ever searched.
-CREATE INDEX wiki_entries_search_idx ON wiki_entries USING gin (search) WHERE status = 'approved';
+-- With the tenant as one more lexeme (agentflow.tenant_lexeme, migration 18 says why).
+CREATE INDEX wiki_entries_search_idx ON wiki_entries USING gin ((search || agentflow.tenant_lexeme(tenant_id)))
+  WHERE status = 'approved';
 CREATE TRIGGER wiki_entries_live_project BEFORE INSERT OR UPDATE OF project_id ON wiki_entries
   FOR EACH ROW EXECUTE FUNCTION agentflow.require_live_project();
 SELECT agentflow.isolate_by_tenant('wiki_entries');
@@ -456,39 +458,47 @@ CREATE TRIGGER wiki_pages_guard BEFORE UPDATE OF view_count ON wiki_pages
 -- the rows the caller may see: current versions are approved, and a project agent sees those of the
 -- tenant scope and of its own project only (as wiki_pages_visible says). It returns ids and ranks;
 -- the caller reads the rows themselves under its own policies.
-CREATE FUNCTION agentflow.search_wiki(words text, scope text, in_project uuid, wanted_tags text[], max_rows integer)
-  RETURNS TABLE (version_id uuid, rank real)
+CREATE FUNCTION agentflow.search_wiki(words text, scope text, in_project uuid, wanted_tags text[],
+    after_rank double precision, after_id uuid, max_rows integer)
+  RETURNS TABLE (version_id uuid, rank double precision)
   LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp ROWS 20
   AS $$
 DECLARE
   tenant uuid := agentflow.current_tenant_id();
+  wanted tsquery := websearch_to_tsquery('english'::regconfig, words);
   viewer_project uuid;
 BEGIN
+  -- Stop words only: an empty query, which ANDed with the tenant would match all of its versions.
+  IF numnode(wanted) = 0 THEN
+    RETURN;
+  END IF;
   IF current_setting('agentflow.actor_type', true) = 'agent' THEN
     SELECT a.project_id INTO viewer_project FROM agents a
      WHERE a.tenant_id = tenant AND a.id = nullif(current_setting('agentflow.actor_id', true), '')::uuid;
   END IF;
   RETURN QUERY
-  SELECT v.id, ts_rank_cd(v.search, q.query) AS rank
-    FROM websearch_to_tsquery('english'::regconfig, words) AS q(query),
-         wiki_entries v
-    JOIN wiki_pages p ON p.tenant_id = v.tenant_id AND p.current_version_id = v.id
-   WHERE v.tenant_id = tenant AND v.status = 'approved' AND v.search @@ q.query AND p.deleted_at IS NULL
-     AND (viewer_project IS NULL OR v.project_id IS NULL OR v.project_id = viewer_project)
-     AND (scope IS NULL
-          OR (scope = 'tenant' AND v.project_id IS NULL)
-          OR (scope = 'project' AND v.project_id = in_project)
-          OR (scope = 'visible_in_project' AND (v.project_id IS NULL OR v.project_id = in_project)))
-     AND (wanted_tags IS NULL OR v.tags && wanted_tags)
-   ORDER BY rank DESC, v.id
+  SELECT m.id, m.rank
+    FROM (SELECT v.id, ts_rank_cd(v.search, wanted)::double precision AS rank
+            FROM wiki_entries v
+            JOIN wiki_pages p ON p.tenant_id = v.tenant_id AND p.current_version_id = v.id
+           WHERE v.tenant_id = tenant AND v.status = 'approved' AND p.deleted_at IS NULL
+             AND (v.search || agentflow.tenant_lexeme(v.tenant_id)) @@ (wanted && agentflow.tenant_query(tenant))
+             AND (viewer_project IS NULL OR v.project_id IS NULL OR v.project_id = viewer_project)
+             AND (scope IS NULL
+                  OR (scope = 'tenant' AND v.project_id IS NULL)
+                  OR (scope = 'project' AND v.project_id = in_project)
+                  OR (scope = 'visible_in_project' AND (v.project_id IS NULL OR v.project_id = in_project)))
+             AND (wanted_tags IS NULL OR v.tags && wanted_tags)) AS m
+   WHERE after_id IS NULL OR (m.rank, m.id) < (after_rank, after_id)
+   ORDER BY m.rank DESC, m.id DESC
    LIMIT max_rows;
 END $$;
-REVOKE ALL ON FUNCTION agentflow.search_wiki(text, text, uuid, text[], integer) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION agentflow.search_wiki(text, text, uuid, text[], integer) TO agentflow_app, agentflow_service;
+REVOKE ALL ON FUNCTION agentflow.search_wiki(text, text, uuid, text[], double precision, uuid, integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION agentflow.search_wiki(text, text, uuid, text[], double precision, uuid, integer) TO agentflow_app, agentflow_service;
 
 GRANT CREATE ON SCHEMA agentflow TO agentflow_definer;
 ALTER FUNCTION agentflow.wiki_lineage(uuid) OWNER TO agentflow_definer;
 ALTER FUNCTION agentflow.publish_wiki_version() OWNER TO agentflow_definer;
 ALTER FUNCTION agentflow.delete_wiki_entry() OWNER TO agentflow_definer;
-ALTER FUNCTION agentflow.search_wiki(text, text, uuid, text[], integer) OWNER TO agentflow_definer;
+ALTER FUNCTION agentflow.search_wiki(text, text, uuid, text[], double precision, uuid, integer) OWNER TO agentflow_definer;
 REVOKE CREATE ON SCHEMA agentflow FROM agentflow_definer;

@@ -117,6 +117,7 @@ export const searchWikiSchema = z.strictObject({
     .refine((query) => query.trim() !== '', 'must not be blank'),
   projectId: uuidSchema.optional(),
   tags: tagsSchema.optional(),
+  ...pageFields,
   limit: z.number().int().min(1).max(WIKI_SEARCH_MAX).default(20),
 });
 export type SearchWikiInput = z.input<typeof searchWikiSchema>;

@@ -39,6 +39,8 @@ export type WikiSearchHit = WikiEntry & { rank: number };
 // Newest first: (created_at, id) descending; versions written in one transaction share created_at.
 const versionsKey = z.tuple([cursorTimestamp, uuidSchema]);
 const historyKey = z.tuple([z.number().int().min(1)]);
+// Best first: (rank, id) descending.
+const searchKey = z.tuple([z.number(), uuidSchema]);
 
 const currentColumns = {
   ...versionColumns,
@@ -324,13 +326,17 @@ export const wikiRepository = {
    * Ranked full-text search over current versions the caller may see (websearch_to_tsquery,
    * ts_rank_cd; title weighs more than content), best first. Through agentflow.search_wiki, so the
    * GIN index serves under row-level security (migration 19 says why); the rows are then read under
-   * the caller's own policies.
+   * the caller's own policies. Paged by cursor, by rank then id.
    */
-  async search(tx: TenantScope, input: SearchWikiInput): Promise<WikiSearchHit[]> {
+  async search(tx: TenantScope, input: SearchWikiInput): Promise<Page<WikiSearchHit>> {
     const query = parseInput(searchWikiSchema, input, 'wiki search');
+    const [afterRank, afterId] = query.cursor
+      ? decodeCursor('wiki search', query.cursor, searchKey)
+      : [null, null];
     const tags = query.tags ? sql.param(query.tags, wikiEntries.tags) : sql`NULL::text[]`;
     const scope = query.projectId ? 'visible_in_project' : null;
-    const hits = sql`agentflow.search_wiki(${query.query}, ${scope}::text, ${query.projectId ?? null}::uuid, ${tags}, ${query.limit}::integer)`;
+    const hits = sql`agentflow.search_wiki(${query.query}, ${scope}::text, ${query.projectId ?? null}::uuid, ${tags},
+      ${afterRank}::float8, ${afterId}::uuid, ${query.limit + 1}::integer)`;
     const rows = await tx.db
       .select({ ...versionColumns, rank: sql<number>`hit.rank`.mapWith(Number) })
       .from(sql`${hits} AS hit`)
@@ -338,7 +344,7 @@ export const wikiRepository = {
         wikiEntries,
         and(eq(wikiEntries.tenantId, tx.tenantId), sql`${wikiEntries.id} = hit.version_id`),
       )
-      .orderBy(sql`hit.rank DESC`, wikiEntries.id);
-    return rows;
+      .orderBy(sql`hit.rank DESC`, desc(wikiEntries.id));
+    return toPage(rows, query.limit, 'wiki search', (row) => [row.rank, row.id]);
   },
 };

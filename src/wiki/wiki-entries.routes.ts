@@ -116,7 +116,7 @@ export const wikiRoutes: readonly TenantRoute[] = [
     tag,
     summary: 'Ranked full-text search over current (approved) versions the caller may see',
     query: searchWikiSchema,
-    response: { type: 'array', items: hit },
+    response: pageSchema(hit),
     handler: ({ tx, query }) => tx.wiki.search(query as SearchWikiInput),
   }),
   tenantRoute({

@@ -81,7 +81,9 @@ export const wikiEntries = pgTable(
     index('wiki_entries_project_idx').on(table.tenantId, table.projectId).where(sql`project_id IS NOT NULL`),
     index('wiki_entries_proposer_idx').on(table.tenantId, table.proposedByAgentId, table.createdAt),
     index('wiki_entries_status_idx').on(table.tenantId, table.status, table.createdAt, table.id),
-    index('wiki_entries_search_idx').using('gin', table.search).where(sql`status = 'approved'`),
+    index('wiki_entries_search_idx')
+      .using('gin', sql`(${table.search} || agentflow.tenant_lexeme(${table.tenantId}))`)
+      .where(sql`status = 'approved'`),
     check('wiki_entries_version_check', sql`${table.version} >= 1`),
     check('wiki_entries_status_check', sql`${table.status} IN (${sqlValues(WIKI_STATUSES)})`),
     check('wiki_entries_title_check', sql`char_length(${table.title}) BETWEEN 1 AND 500`),

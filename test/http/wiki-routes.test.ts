@@ -66,7 +66,10 @@ describeEachEngine('HTTP API: wiki', (h) => {
       key: a.agent.key,
     });
     expect(search.statusCode).toBe(200);
-    expect(json<Version[]>(search).map((hit) => hit.id)).toEqual([v1.id]);
+    expect(json<{ items: Version[]; nextCursor: string | null }>(search)).toMatchObject({
+      items: [{ id: v1.id }],
+      nextCursor: null,
+    });
     const viewed = await call(api.app, 'POST', `/v1/wiki/entries/${v1.entryId}/views`, { key: a.agent.key });
     expect(json(viewed)).toMatchObject({ id: v1.id, viewCount: 1 });
     const history = await call(api.app, 'GET', `/v1/wiki/entries/${v1.entryId}/versions`, {

@@ -134,7 +134,9 @@ describeEachEngine('wiki: soft delete of an entry', (h) => {
           expect(await caught(tx.wiki.getBySlug({ slug })), who).toBeInstanceOf(NotFoundError);
           expect(await caught(tx.wiki.view(v1.entryId)), who).toBeInstanceOf(NotFoundError);
           expect(
-            (await tx.wiki.search({ query: 'rotate signing keys' })).map((hit) => hit.entryId),
+            (await tx.wiki.search({ query: 'rotate signing keys' }).then(({ items }) => items)).map(
+              (hit) => hit.entryId,
+            ),
             who,
           ).toEqual([]);
           const listed = (await allPages(100, (page) => tx.wiki.list(page))).flat();
@@ -163,7 +165,7 @@ describeEachEngine('wiki: soft delete of an entry', (h) => {
       // Nor does search_wiki, called directly.
       const [hits] = await f.as(f.actor, (tx) =>
         tx.query<{ n: number }>(
-          `SELECT count(*)::int AS n FROM agentflow.search_wiki('rotate signing keys', NULL, NULL, NULL, 100)`,
+          `SELECT count(*)::int AS n FROM agentflow.search_wiki('rotate signing keys', NULL, NULL, NULL, NULL, NULL, 100)`,
         ),
       );
       expect(hits!.n).toBe(0);
@@ -246,9 +248,11 @@ describeEachEngine('wiki: soft delete of an entry', (h) => {
       expect(next.entryId).not.toBe(v1.entryId);
       expect((await f.as(f.agent(f.dev), (tx) => tx.wiki.getBySlug({ slug }))).entryId).toBe(next.entryId);
       expect(
-        (await f.as(f.agent(f.dev), (tx) => tx.wiki.search({ query: 'keys rotate' }))).map(
-          (hit) => hit.entryId,
-        ),
+        (
+          await f.as(f.agent(f.dev), (tx) =>
+            tx.wiki.search({ query: 'keys rotate' }).then(({ items }) => items),
+          )
+        ).map((hit) => hit.entryId),
       ).toEqual([next.entryId]);
       // Two live entries still may not share it.
       const clash = await caught(

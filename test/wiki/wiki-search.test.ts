@@ -211,7 +211,7 @@ describeEachEngine('wiki search', (h) => {
     const misses: string[] = [];
     await f.as(f.agent(f.apiDev), async (tx) => {
       for (const [query, slug] of QUERIES) {
-        const hits = await tx.wiki.search({ query, limit: 5 });
+        const hits = await tx.wiki.search({ query, limit: 5 }).then(({ items }) => items);
         if (hits[0]?.slug !== slug)
           misses.push(`${query} → ${hits.map((hit) => hit.slug).join(', ') || 'nothing'}`);
         for (let i = 1; i < hits.length; i++) expect(hits[i]!.rank).toBeLessThanOrEqual(hits[i - 1]!.rank);
@@ -222,22 +222,39 @@ describeEachEngine('wiki search', (h) => {
 
   it('searches current versions only, and a project’s entries only within its scope', async () => {
     await f.as(f.actor, async (tx) => {
-      expect(await tx.wiki.search({ query: 'zebra crossings' })).toEqual([]);
-      expect((await tx.wiki.search({ query: 'weekly sync tuesdays' })).map((hit) => hit.id)).toEqual([
-        ids.get('meeting-notes'),
-      ]);
+      expect(await tx.wiki.search({ query: 'zebra crossings' }).then(({ items }) => items)).toEqual([]);
+      expect(
+        (await tx.wiki.search({ query: 'weekly sync tuesdays' }).then(({ items }) => items)).map(
+          (hit) => hit.id,
+        ),
+      ).toEqual([ids.get('meeting-notes')]);
       // Stop words only: no lexeme, no hit, no error.
-      expect(await tx.wiki.search({ query: 'the and of' })).toEqual([]);
+      expect(await tx.wiki.search({ query: 'the and of' }).then(({ items }) => items)).toEqual([]);
       // Narrowed to a project: tenant-wide entries and that project's.
-      const inWeb = await tx.wiki.search({ query: 'deploy production', projectId: f.projectId });
+      const inWeb = await tx.wiki
+        .search({ query: 'deploy production', projectId: f.projectId })
+        .then(({ items }) => items);
       expect(inWeb.map((hit) => hit.slug)).toContain('web-deploys');
-      const inApi = await tx.wiki.search({ query: 'deploy production', projectId: f.otherProjectId });
+      const inApi = await tx.wiki
+        .search({ query: 'deploy production', projectId: f.otherProjectId })
+        .then(({ items }) => items);
       expect(inApi.map((hit) => hit.slug)).not.toContain('web-deploys');
       expect(inApi[0]!.slug).toBe('deploying-to-production');
     });
     // The title weighs more than the body: "Writing unit tests" before an entry that only mentions tests.
-    const hits = await f.as(f.agent(f.lead), (tx) => tx.wiki.search({ query: 'tests', limit: 10 }));
+    const hits = await f.as(f.agent(f.lead), (tx) =>
+      tx.wiki.search({ query: 'tests', limit: 10 }).then(({ items }) => items),
+    );
     expect(hits[0]!.slug).toBe('writing-unit-tests');
     expect(hits.map((hit) => hit.slug)).toContain('code-review-guidelines');
+    // Paged by cursor: pages of 2 give the same hits in the same order as one page, none repeated.
+    const paged: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await f.as(f.agent(f.lead), (tx) => tx.wiki.search({ query: 'tests', limit: 2, cursor }));
+      paged.push(...page.items.map((hit) => hit.slug));
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+    expect(paged).toEqual(hits.map((hit) => hit.slug));
   });
 });

@@ -137,14 +137,22 @@ describeEachEngine('wiki visibility', (h) => {
     ).rejects.toBeInstanceOf(NotFoundError);
     expect((await f.as(viewers.webAgent!, (tx) => tx.wiki.get(webOnly.entryId))).id).toBe(webOnly.id);
     // Search honours the same scope: the api agent does not find the web entry.
-    expect(await f.as(viewers.apiAgent!, (tx) => tx.wiki.search({ query: 'bundle' }))).toEqual([]);
     expect(
-      (await f.as(viewers.webAgent!, (tx) => tx.wiki.search({ query: 'bundle' }))).map((v) => v.id),
+      await f.as(viewers.apiAgent!, (tx) => tx.wiki.search({ query: 'bundle' }).then(({ items }) => items)),
+    ).toEqual([]);
+    expect(
+      (
+        await f.as(viewers.webAgent!, (tx) => tx.wiki.search({ query: 'bundle' }).then(({ items }) => items))
+      ).map((v) => v.id),
     ).toEqual([webOnly.id]);
     // Nor does anyone find a draft, pending or rejected version, even its proposer or an approver.
     for (const actor of [viewers.proposingAgent!, viewers.owner!]) {
-      expect(await f.as(actor, (tx) => tx.wiki.search({ query: 'unfinished thought' }))).toEqual([]);
-      expect(await f.as(actor, (tx) => tx.wiki.search({ query: 'waiting' }))).toEqual([]);
+      expect(
+        await f.as(actor, (tx) => tx.wiki.search({ query: 'unfinished thought' }).then(({ items }) => items)),
+      ).toEqual([]);
+      expect(
+        await f.as(actor, (tx) => tx.wiki.search({ query: 'waiting' }).then(({ items }) => items)),
+      ).toEqual([]);
     }
   });
 
@@ -174,7 +182,9 @@ describeEachEngine('wiki visibility', (h) => {
       await expect(other.as(actor, (tx) => tx.wiki.get(tenantWide.entryId))).rejects.toBeInstanceOf(
         NotFoundError,
       );
-      const found = await other.as(actor, (tx) => tx.wiki.search({ query: 'security policy' }));
+      const found = await other.as(actor, (tx) =>
+        tx.wiki.search({ query: 'security policy' }).then(({ items }) => items),
+      );
       expect(found.every((v) => v.tenantId === other.tenant.id)).toBe(true);
     }
   });
