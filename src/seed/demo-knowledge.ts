@@ -214,24 +214,25 @@ export async function seedKnowledge(
       ? Array.from({ length: 3 }, () => ({
           agent: timedOut.agent,
           patternType: 'recurring_error',
+          agentType: typeOf(timedOut.agent),
           key: 'model call timed out',
           description: 'Model calls on large prompts time out after 120 s.',
           example: { executionId: timedOut.executionId },
         }))
       : []),
+    // Across agent types (none named): every run that succeeded.
     ...runs
-      .filter((run) => run.succeeded && !run.inReview)
-      .slice(0, 2)
+      .filter((run) => run.succeeded)
       .map((run) => ({
         agent: run.agent,
         patternType: 'success',
-        key: 'schema first, then endpoints',
-        description: 'Designing the schema before the endpoints finishes in one run.',
+        agentType: null,
+        key: 'tests written with the code',
+        description: 'Runs that wrote their tests with the code were accepted.',
         example: { executionId: run.executionId },
       })),
   ];
-  for (const { agent, ...sighting } of sightings)
-    await asAgent(agent, (tx) => tx.patterns.record({ ...sighting, agentType: typeOf(agent) }));
+  for (const { agent, ...sighting } of sightings) await asAgent(agent, (tx) => tx.patterns.record(sighting));
 
   // The wiki: proposed by an organization agent (the architect where there is one), decided by the owner.
   const editor = (staff.find((a) => a.project === null && a.type !== 'orchestrator') ??
