@@ -25,6 +25,7 @@ import {
   TENANT_STATUSES,
 } from '../tenancy/index.ts';
 import { tailEvents } from './events-tail.ts';
+import { addKnowledgeCommands } from './knowledge-commands.ts';
 import { everyPage, print, printSeed } from './output.ts';
 import { serve } from './serve.ts';
 import { addTaskCommands } from './task-commands.ts';
@@ -459,10 +460,13 @@ REDIS_URL selects Redis for rate limits and login sessions; without it they live
       });
     });
   addAgentKeyCommands(agent);
-  addTaskCommands(program, {
-    withStore: (command, work) => withStore(globalOptions(command), work),
-    json: (command) => globalOptions(command).json === true,
-  });
+  const readCommands = {
+    withStore: <T>(command: Command, work: (store: Store) => Promise<T>) =>
+      withStore(globalOptions(command), work),
+    json: (command: Command) => globalOptions(command).json === true,
+  };
+  addTaskCommands(program, readCommands);
+  addKnowledgeCommands(program, readCommands);
   program
     .command('events')
     .description('the event timeline')

@@ -16,16 +16,18 @@ export interface TaskCommandContext {
 }
 
 /**
- * Reads a tenant's tasks as the tenant's owner (tenant work, under row-level security): the owner
- * is the human every tenant has, and these commands only read.
+ * Reads a tenant's data as the tenant's owner (tenant work, under row-level security): the owner
+ * is the human every tenant has, and the commands using it only read. `actor` names the command
+ * in the audit trail of the owner lookup; `codes` maps each agent's id to its code.
  */
-async function asOwnerOf<T>(
+export async function asOwnerOf<T>(
   store: Store,
   tenantSlug: string,
   work: (tx: TenantTx, codes: Map<string, string>) => Promise<T>,
+  actor = 'cli:task',
 ): Promise<T> {
   const tenant = parseInput(slugSchema, tenantSlug, 'tenant slug');
-  const { tenantId, ownerId } = await store.asService({ actor: 'cli:task' }, async (svc) => {
+  const { tenantId, ownerId } = await store.asService({ actor }, async (svc) => {
     const found = await svc.tenants.getBySlug(tenant);
     const [owner] = await svc.query<{ user_id: string }>(
       `SELECT user_id FROM memberships WHERE tenant_id = $1 AND role = 'owner' ORDER BY created_at LIMIT 1`,
@@ -42,7 +44,8 @@ async function asOwnerOf<T>(
   });
 }
 
-const projectIdOf = async (tx: TenantTx, slug: string) =>
+/** The id of the tenant's live project `slug` (NotFoundError when there is none). */
+export const projectIdOf = async (tx: TenantTx, slug: string) =>
   (await tx.projects.getBySlug(parseInput(slugSchema, slug, 'project slug'))).id;
 
 function assigneeOf(task: Task, codes: Map<string, string>): string {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { AgentType, CreateAgentInput } from '../agents/index.ts';
 import type { Store } from '../store/store.ts';
 import type { TenantTx } from '../store/unit-of-work.ts';
+import { seedKnowledge } from './demo-knowledge.ts';
 import { seedWork } from './demo-work.ts';
 
 interface DemoAgent {
@@ -120,7 +121,8 @@ export interface DemoSeedResult {
  * Creates two demo companies with owners, members, projects, files and agent state, and their AI
  * staff: agents with API keys, work sessions, a timeline and KPI history, and each project's work:
  * a backlog with dependencies, claimed and completed tasks, model runs with their cost, and an
- * approval waiting for a human. Does nothing
+ * approval waiting for a human; and its knowledge: lessons, self-reviews, patterns, a wiki with a
+ * proposal waiting for approval, and evidence behind a task. Does nothing
  * (created: false) when the first demo tenant already exists, so it is safe to run twice.
  */
 export async function seedDemo(store: Store): Promise<DemoSeedResult> {
@@ -197,7 +199,8 @@ export async function seedDemo(store: Store): Promise<DemoSeedResult> {
     });
     await seedTimeline(store, tenantId, demo, projectIds, agentIds);
     await seedKpis(store, asOwner, demo.agents, agentIds);
-    await seedWork(store, tenantId, ownerId, demo.projects, demo.agents, projectIds, agentIds);
+    const runs = await seedWork(store, tenantId, ownerId, demo.projects, demo.agents, projectIds, agentIds);
+    await seedKnowledge(store, tenantId, ownerId, demo.agents, projectIds, agentIds, runs);
   }
   return { created: true, tenants: DEMO_TENANTS.map((t) => t.slug), credentials, agentKeys };
 }

@@ -99,11 +99,22 @@ interface DemoStaff {
   status?: string;
 }
 
+/** A model run the demo made: which task, which agent, and whether it succeeded. */
+export interface DemoRun {
+  project: string;
+  taskId: string;
+  executionId: string;
+  agent: string;
+  succeeded: boolean;
+  /** Whether the task was left waiting for a human's approval (in review). */
+  inReview: boolean;
+}
+
 /**
  * A project's work, as its team would leave it: a backlog with dependencies (GitHub issues imported
  * where the project has a repository), the first task claimed from the queue, run and completed,
  * the next one run, reviewed and waiting for a human's approval with its artifact, comments and a
- * checkpoint. Each agent acts as itself; the owner plans.
+ * checkpoint. Each agent acts as itself; the owner plans. Returns the model runs, in the order made.
  */
 export async function seedWork(
   store: Store,
@@ -113,7 +124,8 @@ export async function seedWork(
   agents: readonly DemoStaff[],
   projectIds: Map<string, string>,
   agentIds: Map<string, string>,
-): Promise<void> {
+): Promise<DemoRun[]> {
+  const runs: DemoRun[] = [];
   const asOwner = <T>(work: (tx: TenantTx) => Promise<T>) =>
     store.withTenant({ tenantId, actor: { type: 'user', id: ownerId } }, work);
   const asAgent = <T>(code: string, work: (tx: TenantTx) => Promise<T>) =>
@@ -175,6 +187,14 @@ export async function seedWork(
         cachedTokens: 6_000,
         costUsd: RUN_COSTS[0]!,
       });
+      runs.push({
+        project: project.slug,
+        taskId: claimed.id,
+        executionId: run.id,
+        agent: first.code,
+        succeeded: true,
+        inReview: false,
+      });
       await tx.taskCheckpoints.create(claimed.id, { state: { step: 'done', files: 4 }, label: 'final' });
       await tx.tasks.transition(claimed.id, { status: 'completed', result: { pullRequest: 'merged' } });
     });
@@ -194,6 +214,8 @@ export async function seedWork(
         error: { message: 'model call timed out after 120 s' },
         costUsd: RUN_COSTS[3]!,
       });
+      const retried = { project: project.slug, taskId: claimed.id, agent: worker.code, inReview: true };
+      runs.push({ ...retried, executionId: timedOut.id, succeeded: false });
       const run = await tx.taskExecutions.create({
         taskId: claimed.id,
         status: 'running',
@@ -210,6 +232,7 @@ export async function seedWork(
         reasoningTokens: 2_300,
         costUsd: RUN_COSTS[2]!,
       });
+      runs.push({ ...retried, executionId: run.id, succeeded: true });
       const artifact = await tx.artifacts.create({
         taskId: claimed.id,
         executionId: run.id,
@@ -238,4 +261,5 @@ export async function seedWork(
       }),
     );
   }
+  return runs;
 }

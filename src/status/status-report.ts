@@ -7,7 +7,28 @@ export interface TenantCounts {
   rows: Record<string, number>;
   /** What the tenant's model runs cost, US dollars as exact decimal text, and their tokens. */
   spend: { costUsd: string; tokens: string };
+  knowledge: KnowledgeCounts;
 }
+
+/** What a tenant's staff has learned: live lessons, reviews, patterns, wiki entries and evidence. */
+export interface KnowledgeCounts {
+  lessons: number;
+  selfReviews: number;
+  patterns: number;
+  /** Entries with an approved current version, and versions waiting for a human's decision. */
+  wikiApproved: number;
+  wikiPending: number;
+  evidence: number;
+}
+
+const NO_KNOWLEDGE: KnowledgeCounts = {
+  lessons: 0,
+  selfReviews: 0,
+  patterns: 0,
+  wikiApproved: 0,
+  wikiPending: 0,
+  evidence: 0,
+};
 
 export interface IsolationProbe {
   ok: boolean;
@@ -107,6 +128,19 @@ export async function buildStatusReport(store: Store): Promise<StatusReport> {
       const spend = new Map(
         spendRows.map((row) => [row.tenant_id, { costUsd: row.cost_usd, tokens: row.tokens }]),
       );
+      // Row counts above count every version and deleted lesson; these count what readers see.
+      const knowledgeRows = await svc.query<KnowledgeCounts & { tenantId: string }>(
+        `SELECT t.id AS "tenantId",
+                (SELECT count(*)::int FROM lessons l WHERE l.tenant_id = t.id AND l.deleted_at IS NULL) AS lessons,
+                (SELECT count(*)::int FROM self_reviews r WHERE r.tenant_id = t.id) AS "selfReviews",
+                (SELECT count(*)::int FROM patterns p WHERE p.tenant_id = t.id) AS patterns,
+                (SELECT count(*)::int FROM wiki_pages w WHERE w.tenant_id = t.id) AS "wikiApproved",
+                (SELECT count(*)::int FROM wiki_entries w
+                  WHERE w.tenant_id = t.id AND w.status = 'pending_approval') AS "wikiPending",
+                (SELECT count(*)::int FROM evidence e WHERE e.tenant_id = t.id) AS evidence
+           FROM tenants t`,
+      );
+      const knowledge = new Map(knowledgeRows.map(({ tenantId, ...counts }) => [tenantId, counts]));
       const [userRow] = await svc.query<{ n: number }>(
         'SELECT count(*)::int AS n FROM users WHERE deleted_at IS NULL',
       );
@@ -119,6 +153,7 @@ export async function buildStatusReport(store: Store): Promise<StatusReport> {
           status: t.status,
           rows: counts.get(t.id) ?? {},
           spend: spend.get(t.id) ?? { costUsd: '0.000000', tokens: '0' },
+          knowledge: knowledge.get(t.id) ?? NO_KNOWLEDGE,
         })),
         users: userRow?.n ?? 0,
       };
@@ -131,11 +166,12 @@ export async function buildStatusReport(store: Store): Promise<StatusReport> {
     schemaVersion: status.current,
     latestVersion: status.latest,
     tables,
-    tenants: tenants.map(({ slug, status: tenantStatus, rows, spend }) => ({
+    tenants: tenants.map(({ slug, status: tenantStatus, rows, spend, knowledge }) => ({
       slug,
       status: tenantStatus,
       rows,
       spend,
+      knowledge,
     })),
     users,
     verify,
@@ -167,6 +203,10 @@ export function formatStatusReport(report: StatusReport): string {
       .join(' ');
     lines.push(`  ${tenant.slug.padEnd(24)} ${tenant.status.padEnd(9)} ${counts}`);
     lines.push(`  ${''.padEnd(24)} spend     $${tenant.spend.costUsd} over ${tenant.spend.tokens} tokens`);
+    const k = tenant.knowledge;
+    lines.push(
+      `  ${''.padEnd(24)} knowledge ${k.lessons} lessons, ${k.selfReviews} self-reviews, ${k.patterns} patterns, wiki ${k.wikiApproved} approved / ${k.wikiPending} pending, ${k.evidence} evidence`,
+    );
   }
   lines.push(`isolation       ${report.verify.ok && report.probe.ok ? 'OK' : 'FAILED'}`);
   lines.push(formatVerifyReport(report.verify));

@@ -92,6 +92,15 @@ describe('agentflow command line [pglite folder]', () => {
       /acme-robotics\s+active\s+.*approvals=2 .*task_dependencies=12 .*task_executions=6 .*tasks=16/,
     );
     expect(run.out).toMatch(/spend {5}\$1\.852050 over 139800 tokens/);
+    // The staff's knowledge: 8 lessons, a review per iteration of each run (acme: 6 runs, 8
+    // iterations; globex: 3 runs, 4), two patterns, the wiki with one proposal waiting, 3 evidence.
+    expect(run.out).toMatch(
+      /acme-robotics\s+active[^\n]*\n[^\n]*spend[^\n]*\n\s+knowledge 8 lessons, 8 self-reviews, 2 patterns, wiki 2 approved \/ 1 pending, 3 evidence/,
+    );
+    expect(run.out).toMatch(
+      /globex\s+active[^\n]*\n[^\n]*spend[^\n]*\n\s+knowledge 8 lessons, 4 self-reviews, 2 patterns, wiki 2 approved \/ 1 pending, 3 evidence/,
+    );
+    expect(run.out).toMatch(/acme-robotics\s+active\s+.*evidence_links=2 .*wiki_entries=4 wiki_pages=2/);
     expect(run.out).toMatch(/isolation\s+OK/);
     expect(run.out).toContain('live probe: 2 tenant(s) each saw 0 rows of the others');
   });
@@ -147,6 +156,116 @@ describe('agentflow command line [pglite folder]', () => {
     expect(status.err).toContain('[validation_failed]');
   });
 
+  it('searches the wiki and the lessons, shows an entry without counting a view, and refuses bad input', async () => {
+    const acme = ['--tenant', 'acme-robotics'];
+    // The approved checklist first, the project's conventions (which mention deploying) after it;
+    // the pending rollback runbook is about deploys too, and is not found.
+    const wiki = await agentflow(url, 'wiki', 'search', 'deploy', ...acme);
+    expect(wiki.code).toBe(0);
+    expect(wiki.out).toMatch(
+      /^\d\.\d{3} {2}Deployment checklist {2}\(deployment-checklist, tenant, v2\)\n\d\.\d{3} {2}Coding conventions {2}\(coding-conventions, project warehouse-bot, v1\)\n$/,
+    );
+    const inPortal = await agentflow(
+      url,
+      'wiki',
+      'search',
+      'deploy',
+      ...acme,
+      '--project',
+      'customer-portal',
+    );
+    expect(inPortal.out).toMatch(/^\S+ {2}Deployment checklist .*\n$/);
+    const json = await agentflow(url, '--json', 'wiki', 'search', 'runbook', ...acme);
+    expect(JSON.parse(json.out)).toEqual([]);
+    const show = await agentflow(url, 'wiki', 'show', 'deployment-checklist', ...acme);
+    expect(show.out).toMatch(/version 2 approved \S+, proposed by atlas, 0 view\(s\)/);
+    expect(show.out).toContain('  4. If the error rate rises, roll back and write a lesson.');
+    expect(show.out).toMatch(/history:\n {2}v2 {2}approved .* by atlas\n {2}v1 {2}approved .* by atlas\n$/);
+    // Showing it again: still no view counted.
+    expect((await agentflow(url, 'wiki', 'show', 'deployment-checklist', ...acme)).out).toContain(
+      '0 view(s)',
+    );
+    const pending = await agentflow(url, 'wiki', 'show', 'rollback-runbook', ...acme);
+    expect(pending).toMatchObject({
+      code: 2,
+      err: 'agentflow: wiki entry rollback-runbook not found [not_found]\n',
+    });
+
+    // Lessons: applied three times, outcomes 1, 1, 0 → 0.8; the validated one is marked.
+    const retry = await agentflow(url, 'lessons', 'search', 'retry', ...acme);
+    expect(retry.out).toMatch(
+      /^\S+ {2}error-handling {2}Retry model calls that time out, with exponential backoff\n +confidence 0\.90, success 80%, applied 3x, tags llm, timeouts, retries\n$/,
+    );
+    const deploy = await agentflow(
+      url,
+      'lessons',
+      'search',
+      'deploy',
+      '--tenant',
+      'globex',
+      '--category',
+      'deployment',
+    );
+    expect(deploy.out).toMatch(
+      /Run the database migrations before deploying the new version\n +confidence 0\.95, success 100%, applied 1x, tags deploy, migrations, postgresql {2}validated\n$/,
+    );
+    // Any of the tags, or all of them; ordered by rank, then confidence.
+    const tagged = await agentflow(
+      url,
+      '--json',
+      'lessons',
+      'search',
+      'database or tenant or offset',
+      ...acme,
+      '--tag',
+      'postgresql',
+      'ci',
+    );
+    expect(JSON.parse(tagged.out).map((l: { title: string }) => l.title)).toEqual([
+      'Index the tenant column before filtering large tables',
+      'Page lists with keyset cursors, not offsets',
+      'Run the database migrations before deploying the new version',
+    ]);
+    const allTags = await agentflow(
+      url,
+      'lessons',
+      'search',
+      'database',
+      ...acme,
+      '--tag',
+      'postgresql',
+      'deploy',
+      '--all-tags',
+    );
+    expect(allTags.out).toMatch(/^\S+ {2}deployment {4}[^\n]*\n[^\n]*\n$/);
+    expect((await agentflow(url, 'lessons', 'search', 'kubernetes', ...acme)).out).toBe(
+      'no lesson matches\n',
+    );
+
+    for (const [args, error] of [
+      [['wiki', 'search', 'deploy', '--tenant', 'nope'], 'agentflow: tenant nope not found [not_found]'],
+      [
+        ['wiki', 'search', 'deploy', ...acme, '--project', 'nope'],
+        'agentflow: project nope not found [not_found]',
+      ],
+      [
+        ['wiki', 'search', '  ', ...acme],
+        'invalid wiki search: query: must not be blank [validation_failed]',
+      ],
+      [['wiki', 'search', 'deploy', ...acme, '--limit', '0'], 'invalid wiki search: limit'],
+      [['wiki', 'search', 'deploy', ...acme, '--limit', '101'], 'invalid wiki search: limit'],
+      [['lessons', 'search', '', ...acme], 'invalid lesson search: query'],
+      [['lessons', 'search', 'x', '--tenant', 'nope'], 'agentflow: tenant nope not found [not_found]'],
+      [['lessons', 'search', 'x', ...acme, '--limit', 'ten'], 'invalid lesson search: limit'],
+      [['lessons', 'search', 'x', ...acme, '--category', 'Not Valid'], 'invalid lesson search: category'],
+    ] as const) {
+      const run = await agentflow(url, ...args);
+      expect(run.code, args.join(' ')).toBe(2);
+      expect(run.err, args.join(' ')).toContain(error);
+      expect(run.out, args.join(' ')).toBe('');
+    }
+  });
+
   it('creates a tenant, and refuses a duplicate or a bad slug with a typed error', async () => {
     const tenant = await agentflow(url, 'tenant', 'create', '--slug', 'initech', '--name', 'Initech');
     expect(tenant.out).toMatch(/created tenant initech/);
@@ -190,9 +309,15 @@ describe('agentflow command line [pglite folder]', () => {
     const refused = await agentflow(url, 'db', 'rollback', '--to', '2');
     expect(refused.code).toBe(2);
     expect(refused.err).toContain(
-      'rolling back would lose data: 17_task_notes drops table task_checkpoints, which holds rows; ',
+      'rolling back would lose data: 20_evidence drops table evidence, which holds rows; ',
     );
     for (const loss of [
+      '20_evidence drops table evidence_links, which holds rows',
+      '19_wiki drops table wiki_entries, which holds rows; 19_wiki drops table wiki_pages, which holds rows',
+      '18_lessons drops table lessons, which holds rows',
+      '18_lessons drops table patterns, which holds rows',
+      '18_lessons drops table self_reviews, which holds rows',
+      '17_task_notes drops table task_checkpoints, which holds rows',
       '16_approvals drops table approvals, which holds rows',
       '15_task_executions drops table task_executions, which holds rows',
       '14_task_graph drops table task_dependencies, which holds rows',
