@@ -59,7 +59,7 @@ export function addKnowledgeCommands(program: Command, context: TaskCommandConte
             options.tenant,
             async (tx) => {
               const projectId = project === undefined ? undefined : await projectIdOf(tx, project);
-              const hits = await tx.wiki.search({ ...query, ...(projectId ? { projectId } : {}) });
+              const { items: hits } = await tx.wiki.search({ ...query, ...(projectId ? { projectId } : {}) });
               if (context.json(command)) {
                 print(JSON.stringify(hits));
                 return;
