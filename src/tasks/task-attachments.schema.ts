@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { bigint, check, foreignKey, index, pgTable, text, uuid } from 'drizzle-orm/pg-core';
 import { agents } from '../agents/agents.schema.ts';
+import { evidence } from '../knowledge/evidence.schema.ts';
 import {
   deletedAtColumn,
   scopedIdColumn,
@@ -8,7 +9,6 @@ import {
   tenantKeys,
   timestampColumns,
 } from '../shared/columns.ts';
-import { evidence } from '../knowledge/evidence.schema.ts';
 import { users } from '../tenancy/users.schema.ts';
 import { tasks } from './tasks.schema.ts';
 

@@ -173,7 +173,9 @@ describe('the error mapping table: SQLSTATEs our SQL functions raise', () => {
 
   it('AF100 / AF101 (lessons, migration 18): validation by a non-human, a deleted lesson', () => {
     const id = randomUUID();
-    expect(mapped({ sqlState: 'AF100', message: 'only a human member of the tenant validates a lesson' })).toEqual({
+    expect(
+      mapped({ sqlState: 'AF100', message: 'only a human member of the tenant validates a lesson' }),
+    ).toEqual({
       type: 'ForbiddenError',
       code: 'permission_denied',
       retryable: false,
@@ -197,13 +199,15 @@ describe('the error mapping table: SQLSTATEs our SQL functions raise', () => {
       entity: 'wiki entry',
       field: undefined,
     });
-    expect(mapped({ sqlState: 'AF111', message: 'wiki version x cannot go from draft to approved' })).toEqual({
-      type: 'ConflictError',
-      code: 'invalid_transition',
-      retryable: false,
-      entity: 'wiki entry',
-      field: 'status',
-    });
+    expect(mapped({ sqlState: 'AF111', message: 'wiki version x cannot go from draft to approved' })).toEqual(
+      {
+        type: 'ConflictError',
+        code: 'invalid_transition',
+        retryable: false,
+        entity: 'wiki entry',
+        field: 'status',
+      },
+    );
     for (const sqlState of ['AF112', 'AF113']) {
       expect(mapped({ sqlState, message: 'refused' })).toEqual({
         type: 'ForbiddenError',
