@@ -1,6 +1,7 @@
 DROP TABLE patterns;
 DROP FUNCTION agentflow.guard_pattern();
 DROP TABLE self_reviews;
+DROP FUNCTION agentflow.guard_self_review();
 DROP FUNCTION agentflow.search_lessons(text, text, text[], boolean, double precision, double precision, uuid, integer);
 DROP TABLE lessons;
 DROP FUNCTION agentflow.guard_lesson();

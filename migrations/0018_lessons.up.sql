@@ -199,7 +199,7 @@ CREATE TABLE self_reviews (
   tenant_id uuid NOT NULL DEFAULT agentflow.current_tenant_id() REFERENCES tenants (id) ON DELETE CASCADE,
   id uuid NOT NULL DEFAULT gen_random_uuid(),
   task_id uuid NOT NULL,
-  -- FK to task_executions added at merge: self_reviews_execution_fk
+  -- The run reviewed, if any: a run of the review's task (checked below).
   execution_id uuid,
   iteration integer NOT NULL CHECK (iteration BETWEEN 1 AND 1000),
   agent_type text NOT NULL CHECK (agent_type IN ('orchestrator', 'project_manager', 'architect',
@@ -221,7 +221,10 @@ CREATE TABLE self_reviews (
   CONSTRAINT self_reviews_task_fk FOREIGN KEY (tenant_id, task_id)
     REFERENCES tasks (tenant_id, id) ON DELETE CASCADE,
   CONSTRAINT self_reviews_agent_fk FOREIGN KEY (tenant_id, agent_id)
-    REFERENCES agents (tenant_id, id) ON DELETE CASCADE
+    REFERENCES agents (tenant_id, id) ON DELETE CASCADE,
+  -- A review goes with its run, as the run goes with its task (artifacts_execution_fk alike).
+  CONSTRAINT self_reviews_execution_fk FOREIGN KEY (tenant_id, execution_id)
+    REFERENCES task_executions (tenant_id, id) ON DELETE CASCADE
 );
 -- One review per iteration: of the execution when there is one, else of the task.
 CREATE UNIQUE INDEX self_reviews_execution_iteration_key ON self_reviews (tenant_id, execution_id, iteration)
@@ -232,6 +235,23 @@ CREATE INDEX self_reviews_task_idx ON self_reviews (tenant_id, task_id, created_
 CREATE INDEX self_reviews_trend_idx ON self_reviews (tenant_id, agent_type, created_at);
 CREATE INDEX self_reviews_agent_idx ON self_reviews (tenant_id, agent_id) WHERE agent_id IS NOT NULL;
 SELECT agentflow.isolate_by_tenant('self_reviews');
+-- The run reviewed is a run of the review's task, as an artifact's (prepare_artifact, migration
+-- 16): unknown or another tenant's, the foreign key says so; here it is another task's.
+CREATE FUNCTION agentflow.guard_self_review() RETURNS trigger
+  LANGUAGE plpgsql SET search_path = pg_catalog, public, pg_temp
+  AS $$
+BEGIN
+  IF NEW.execution_id IS NOT NULL AND EXISTS (
+       SELECT 1 FROM task_executions e
+        WHERE e.tenant_id = NEW.tenant_id AND e.id = NEW.execution_id AND e.task_id <> NEW.task_id) THEN
+    RAISE EXCEPTION 'execution % is not a run of task %', NEW.execution_id, NEW.task_id
+      USING ERRCODE = 'check_violation', TABLE = TG_TABLE_NAME, COLUMN = 'execution_id';
+  END IF;
+  RETURN NEW;
+END $$;
+REVOKE EXECUTE ON FUNCTION agentflow.guard_self_review() FROM PUBLIC;
+CREATE TRIGGER self_reviews_guard BEFORE INSERT OR UPDATE OF task_id, execution_id ON self_reviews
+  FOR EACH ROW EXECUTE FUNCTION agentflow.guard_self_review();
 -- Audited like every table, without track_changes' updated_at trigger: a review has no updated_at.
 CREATE TRIGGER self_reviews_audit AFTER INSERT OR UPDATE OR DELETE ON self_reviews
   FOR EACH ROW EXECUTE FUNCTION agentflow.audit_row('tenant_id');

@@ -119,3 +119,94 @@ SELECT agentflow.isolate_by_tenant('evidence_links');
 CREATE TRIGGER evidence_links_audit AFTER INSERT OR DELETE OR UPDATE ON evidence_links
   FOR EACH ROW EXECUTE FUNCTION agentflow.audit_row('tenant_id');
 GRANT SELECT, INSERT, UPDATE, DELETE ON evidence_links TO agentflow_app, agentflow_service;
+
+-- The attachment's link to the evidence the file supports (column and index: migration 17). Not
+-- cascading and not SET NULL: the attachment's guard keeps the link once set and freezes a deleted
+-- attachment, and a file of a task is only ever soft-deleted by tenant work; so evidence a file
+-- backs is not deleted from under it (still_referenced). A purge of the task, the project or the
+-- tenant takes both in one statement, where the check (NO ACTION, at the statement's end) passes.
+ALTER TABLE task_attachments ADD CONSTRAINT task_attachments_evidence_fk FOREIGN KEY (tenant_id, evidence_id)
+  REFERENCES evidence (tenant_id, id);
+
+-- The evidence a run (task_executions, migration 15) cites: what its work rested on. A citation is a
+-- record, written once by the run's agent or a human member while the run is open, never changed;
+-- it goes with its run or its evidence (a link, like evidence_links).
+CREATE TABLE execution_evidence (
+  tenant_id uuid NOT NULL DEFAULT agentflow.current_tenant_id() REFERENCES tenants (id) ON DELETE CASCADE,
+  execution_id uuid NOT NULL,
+  evidence_id uuid NOT NULL,
+  -- Why the run cites it, in a sentence.
+  note text CHECK (char_length(note) BETWEEN 1 AND 2000),
+  cited_by_agent_id uuid,
+  cited_by_user_id uuid,
+  cited_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (tenant_id, execution_id, evidence_id),
+  CONSTRAINT execution_evidence_execution_fk FOREIGN KEY (tenant_id, execution_id)
+    REFERENCES task_executions (tenant_id, id) ON DELETE CASCADE,
+  CONSTRAINT execution_evidence_evidence_fk FOREIGN KEY (tenant_id, evidence_id)
+    REFERENCES evidence (tenant_id, id) ON DELETE CASCADE,
+  CONSTRAINT execution_evidence_agent_fk FOREIGN KEY (tenant_id, cited_by_agent_id)
+    REFERENCES agents (tenant_id, id) ON DELETE CASCADE,
+  CONSTRAINT execution_evidence_user_fk FOREIGN KEY (cited_by_user_id) REFERENCES users (id),
+  CONSTRAINT execution_evidence_one_citer CHECK (num_nonnulls(cited_by_agent_id, cited_by_user_id) <= 1)
+);
+-- The runs citing one piece of evidence, newest citation first (the primary key serves a run's).
+CREATE INDEX execution_evidence_evidence_idx ON execution_evidence (tenant_id, evidence_id, cited_at, execution_id);
+CREATE INDEX execution_evidence_agent_idx ON execution_evidence (tenant_id, cited_by_agent_id)
+  WHERE cited_by_agent_id IS NOT NULL;
+CREATE INDEX execution_evidence_member_idx ON execution_evidence (tenant_id, cited_by_user_id)
+  WHERE cited_by_user_id IS NOT NULL;
+SELECT agentflow.isolate_by_tenant('execution_evidence');
+CREATE TRIGGER execution_evidence_audit AFTER INSERT OR DELETE OR UPDATE ON execution_evidence
+  FOR EACH ROW EXECUTE FUNCTION agentflow.audit_row('tenant_id');
+-- Written once by tenant work; the service role corrects and purges.
+GRANT SELECT, INSERT ON execution_evidence TO agentflow_app;
+GRANT SELECT, INSERT, UPDATE, DELETE ON execution_evidence TO agentflow_service;
+
+-- The rules of a citation, for tenant work (raw SQL included): the citer is the unit's actor, and
+-- an agent cites only in its own runs, a user only as a human member of the tenant
+-- (insufficient_privilege); the run is open (AF071, as for its usage: the run is locked, so a
+-- concurrent finish waits or is seen); the evidence is of the run's project (check_violation). An
+-- unknown run or evidence, or another tenant's, the foreign keys refuse.
+CREATE FUNCTION agentflow.guard_execution_evidence() RETURNS trigger
+  LANGUAGE plpgsql SET search_path = pg_catalog, public, pg_temp
+  AS $$
+DECLARE
+  actor_type text := nullif(current_setting('agentflow.actor_type', true), '');
+  actor_id uuid := CASE WHEN actor_type IN ('user', 'agent')
+                        THEN nullif(current_setting('agentflow.actor_id', true), '')::uuid END;
+  run record;
+BEGIN
+  IF current_user <> 'agentflow_app' THEN
+    RETURN NEW;
+  END IF;
+  NEW.cited_at := now();
+  NEW.cited_by_agent_id := CASE WHEN actor_type = 'agent' THEN actor_id END;
+  NEW.cited_by_user_id := CASE WHEN actor_type = 'user' THEN actor_id END;
+  SELECT e.status, e.agent_id, e.project_id INTO run
+    FROM task_executions e WHERE e.tenant_id = NEW.tenant_id AND e.id = NEW.execution_id FOR SHARE;
+  IF NOT FOUND THEN
+    RETURN NEW;
+  END IF;
+  IF actor_id IS NULL
+     OR (actor_type = 'agent' AND actor_id <> run.agent_id)
+     OR (actor_type = 'user' AND NOT EXISTS (
+           SELECT 1 FROM memberships m
+            WHERE m.tenant_id = NEW.tenant_id AND m.user_id = actor_id AND m.role <> 'service')) THEN
+    RAISE EXCEPTION 'evidence is cited by the run''s agent or a human member of the tenant'
+      USING ERRCODE = 'insufficient_privilege', TABLE = TG_TABLE_NAME;
+  END IF;
+  IF run.status IN ('success', 'failure', 'timeout') THEN
+    RAISE EXCEPTION 'task execution % is finished (%)', NEW.execution_id, run.status
+      USING ERRCODE = 'AF071', TABLE = 'task_executions';
+  END IF;
+  IF EXISTS (SELECT 1 FROM evidence v WHERE v.tenant_id = NEW.tenant_id AND v.id = NEW.evidence_id
+                                        AND v.project_id <> run.project_id) THEN
+    RAISE EXCEPTION 'evidence % is not of the project of execution %', NEW.evidence_id, NEW.execution_id
+      USING ERRCODE = 'check_violation', TABLE = TG_TABLE_NAME, COLUMN = 'evidence_id';
+  END IF;
+  RETURN NEW;
+END $$;
+REVOKE EXECUTE ON FUNCTION agentflow.guard_execution_evidence() FROM PUBLIC;
+CREATE TRIGGER execution_evidence_guard BEFORE INSERT ON execution_evidence
+  FOR EACH ROW EXECUTE FUNCTION agentflow.guard_execution_evidence();

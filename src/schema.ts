@@ -13,7 +13,7 @@ export {
   tenantExecutionTotals,
 } from './executions/task-executions.schema.ts';
 export { idempotencyKeys } from './idempotency/idempotency-keys.schema.ts';
-export { evidence, evidenceLinks } from './knowledge/evidence.schema.ts';
+export { evidence, evidenceLinks, executionEvidence } from './knowledge/evidence.schema.ts';
 export { lessons } from './knowledge/lessons.schema.ts';
 export { patterns } from './knowledge/patterns.schema.ts';
 export { selfReviews } from './knowledge/self-reviews.schema.ts';

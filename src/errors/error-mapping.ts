@@ -47,6 +47,7 @@ const ENTITY_BY_TABLE: Readonly<Record<string, string>> = {
   wiki_pages: 'wiki entry',
   evidence: 'evidence',
   evidence_links: 'evidence link',
+  execution_evidence: 'evidence citation',
 };
 
 function entityOf(error: DatabaseError): string | undefined {

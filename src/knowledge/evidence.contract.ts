@@ -76,3 +76,15 @@ export const linkEvidenceSchema = z.strictObject({
   note: z.string().min(1).max(2000).optional(),
 });
 export type LinkEvidenceInput = z.input<typeof linkEvidenceSchema>;
+
+/** Input of `evidence.cite`: evidence of the run's project that the run's work rests on. */
+export const citeEvidenceSchema = z.strictObject({
+  evidenceId: uuidSchema,
+  /** Why the run cites it. */
+  note: z.string().min(1).max(2000).optional(),
+});
+export type CiteEvidenceInput = z.input<typeof citeEvidenceSchema>;
+
+/** Input of `evidence.cited` (a run's citations, most credible first) and `evidence.citingRuns` (newest first). */
+export const listCitationsSchema = z.strictObject({ ...pageFields });
+export type ListCitationsInput = z.input<typeof listCitationsSchema>;

@@ -1,20 +1,32 @@
 import { and, arrayContains, asc, desc, eq, or, type SQL, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { ConflictError, NotFoundError, ValidationError } from '../errors/index.ts';
-import { decodeCursor, type Page, toPage } from '../shared/pagination.ts';
+import { type TaskExecution, taskExecutions } from '../executions/task-executions.schema.ts';
+import { cursorTimestamp, decodeCursor, type Page, toPage } from '../shared/pagination.ts';
 import { parseId, parseInput, uuidSchema } from '../shared/validation.ts';
 import type { TenantScope } from '../store/scope.ts';
 import {
+  type CiteEvidenceInput,
   type CreateEvidenceInput,
+  citeEvidenceSchema,
   createEvidenceSchema,
   type LinkEvidenceInput,
+  type ListCitationsInput,
   type ListEvidenceInput,
   linkEvidenceSchema,
+  listCitationsSchema,
   listEvidenceSchema,
   type UpdateEvidenceInput,
   updateEvidenceSchema,
 } from './evidence.contract.ts';
-import { type Evidence, type EvidenceLinkKind, evidence, evidenceLinks } from './evidence.schema.ts';
+import {
+  type Evidence,
+  type EvidenceLinkKind,
+  type ExecutionEvidence,
+  evidence,
+  evidenceLinks,
+  executionEvidence,
+} from './evidence.schema.ts';
 
 // Most credible first: (credibility, id) descending; credibility travels as its decimal text.
 const evidenceKey = z.tuple([z.string().regex(/^(0(\.\d{1,3})?|1(\.0{1,3})?)$/), uuidSchema]);
@@ -26,6 +38,28 @@ export const EVIDENCE_LINKS_MAX = 1000;
 export interface EvidenceLinks {
   related: Array<Evidence & { note: string | null }>;
   contradicting: Array<Evidence & { note: string | null }>;
+}
+
+// The runs citing evidence, newest citation first: (cited_at, execution_id) descending.
+const citingKey = z.tuple([cursorTimestamp, uuidSchema]);
+
+/** How, when and by whom a run cited a piece of evidence. */
+export type Citation = Pick<ExecutionEvidence, 'note' | 'citedAt' | 'citedByAgentId' | 'citedByUserId'>;
+
+const citation = {
+  note: executionEvidence.note,
+  citedAt: executionEvidence.citedAt,
+  citedByAgentId: executionEvidence.citedByAgentId,
+  citedByUserId: executionEvidence.citedByUserId,
+};
+
+/** Fails with NotFoundError unless the run is the tenant's. */
+async function requireExecution(tx: TenantScope, executionId: string): Promise<void> {
+  const [row] = await tx.db
+    .select({ id: taskExecutions.id })
+    .from(taskExecutions)
+    .where(and(eq(taskExecutions.tenantId, tx.tenantId), eq(taskExecutions.id, executionId)));
+  if (!row) throw new NotFoundError('task execution', executionId);
 }
 
 /** The pair as stored: ids in order, so A–B and B–A are one row. */
@@ -209,5 +243,114 @@ export const evidenceRepository = {
       return rows.map((row) => ({ ...row.other, note: row.note }));
     };
     return { related: await of('related'), contradicting: await of('contradicts') };
+  },
+
+  /**
+   * Records that a run cites evidence of its project, as the unit's actor: the run's agent or a
+   * human member, while the run is open (ConflictError `execution_finished` after). Citing the
+   * same evidence again changes nothing and returns the first citation.
+   */
+  async cite(tx: TenantScope, executionId: string, input: CiteEvidenceInput): Promise<ExecutionEvidence> {
+    const runId = parseId(executionId, 'task execution');
+    const { evidenceId, note } = parseInput(citeEvidenceSchema, input, 'evidence citation');
+    const [row] = await tx.db
+      .insert(executionEvidence)
+      .values({ tenantId: tx.tenantId, executionId: runId, evidenceId, note: note ?? null })
+      .onConflictDoNothing()
+      .returning();
+    if (row) return row;
+    const [existing] = await tx.db
+      .select()
+      .from(executionEvidence)
+      .where(
+        and(
+          eq(executionEvidence.tenantId, tx.tenantId),
+          eq(executionEvidence.executionId, runId),
+          eq(executionEvidence.evidenceId, evidenceId),
+        ),
+      );
+    return existing!;
+  },
+
+  /** One page of the evidence a run cites, most credible first, with each citation. */
+  async cited(
+    tx: TenantScope,
+    executionId: string,
+    input: ListCitationsInput = {},
+  ): Promise<Page<Evidence & Citation>> {
+    const runId = parseId(executionId, 'task execution');
+    const query = parseInput(listCitationsSchema, input, 'cited evidence');
+    await requireExecution(tx, runId);
+    const conditions: SQL[] = [
+      eq(executionEvidence.tenantId, tx.tenantId),
+      eq(executionEvidence.executionId, runId),
+    ];
+    if (query.cursor) {
+      const [credibility, id] = decodeCursor('cited evidence', query.cursor, evidenceKey);
+      conditions.push(
+        sql`(${evidence.credibility}, ${evidence.id}) < (${credibility}::numeric, ${id}::uuid)`,
+      );
+    }
+    const rows = await tx.db
+      .select({ cited: evidence, citation })
+      .from(executionEvidence)
+      .innerJoin(
+        evidence,
+        and(eq(evidence.tenantId, executionEvidence.tenantId), eq(evidence.id, executionEvidence.evidenceId)),
+      )
+      .where(and(...conditions))
+      .orderBy(desc(evidence.credibility), desc(evidence.id))
+      .limit(query.limit + 1);
+    return toPage(
+      rows.map((row) => ({ ...row.cited, ...row.citation })),
+      query.limit,
+      'cited evidence',
+      (row) => [row.credibility, row.id],
+    );
+  },
+
+  /** One page of the runs citing a piece of evidence, newest citation first, with each citation. */
+  async citingRuns(
+    tx: TenantScope,
+    id: string,
+    input: ListCitationsInput = {},
+  ): Promise<Page<TaskExecution & Citation>> {
+    const evidenceId = parseId(id, 'evidence');
+    const query = parseInput(listCitationsSchema, input, 'citing runs');
+    await evidenceRepository.get(tx, evidenceId);
+    const conditions: SQL[] = [
+      eq(executionEvidence.tenantId, tx.tenantId),
+      eq(executionEvidence.evidenceId, evidenceId),
+    ];
+    if (query.cursor) {
+      const [at, runId] = decodeCursor('citing runs', query.cursor, citingKey);
+      // The cursor citation's own time, to the microsecond, by its key (exactTimestamp's idea:
+      // a Date holds milliseconds); a citation that is gone pages on from the time as given.
+      const exact = sql`(SELECT coalesce(max(c.cited_at), ${at.toISOString()}::timestamptz)
+        FROM execution_evidence c
+       WHERE c.tenant_id = ${tx.tenantId}::uuid AND c.execution_id = ${runId}::uuid AND c.evidence_id = ${evidenceId}::uuid)`;
+      conditions.push(
+        sql`(${executionEvidence.citedAt}, ${executionEvidence.executionId}) < (${exact}, ${runId})`,
+      );
+    }
+    const rows = await tx.db
+      .select({ run: taskExecutions, citation })
+      .from(executionEvidence)
+      .innerJoin(
+        taskExecutions,
+        and(
+          eq(taskExecutions.tenantId, executionEvidence.tenantId),
+          eq(taskExecutions.id, executionEvidence.executionId),
+        ),
+      )
+      .where(and(...conditions))
+      .orderBy(desc(executionEvidence.citedAt), desc(executionEvidence.executionId))
+      .limit(query.limit + 1);
+    return toPage(
+      rows.map((row) => ({ ...row.run, ...row.citation })),
+      query.limit,
+      'citing runs',
+      (row) => [row.citedAt.toISOString(), row.id],
+    );
   },
 };

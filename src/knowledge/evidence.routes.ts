@@ -1,21 +1,30 @@
+import { taskExecutions } from '../executions/task-executions.schema.ts';
 import { pageSchema, rowSchema } from '../http/openapi.ts';
 import { idParams, type JsonSchema, lockRowOf, type TenantRoute, tenantRoute } from '../http/route.ts';
 import {
+  type CiteEvidenceInput,
   type CreateEvidenceInput,
+  citeEvidenceSchema,
   createEvidenceSchema,
   type LinkEvidenceInput,
+  type ListCitationsInput,
   type ListEvidenceInput,
   linkEvidenceSchema,
+  listCitationsSchema,
   listEvidenceSchema,
   type UpdateEvidenceInput,
   updateEvidenceSchema,
 } from './evidence.contract.ts';
-import { evidence } from './evidence.schema.ts';
+import { evidence, executionEvidence } from './evidence.schema.ts';
 
 const item = rowSchema(evidence);
 const byId = idParams('evidenceId');
 const pairParams = idParams('evidenceId', 'otherId');
 const tag = 'evidence';
+const byRun = idParams('executionId');
+const citationRow = rowSchema(executionEvidence);
+// What a citation adds to the evidence or the run it is listed with.
+const citation = rowSchema(executionEvidence, ['tenantId', 'executionId', 'evidenceId']);
 const linked = {
   type: 'array',
   items: { allOf: [item, { type: 'object', properties: { note: { type: ['string', 'null'] } } }] },
@@ -140,5 +149,44 @@ export const evidenceRoutes: readonly TenantRoute[] = [
     handler: async ({ tx, params }) => {
       await tx.evidence.unlink(params.evidenceId!, params.otherId!);
     },
+  }),
+  tenantRoute({
+    method: 'POST',
+    path: '/v1/task-executions/:executionId/evidence',
+    operationId: 'evidence.cite',
+    covers: ['evidence.cite'],
+    tag,
+    summary:
+      "Cite evidence of the run's project in an open run, as its agent or a human member (again: the first citation)",
+    params: byRun,
+    body: citeEvidenceSchema,
+    status: 201,
+    response: citationRow,
+    handler: ({ tx, params, body }) => tx.evidence.cite(params.executionId!, body as CiteEvidenceInput),
+  }),
+  tenantRoute({
+    method: 'GET',
+    path: '/v1/task-executions/:executionId/evidence',
+    operationId: 'evidence.cited',
+    covers: ['evidence.cited'],
+    tag,
+    summary: 'The evidence a run cites, most credible first, with each citation',
+    params: byRun,
+    query: listCitationsSchema,
+    response: pageSchema({ allOf: [item, citation] }),
+    handler: ({ tx, params, query }) => tx.evidence.cited(params.executionId!, query as ListCitationsInput),
+  }),
+  tenantRoute({
+    method: 'GET',
+    path: '/v1/evidence/:evidenceId/runs',
+    operationId: 'evidence.citingRuns',
+    covers: ['evidence.citingRuns'],
+    tag,
+    summary: 'The runs citing this evidence, newest citation first, with each citation',
+    params: byId,
+    query: listCitationsSchema,
+    response: pageSchema({ allOf: [rowSchema(taskExecutions), citation] }),
+    handler: ({ tx, params, query }) =>
+      tx.evidence.citingRuns(params.evidenceId!, query as ListCitationsInput),
   }),
 ];

@@ -12,11 +12,14 @@ import {
   timestamp,
   uuid,
 } from 'drizzle-orm/pg-core';
+import { agents } from '../agents/agents.schema.ts';
+import { taskExecutions } from '../executions/task-executions.schema.ts';
 import { projects } from '../projects/projects.schema.ts';
 import { sqlValues } from '../shared/check-values.ts';
 import { scopedIdColumn, tenantIdColumn, tenantKeys, timestampColumns } from '../shared/columns.ts';
 import { tasks } from '../tasks/tasks.schema.ts';
 import { tenants } from '../tenancy/tenants.schema.ts';
+import { users } from '../tenancy/users.schema.ts';
 
 export const EVIDENCE_SOURCE_TYPES = [
   'code_analysis',
@@ -116,3 +119,65 @@ export const evidenceLinks = pgTable(
 );
 
 export type EvidenceLink = typeof evidenceLinks.$inferSelect;
+
+/**
+ * The evidence a run cites: written once, while the run is open, by its agent or a human member
+ * (the database sets the citer and the time from the unit's actor).
+ */
+export const executionEvidence = pgTable(
+  'execution_evidence',
+  {
+    tenantId: tenantIdColumn().references(() => tenants.id, { onDelete: 'cascade' }),
+    executionId: uuid('execution_id').notNull(),
+    evidenceId: uuid('evidence_id').notNull(),
+    note: text('note'),
+    citedByAgentId: uuid('cited_by_agent_id'),
+    citedByUserId: uuid('cited_by_user_id'),
+    citedAt: timestamp('cited_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (table) => [
+    primaryKey({
+      name: 'execution_evidence_pkey',
+      columns: [table.tenantId, table.executionId, table.evidenceId],
+    }),
+    foreignKey({
+      name: 'execution_evidence_execution_fk',
+      columns: [table.tenantId, table.executionId],
+      foreignColumns: [taskExecutions.tenantId, taskExecutions.id],
+    }).onDelete('cascade'),
+    foreignKey({
+      name: 'execution_evidence_evidence_fk',
+      columns: [table.tenantId, table.evidenceId],
+      foreignColumns: [evidence.tenantId, evidence.id],
+    }).onDelete('cascade'),
+    foreignKey({
+      name: 'execution_evidence_agent_fk',
+      columns: [table.tenantId, table.citedByAgentId],
+      foreignColumns: [agents.tenantId, agents.id],
+    }).onDelete('cascade'),
+    foreignKey({
+      name: 'execution_evidence_user_fk',
+      columns: [table.citedByUserId],
+      foreignColumns: [users.id],
+    }),
+    index('execution_evidence_evidence_idx').on(
+      table.tenantId,
+      table.evidenceId,
+      table.citedAt,
+      table.executionId,
+    ),
+    index('execution_evidence_agent_idx')
+      .on(table.tenantId, table.citedByAgentId)
+      .where(sql`cited_by_agent_id IS NOT NULL`),
+    index('execution_evidence_member_idx')
+      .on(table.tenantId, table.citedByUserId)
+      .where(sql`cited_by_user_id IS NOT NULL`),
+    check('execution_evidence_note_check', sql`char_length(${table.note}) BETWEEN 1 AND 2000`),
+    check(
+      'execution_evidence_one_citer',
+      sql`num_nonnulls(${table.citedByAgentId}, ${table.citedByUserId}) <= 1`,
+    ),
+  ],
+);
+
+export type ExecutionEvidence = typeof executionEvidence.$inferSelect;

@@ -2,7 +2,7 @@
 
 // The knowledge domain: what an HTTP API or the CLI may import (input contracts, row types).
 export * from './evidence.contract.ts';
-export { EVIDENCE_LINKS_MAX, type EvidenceLinks } from './evidence.repository.ts';
+export { type Citation, EVIDENCE_LINKS_MAX, type EvidenceLinks } from './evidence.repository.ts';
 export {
   EVIDENCE_LINK_KINDS,
   EVIDENCE_SOURCE_TYPES,
@@ -10,6 +10,7 @@ export {
   type EvidenceLink,
   type EvidenceLinkKind,
   type EvidenceSourceType,
+  type ExecutionEvidence,
 } from './evidence.schema.ts';
 export * from './lessons.contract.ts';
 export type { RankedLesson } from './lessons.repository.ts';

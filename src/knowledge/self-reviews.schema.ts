@@ -12,6 +12,7 @@ import {
   uuid,
 } from 'drizzle-orm/pg-core';
 import { AGENT_TYPES, agents } from '../agents/agents.schema.ts';
+import { taskExecutions } from '../executions/task-executions.schema.ts';
 import { sqlValues } from '../shared/check-values.ts';
 import { scopedIdColumn, tenantIdColumn, tenantKeys } from '../shared/columns.ts';
 import { tasks } from '../tasks/tasks.schema.ts';
@@ -45,7 +46,11 @@ export const selfReviews = pgTable(
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (table) => [
-    ...tenantKeys(table, { task: [table.taskId, tasks], agent: [table.agentId, agents] }),
+    ...tenantKeys(table, {
+      task: [table.taskId, tasks],
+      agent: [table.agentId, agents],
+      execution: [table.executionId, taskExecutions],
+    }),
     uniqueIndex('self_reviews_execution_iteration_key')
       .on(table.tenantId, table.executionId, table.iteration)
       .where(sql`execution_id IS NOT NULL`),

@@ -28,7 +28,7 @@ export const createTaskAttachmentSchema = z.strictObject({
     .string()
     .regex(/^[0-9a-f]{64}$/, '64 lowercase hexadecimal digits')
     .optional(),
-  /** The evidence the file supports (no foreign key until the evidence table exists). */
+  /** The evidence the file supports: of the tenant (NotFoundError otherwise). */
   evidenceId: uuidSchema.optional(),
 });
 export type CreateTaskAttachmentInput = z.input<typeof createTaskAttachmentSchema>;

@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { bigint, check, foreignKey, index, pgTable, text, uuid } from 'drizzle-orm/pg-core';
 import { agents } from '../agents/agents.schema.ts';
+import { evidence } from '../knowledge/evidence.schema.ts';
 import {
   deletedAtColumn,
   scopedIdColumn,
@@ -16,8 +17,7 @@ export const TASK_ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024 * 1024;
 
 /**
  * Files attached to a task: where they are in object storage, their size, type and checksum, who
- * uploaded them (the actor, set by the database). `evidenceId` has no foreign key yet: the evidence
- * table comes with the knowledge issue.
+ * uploaded them (the actor, set by the database), and the evidence the file supports, if any.
  */
 export const taskAttachments = pgTable(
   'task_attachments',
@@ -31,7 +31,6 @@ export const taskAttachments = pgTable(
     checksumSha256: text('checksum_sha256'),
     uploadedByAgentId: uuid('uploaded_by_agent_id'),
     uploadedByUserId: uuid('uploaded_by_user_id'),
-    // TODO(knowledge issue): foreign key (tenant_id, evidence_id) → evidence (tenant_id, id).
     evidenceId: uuid('evidence_id'),
     ...timestampColumns(),
     deletedAt: deletedAtColumn(),
@@ -42,6 +41,12 @@ export const taskAttachments = pgTable(
       name: 'task_attachments_user_fk',
       columns: [table.uploadedByUserId],
       foreignColumns: [users.id],
+    }),
+    // Not cascading (migration 20): evidence a file backs is not deleted from under it.
+    foreignKey({
+      name: 'task_attachments_evidence_fk',
+      columns: [table.tenantId, table.evidenceId],
+      foreignColumns: [evidence.tenantId, evidence.id],
     }),
     index('task_attachments_task_idx').on(table.tenantId, table.taskId, table.createdAt, table.id),
     index('task_attachments_evidence_idx')

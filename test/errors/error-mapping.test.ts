@@ -340,6 +340,36 @@ describe('the error mapping table: named constraints', () => {
     });
   }
 
+  // The knowledge issue's links (migrations 18 and 20): a run or evidence that is not the tenant's.
+  for (const [table, constraint, entity] of [
+    ['self_reviews', 'self_reviews_execution_fk', 'execution'],
+    ['task_attachments', 'task_attachments_evidence_fk', 'evidence'],
+    ['execution_evidence', 'execution_evidence_execution_fk', 'execution'],
+    ['execution_evidence', 'execution_evidence_evidence_fk', 'evidence'],
+  ] as const) {
+    it(`${constraint} is NotFoundError ${entity}; deleting what it names is ConflictError still_referenced`, () => {
+      const id = randomUUID();
+      const column = constraint.includes('evidence_fk') ? 'evidence_id' : 'execution_id';
+      const detail = `Key (tenant_id, ${column})=(${tenantId}, ${id}) is not present in table "x".`;
+      expect(mapped({ sqlState: '23503', table, constraint, detail })).toEqual({
+        type: 'NotFoundError',
+        code: 'not_found',
+        retryable: false,
+        entity,
+        key: id,
+      });
+      expect(
+        mapped({
+          sqlState: '23503',
+          table,
+          constraint,
+          message: `update or delete on table "x" violates foreign key constraint "${constraint}" on table "${table}"`,
+          detail: 'Key (tenant_id, id) is still referenced.',
+        }),
+      ).toMatchObject({ type: 'ConflictError', code: 'still_referenced' });
+    });
+  }
+
   it('work_sessions_open_key is ConflictError session_open: the agent already has an open session', () => {
     expect(mapped({ sqlState: '23505', constraint: 'work_sessions_open_key' })).toEqual({
       type: 'ConflictError',

@@ -19,6 +19,7 @@ describeEachEngine('HTTP API: lessons, self-reviews, patterns', (h) => {
   let b: Awaited<ReturnType<typeof tenantWithAgent>>;
   let owner: string;
   let taskId: string;
+  let projectId: string;
   let lessonId: string;
   beforeAll(async () => {
     api = await startApi(h.store);
@@ -28,6 +29,7 @@ describeEachEngine('HTTP API: lessons, self-reviews, patterns', (h) => {
     const project = json<{ id: string }>(
       await call(api.app, 'POST', '/v1/projects', { key: a.agent.key, body: { slug: 'web', name: 'Web' } }),
     );
+    projectId = project.id;
     taskId = await createTask(h, a.tenant.id, project.id);
     const created = await call(api.app, 'POST', '/v1/lessons', {
       key: a.agent.key,
@@ -149,7 +151,12 @@ describeEachEngine('HTTP API: lessons, self-reviews, patterns', (h) => {
   });
 
   it('records self-reviews once per iteration (409), the latest, and score trends', async () => {
-    const executionId = randomUUID();
+    const executionId = json<{ id: string }>(
+      await call(api.app, 'POST', '/v1/task-executions', {
+        key: a.agent.key,
+        body: { taskId, status: 'running' },
+      }),
+    ).id;
     const body = (iteration: number, overallScore: number) => ({
       taskId,
       executionId,
@@ -234,5 +241,86 @@ describeEachEngine('HTTP API: lessons, self-reviews, patterns', (h) => {
       (await call(api.app, 'POST', '/v1/patterns', { key: a.agent.key, body: { ...body, key: '' } }))
         .statusCode,
     ).toBe(422);
+  });
+
+  it("cites evidence in an open run, lists a run's evidence most credible first and the runs citing evidence", async () => {
+    const evidenceIds: string[] = [];
+    for (const credibility of [0.4, 0.9]) {
+      const created = await call(api.app, 'POST', '/v1/evidence', {
+        key: a.agent.key,
+        body: {
+          projectId,
+          taskId,
+          sourceType: 'test_result',
+          title: `Run ${credibility}`,
+          content: 'ok',
+          credibility,
+        },
+      });
+      expect(created.statusCode).toBe(201);
+      evidenceIds.push(json<{ id: string }>(created).id);
+    }
+    const run = json<{ id: string }>(
+      await call(api.app, 'POST', '/v1/task-executions', {
+        key: a.agent.key,
+        body: { taskId, status: 'running' },
+      }),
+    );
+    for (const evidenceId of evidenceIds) {
+      const cited = await call(api.app, 'POST', `/v1/task-executions/${run.id}/evidence`, {
+        key: a.agent.key,
+        body: { evidenceId, note: 'the suite passed' },
+      });
+      expect(cited.statusCode).toBe(201);
+      expect(json(cited)).toMatchObject({ executionId: run.id, evidenceId, citedByAgentId: a.agent.agentId });
+    }
+    const page = json<{
+      items: Array<{ id: string; credibility: string; note: string }>;
+      nextCursor: string | null;
+    }>(await call(api.app, 'GET', `/v1/task-executions/${run.id}/evidence?limit=1`, { key: a.agent.key }));
+    expect(page.items).toEqual([
+      expect.objectContaining({ id: evidenceIds[1], credibility: '0.900', note: 'the suite passed' }),
+    ]);
+    const rest = json<{ items: Array<{ id: string }> }>(
+      await call(api.app, 'GET', `/v1/task-executions/${run.id}/evidence?limit=1&cursor=${page.nextCursor}`, {
+        key: a.agent.key,
+      }),
+    );
+    expect(rest.items.map((e) => e.id)).toEqual([evidenceIds[0]]);
+    const runs = json<{ items: Array<{ id: string; taskId: string; citedAt: string }> }>(
+      await call(api.app, 'GET', `/v1/evidence/${evidenceIds[0]}/runs`, { key: a.agent.key }),
+    );
+    expect(runs.items).toEqual([expect.objectContaining({ id: run.id, taskId })]);
+    // Another tenant sees neither the run nor the evidence; an unknown run is 404; bad input 422.
+    for (const url of [`/v1/task-executions/${run.id}/evidence`, `/v1/evidence/${evidenceIds[0]}/runs`]) {
+      expect((await call(api.app, 'GET', url, { key: b.agent.key })).statusCode, url).toBe(404);
+    }
+    expect(
+      (
+        await call(api.app, 'POST', `/v1/task-executions/${randomUUID()}/evidence`, {
+          key: a.agent.key,
+          body: { evidenceId: evidenceIds[0] },
+        })
+      ).statusCode,
+    ).toBe(404);
+    expect(
+      (
+        await call(api.app, 'POST', `/v1/task-executions/${run.id}/evidence`, {
+          key: a.agent.key,
+          body: { evidenceId: 'nope' },
+        })
+      ).statusCode,
+    ).toBe(422);
+    // A finished run gains no citation.
+    await call(api.app, 'POST', `/v1/task-executions/${run.id}/finish`, {
+      key: a.agent.key,
+      body: { status: 'success' },
+    });
+    const late = await call(api.app, 'POST', `/v1/task-executions/${run.id}/evidence`, {
+      key: a.agent.key,
+      body: { evidenceId: evidenceIds[0], note: 'again' },
+    });
+    expect(late.statusCode).toBe(409);
+    expect(json(late)).toMatchObject({ type: 'execution_finished' });
   });
 });

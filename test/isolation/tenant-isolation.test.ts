@@ -247,6 +247,12 @@ async function seedAgentRows(h: EngineHarness, tenantId: string, projectId: stri
       `INSERT INTO evidence_links (tenant_id, low_id, high_id, kind) VALUES ($1, $2, $3, 'related')`,
       [tenantId, low, high],
     );
+    // The run above cites one of them (its guard applies to tenant work only).
+    await c.query(
+      `INSERT INTO execution_evidence (tenant_id, execution_id, evidence_id, cited_by_agent_id, note)
+       VALUES ($1, $2, $3, $4, 'seeded')`,
+      [tenantId, execution!.id, low, agent!.id],
+    );
   });
 }
 

@@ -1,5 +1,12 @@
+import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ConflictError, NotFoundError, type TenantTx, ValidationError } from '../../src/index.ts';
+import {
+  ConflictError,
+  ForbiddenError,
+  NotFoundError,
+  type TenantTx,
+  ValidationError,
+} from '../../src/index.ts';
 import { tasks } from '../../src/schema.ts';
 import { createTimelineTenant, type TimelineFixture } from '../events/timeline-fixtures.ts';
 import { describeEachEngine } from '../harness/engines.ts';
@@ -261,5 +268,167 @@ describeEachEngine('evidence', (h) => {
       ),
     );
     expect((error as Error).message).toMatch(/row-level security/);
+  });
+
+  describe('citations', () => {
+    const record = (credibility: number, project = f.projectId) =>
+      asUser(
+        async (tx) =>
+          (await tx.evidence.create({ ...base(), projectId: project, content: 'x', credibility })).id,
+      );
+    const run = (agentId: string, task = taskId) =>
+      asAgent(
+        agentId,
+        async (tx) => (await tx.taskExecutions.create({ taskId: task, status: 'running' })).id,
+      );
+    const citations = () => ownerCount(h, 'execution_evidence WHERE tenant_id = $1', [f.tenant.id]);
+
+    it('a run cites evidence of its project: its evidence most credible first, the runs citing evidence newest first, paged', async () => {
+      const [low, high, mid] = [await record(0.2), await record(0.9), await record(0.5)];
+      const mine = await run(f.dev);
+      const first = await asAgent(f.dev, (tx) =>
+        tx.evidence.cite(mine, { evidenceId: low, note: 'flaky before' }),
+      );
+      expect(first).toMatchObject({
+        executionId: mine,
+        evidenceId: low,
+        citedByAgentId: f.dev,
+        citedByUserId: null,
+      });
+      // Citing again changes nothing: the first citation stands.
+      expect(
+        await asAgent(f.dev, (tx) => tx.evidence.cite(mine, { evidenceId: low, note: 'other' })),
+      ).toEqual(first);
+      await asAgent(f.dev, async (tx) => {
+        await tx.evidence.cite(mine, { evidenceId: high });
+        await tx.evidence.cite(mine, { evidenceId: mid });
+      });
+      const pages = await allPages(2, (page) => asUser((tx) => tx.evidence.cited(mine, page)));
+      expect(pages.flat().map((e) => [e.id, e.credibility])).toEqual([
+        [high, '0.900'],
+        [mid, '0.500'],
+        [low, '0.200'],
+      ]);
+      expect(pages.flat()[2]).toMatchObject({ note: 'flaky before', citedByAgentId: f.dev });
+      // A human member cites in an organization agent's run.
+      const theirs = await run(f.lead);
+      const byOwner = await asUser((tx) => tx.evidence.cite(theirs, { evidenceId: low }));
+      expect(byOwner).toMatchObject({ citedByUserId: f.owner.id, citedByAgentId: null });
+      const runs = await allPages(1, (page) => asUser((tx) => tx.evidence.citingRuns(low, page)));
+      expect(runs.flat().map((r) => r.id)).toEqual([theirs, mine]);
+      expect(runs.flat()[1]).toMatchObject({ taskId, agentId: f.dev, note: 'flaky before' });
+      // Audited like every tenant table.
+      expect(
+        await ownerCount(h, "audit_logs WHERE tenant_id = $1 AND table_name = 'execution_evidence'", [
+          f.tenant.id,
+        ]),
+      ).toBeGreaterThanOrEqual(4);
+      // Another tenant sees neither end.
+      await expect(h.store.withTenant(other.context, (tx) => tx.evidence.cited(mine))).rejects.toBeInstanceOf(
+        NotFoundError,
+      );
+      await expect(
+        h.store.withTenant(other.context, (tx) => tx.evidence.citingRuns(low)),
+      ).rejects.toBeInstanceOf(NotFoundError);
+    });
+
+    it('refuses a citation by another agent, in a finished run, of another project, tenant or none, and writes nothing', async () => {
+      const evidenceId = await record(0.7);
+      const mine = await run(f.dev);
+      const before = await citations();
+      const theirEvidence = await h.store.withTenant(
+        other.context,
+        async (tx) =>
+          (
+            await tx.evidence.create({
+              projectId: other.projectId,
+              sourceType: 'log',
+              title: 't',
+              content: 'x',
+            })
+          ).id,
+      );
+      const attempts: Array<[string, () => Promise<unknown>, object]> = [
+        [
+          'another agent',
+          () => asAgent(f.reviewer, (tx) => tx.evidence.cite(mine, { evidenceId })),
+          { name: 'ForbiddenError', code: 'permission_denied' },
+        ],
+        [
+          'evidence of another project',
+          async () => {
+            const e = await record(0.5, f.otherProjectId);
+            return asAgent(f.dev, (tx) => tx.evidence.cite(mine, { evidenceId: e }));
+          },
+          { name: 'ValidationError', entity: 'evidence citation' },
+        ],
+        [
+          "another tenant's evidence",
+          () => asAgent(f.dev, (tx) => tx.evidence.cite(mine, { evidenceId: theirEvidence })),
+          { name: 'NotFoundError', entity: 'evidence' },
+        ],
+        [
+          'no evidence',
+          () => asAgent(f.dev, (tx) => tx.evidence.cite(mine, { evidenceId: randomUUID() })),
+          { name: 'NotFoundError', entity: 'evidence' },
+        ],
+        [
+          'no run',
+          () => asAgent(f.dev, (tx) => tx.evidence.cite(randomUUID(), { evidenceId })),
+          { name: 'NotFoundError', entity: 'execution' },
+        ],
+        [
+          'bad input',
+          () => asAgent(f.dev, (tx) => tx.evidence.cite(mine, { evidenceId: 'E-1' })),
+          { name: 'ValidationError' },
+        ],
+      ];
+      for (const [label, attempt, expected] of attempts) {
+        expect(await caught(attempt()), label).toMatchObject(expected);
+      }
+      // Raw SQL as agentflow_app: the citer is the actor whatever is claimed; the rules hold.
+      await asAgent(f.dev, (tx) =>
+        tx.query(
+          'INSERT INTO execution_evidence (execution_id, evidence_id, cited_by_agent_id, cited_at) VALUES ($1, $2, $3, $4)',
+          [mine, evidenceId, f.reviewer, '2001-01-01T00:00:00Z'],
+        ),
+      );
+      const [row] = await h.asOwner((c) =>
+        c.query<{ cited_by_agent_id: string; old: boolean }>(
+          "SELECT cited_by_agent_id, cited_at < now() - interval '1 day' AS old FROM execution_evidence WHERE execution_id = $1",
+          [mine],
+        ),
+      );
+      expect(row).toEqual({ cited_by_agent_id: f.dev, old: false });
+      for (const statement of [
+        'UPDATE execution_evidence SET note = $2 WHERE execution_id = $1',
+        'DELETE FROM execution_evidence WHERE execution_id = $1 AND $2::text IS NOT NULL',
+      ]) {
+        expect(await caught(asUser((tx) => tx.query(statement, [mine, 'n']))), statement).toBeInstanceOf(
+          ForbiddenError,
+        );
+      }
+      // A finished run gains no citation.
+      await asAgent(f.dev, (tx) => tx.taskExecutions.finish(mine, { status: 'success' }));
+      const late = await record(0.4);
+      for (const attempt of [
+        () => asAgent(f.dev, (tx) => tx.evidence.cite(mine, { evidenceId: late })),
+        () =>
+          asAgent(f.dev, (tx) =>
+            tx.query('INSERT INTO execution_evidence (execution_id, evidence_id) VALUES ($1, $2)', [
+              mine,
+              late,
+            ]),
+          ),
+      ]) {
+        const error = await caught(attempt());
+        expect(error).toBeInstanceOf(ConflictError);
+        expect(error).toMatchObject({ code: 'execution_finished' });
+      }
+      expect(await citations()).toBe(before + 1);
+      // Deleting evidence removes its citations, as its links.
+      await asUser((tx) => tx.evidence.delete(evidenceId));
+      expect(await citations()).toBe(before);
+    });
   });
 });

@@ -15,6 +15,8 @@ export interface KnowledgeFixture extends TenantFixture {
   asUser<T>(work: (tx: TenantTx) => Promise<T>): Promise<T>;
   /** Runs tenant work as the agent. */
   asAgentDo<T>(work: (tx: TenantTx) => Promise<T>): Promise<T>;
+  /** A running execution of the task (the fixture's by default) by the agent: its id. */
+  run(taskId?: string): Promise<string>;
 }
 
 /** A task of the project, inserted as the owner (tasks have no repository in this worktree). */
@@ -46,15 +48,22 @@ export async function createKnowledgeTenant(h: EngineHarness): Promise<Knowledge
     return user.id;
   });
   const asAgent = { tenantId: tenant.tenant.id, actor: { type: 'agent', id: agentId } as Actor };
+  const taskId = await createTask(h, tenant.tenant.id, projectId);
   return {
     ...tenant,
     projectId,
-    taskId: await createTask(h, tenant.tenant.id, projectId),
+    taskId,
     agentId,
     serviceUserId,
     asAgent,
     asServiceMember: { tenantId: tenant.tenant.id, actor: { type: 'user', id: serviceUserId } },
     asUser: (work) => h.store.withTenant(tenant.context, work),
     asAgentDo: (work) => h.store.withTenant(asAgent, work),
+    run: async (task = taskId) =>
+      (
+        await h.store.withTenant(asAgent, (tx) =>
+          tx.taskExecutions.create({ taskId: task, status: 'running' }),
+        )
+      ).id,
   };
 }

@@ -35,7 +35,7 @@ describeEachEngine('self-reviews', (h) => {
   });
 
   it('records a review with its gaps and requirements, and reads it back', async () => {
-    const executionId = randomUUID();
+    const executionId = await f.run();
     const row = await f.asAgentDo((tx) =>
       tx.selfReviews.create(
         review({
@@ -66,7 +66,7 @@ describeEachEngine('self-reviews', (h) => {
 
   it('keeps one review per iteration of an execution, or of a task without one', async () => {
     const taskId = await createTask(h, f.tenant.id, f.projectId);
-    const [first, second] = [randomUUID(), randomUUID()];
+    const [first, second] = [await f.run(taskId), await f.run(taskId)];
     await f.asAgentDo((tx) => tx.selfReviews.create(review({ taskId, executionId: first, iteration: 1 })));
     // Another execution of the task may have its own iteration 1; a review without execution too.
     await f.asAgentDo((tx) => tx.selfReviews.create(review({ taskId, executionId: second, iteration: 1 })));
@@ -133,8 +133,50 @@ describeEachEngine('self-reviews', (h) => {
     expect(await reviewsOf(taskId)).toBe(0);
   });
 
+  it("reviews a run of its task only: another task's run, no run or another tenant's is refused, nothing written", async () => {
+    const taskId = await createTask(h, f.tenant.id, f.projectId);
+    const elsewhere = await f.run();
+    const attempts: Array<[string, string, object]> = [
+      [
+        "another task's run",
+        elsewhere,
+        { name: 'ValidationError', code: 'validation_failed', entity: 'self review' },
+      ],
+      ['no run', randomUUID(), { name: 'NotFoundError', entity: 'execution' }],
+      ["another tenant's run", await other.run(), { name: 'NotFoundError', entity: 'execution' }],
+    ];
+    for (const [label, executionId, expected] of attempts) {
+      const error = await caught(f.asAgentDo((tx) => tx.selfReviews.create(review({ taskId, executionId }))));
+      expect(error, label).toMatchObject(expected);
+      // Raw SQL as agentflow_app: the trigger and the foreign key refuse it alike.
+      const raw = await caught(
+        f.asAgentDo((tx) =>
+          tx.query(
+            `INSERT INTO self_reviews (task_id, execution_id, iteration, agent_type, quality_score,
+               completeness_score, correctness_score, overall_score, decision)
+             VALUES ($1, $2, 1, 'tester', 0.5, 0.5, 0.5, 0.5, 'accept')`,
+            [taskId, executionId],
+          ),
+        ),
+      );
+      expect(raw, `${label} (raw SQL)`).toMatchObject(expected);
+    }
+    // Nor may a review be moved onto another task's run afterwards (by the service role, the only writer that updates).
+    const own = await f.run(taskId);
+    const row = await f.asAgentDo((tx) => tx.selfReviews.create(review({ taskId, executionId: own })));
+    expect(
+      await caught(
+        h.asOwner((c) =>
+          c.query('UPDATE self_reviews SET execution_id = $1 WHERE id = $2', [elsewhere, row.id]),
+        ),
+      ),
+    ).toMatchObject({ sqlState: '23514' });
+    expect(await reviewsOf(taskId)).toBe(1);
+  });
+
   it('is written once: tenant work cannot change or remove a review', async () => {
-    const row = await f.asAgentDo((tx) => tx.selfReviews.create(review({ executionId: randomUUID() })));
+    const executionId = await f.run();
+    const row = await f.asAgentDo((tx) => tx.selfReviews.create(review({ executionId })));
     for (const statement of [
       'UPDATE self_reviews SET overall_score = 1 WHERE id = $1',
       'DELETE FROM self_reviews WHERE id = $1',
@@ -150,7 +192,7 @@ describeEachEngine('self-reviews', (h) => {
   describe('latest', () => {
     it('is the highest iteration of an execution, and the newest review of a task', async () => {
       const taskId = await createTask(h, f.tenant.id, f.projectId);
-      const executionId = randomUUID();
+      const executionId = await f.run(taskId);
       // Iterations written out of order in one transaction: the highest one is the latest.
       const ids = await f.asAgentDo(async (tx) => {
         const third = await tx.selfReviews.create(

@@ -131,6 +131,10 @@ export const DECLARED_TRIGGERS: Record<string, string[]> = {
   'public.evidence_links': [
     "evidence_links_audit AFTER INSERT OR DELETE OR UPDATE FOR EACH ROW EXECUTE FUNCTION agentflow.audit_row('tenant_id')",
   ],
+  'public.execution_evidence': [
+    "execution_evidence_audit AFTER INSERT OR DELETE OR UPDATE FOR EACH ROW EXECUTE FUNCTION agentflow.audit_row('tenant_id')",
+    'execution_evidence_guard BEFORE INSERT FOR EACH ROW EXECUTE FUNCTION agentflow.guard_execution_evidence()',
+  ],
   'public.events': [
     'events_append_only BEFORE DELETE OR UPDATE FOR EACH ROW EXECUTE FUNCTION agentflow.refuse_event_change()',
     'events_no_truncate BEFORE TRUNCATE FOR EACH STATEMENT EXECUTE FUNCTION agentflow.reject_mutation()',
@@ -163,6 +167,7 @@ export const DECLARED_TRIGGERS: Record<string, string[]> = {
   ],
   'public.self_reviews': [
     "self_reviews_audit AFTER INSERT OR DELETE OR UPDATE FOR EACH ROW EXECUTE FUNCTION agentflow.audit_row('tenant_id')",
+    'self_reviews_guard BEFORE INSERT OR UPDATE OF task_id, execution_id FOR EACH ROW EXECUTE FUNCTION agentflow.guard_self_review()',
   ],
   'public.patterns': [
     "patterns_audit AFTER INSERT OR DELETE OR UPDATE FOR EACH ROW EXECUTE FUNCTION agentflow.audit_row('tenant_id')",

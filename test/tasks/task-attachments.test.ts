@@ -23,6 +23,20 @@ describeEachEngine('task attachments', (h) => {
   const asAgent = <T>(agentId: string, work: (tx: TenantTx) => Promise<T>) =>
     h.store.withTenant(f.asAgent(agentId), work);
 
+  /** Evidence of the fixture's project (of `task` when given), recorded by the owner: its id. */
+  const evidenceOf = async (fixture: NotesFixture, task?: string) =>
+    (
+      await h.store.withTenant(fixture.context, (tx) =>
+        tx.evidence.create({
+          projectId: fixture.projectId,
+          taskId: task,
+          sourceType: 'log',
+          title: 'Crash log',
+          content: 'segfault at 0x0',
+        }),
+      )
+    ).id;
+
   beforeAll(async () => {
     f = await createNotesTenant(h);
     other = await createNotesTenant(h);
@@ -31,16 +45,18 @@ describeEachEngine('task attachments', (h) => {
 
   it('attaches files as the actor, with an activity entry, and lists them oldest first', async () => {
     const task = await f.task();
+    const evidenceId = await evidenceOf(f);
     const byAgent = await asAgent(f.dev, (tx) =>
       tx.taskAttachments.create(task, {
         ...png,
         contentType: 'text/plain; charset=utf-8',
         checksumSha256: SHA,
-        evidenceId: randomUUID(),
+        evidenceId,
       }),
     );
     expect(byAgent).toMatchObject({
       taskId: task,
+      evidenceId,
       uploadedByAgentId: f.dev,
       uploadedByUserId: null,
       sizeBytes: 2048,
@@ -106,14 +122,14 @@ describeEachEngine('task attachments', (h) => {
       );
       expect(error, assignment).toBeInstanceOf(ValidationError);
     }
-    const evidence = randomUUID();
+    const [evidence, another] = [await evidenceOf(f), await evidenceOf(f)];
     await asUser((tx) =>
       tx.query('UPDATE task_attachments SET evidence_id = $2 WHERE id = $1', [first!.id, evidence]),
     );
     expect(
       await caught(
         asUser((tx) =>
-          tx.query('UPDATE task_attachments SET evidence_id = $2 WHERE id = $1', [first!.id, randomUUID()]),
+          tx.query('UPDATE task_attachments SET evidence_id = $2 WHERE id = $1', [first!.id, another]),
         ),
       ),
     ).toBeInstanceOf(ValidationError);
@@ -192,5 +208,57 @@ describeEachEngine('task attachments', (h) => {
     );
     await expect(asUser((tx) => tx.taskAttachments.get(randomUUID()))).rejects.toBeInstanceOf(NotFoundError);
     expect(await ownerCount(h, 'task_attachments')).toBe(before);
+  });
+
+  it("points only at the tenant's evidence, which then is not deleted from under it but goes with its task", async () => {
+    const task = await f.task('Crash');
+    const before = await ownerCount(h, 'task_attachments');
+    const theirs = await evidenceOf(other);
+    for (const [label, evidenceId] of [
+      ["another tenant's evidence", theirs],
+      ['no evidence', randomUUID()],
+    ] as const) {
+      const error = await caught(
+        asAgent(f.dev, (tx) => tx.taskAttachments.create(task, { ...png, evidenceId })),
+      );
+      expect(error, label).toBeInstanceOf(NotFoundError);
+      expect(error, label).toMatchObject({ entity: 'evidence', code: 'not_found' });
+      // Raw SQL as agentflow_app: on insert, and when the link is set afterwards.
+      const raw = await caught(
+        asAgent(f.dev, (tx) =>
+          tx.query(
+            `INSERT INTO task_attachments (task_id, uploaded_by_agent_id, storage_path, size_bytes, content_type, evidence_id)
+             VALUES ($1, $2, 'a.log', 1, 'text/plain', $3)`,
+            [task, f.dev, evidenceId],
+          ),
+        ),
+      );
+      expect(raw, `${label} (raw insert)`).toMatchObject({ entity: 'evidence', code: 'not_found' });
+    }
+    expect(await ownerCount(h, 'task_attachments')).toBe(before);
+    const unlinked = await asAgent(f.dev, (tx) => tx.taskAttachments.create(task, png));
+    const late = await caught(
+      asAgent(f.dev, (tx) =>
+        tx.query('UPDATE task_attachments SET evidence_id = $2 WHERE id = $1', [unlinked.id, theirs]),
+      ),
+    );
+    expect(late).toMatchObject({ entity: 'evidence', code: 'not_found' });
+
+    // Real evidence of the task: through the repository and raw SQL.
+    const evidenceId = await evidenceOf(f, task);
+    const linked = await asAgent(f.dev, (tx) => tx.taskAttachments.create(task, { ...png, evidenceId }));
+    expect(linked.evidenceId).toBe(evidenceId);
+    await asAgent(f.dev, (tx) =>
+      tx.query('UPDATE task_attachments SET evidence_id = $2 WHERE id = $1', [unlinked.id, evidenceId]),
+    );
+    // Evidence a file backs is not deleted by tenant work, even once the file is deleted softly.
+    await asAgent(f.dev, (tx) => tx.taskAttachments.delete(linked.id));
+    const kept = await caught(asUser((tx) => tx.evidence.delete(evidenceId)));
+    expect(kept).toMatchObject({ code: 'still_referenced' });
+    expect((await asUser((tx) => tx.evidence.get(evidenceId))).id).toBe(evidenceId);
+    // A purge of the task takes the evidence and the files in one statement: the key allows it.
+    await h.asOwner((c) => c.query('DELETE FROM tasks WHERE id = $1', [task]));
+    expect(await ownerCount(h, 'task_attachments WHERE task_id = $1', [task])).toBe(0);
+    expect(await ownerCount(h, 'evidence WHERE id = $1', [evidenceId])).toBe(0);
   });
 });
