@@ -5,7 +5,7 @@ import { postgres } from '../src/engine/postgres-driver.ts';
  * these `agentflow.*` settings: the statement's own plan and those of the statements nested in the
  * functions it calls (a SECURITY DEFINER function's query, which EXPLAIN cannot show). Through
  * auto_explain, whose settings only a superuser may change: `url` must be a superuser's. Each plan is
- * reduced to its scans and its duration.
+ * reduced to its scans and its duration; plans that read no table are left out.
  */
 export async function plansAsApp(
   url: string,
@@ -43,6 +43,8 @@ export async function plansAsApp(
           const scans = lines
             .filter((l) => /Scan on|Scan using/.test(l))
             .map((l) => l.trim().replace(/^->\s*/, ''));
+          // Nested lookups (a policy's helper, an inlined constant) read no table worth showing.
+          if (scans.length === 0 || /^SELECT (a\.project_id|1 FROM memberships)/.test(query)) continue;
           const duration = /duration: ([\d.]+ ms)/.exec(text)?.[1];
           plans.push(
             `${query.replace(/\s+/g, ' ').slice(0, 90)}…\n    ${scans.join('\n    ')}\n    ${duration ?? ''}`,
