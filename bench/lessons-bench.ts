@@ -173,7 +173,9 @@ async function main(): Promise<void> {
       `100,000 lessons: p50 ${large.p50.toFixed(2)} ms, p95 ${large.p95.toFixed(2)} ms, ${large.hits.toFixed(1)} hits/query`,
     );
     for (const plan of await plans(url.href, context.tenantId)) console.log(`  ${plan}`);
-    console.log(`p50 ratio 100,000 / 10,000: ${(large.p50 / small.p50).toFixed(2)} (target ≤ 2)`);
+    const ratio = large.p50 / small.p50;
+    console.log(`p50 ratio 100,000 / 10,000: ${ratio.toFixed(2)} (target ≤ 2)`);
+    if (ratio > 2) process.exitCode = 1;
   } finally {
     await owner.end();
     await store.close();

@@ -44,7 +44,8 @@ export async function plansAsApp(
             .filter((l) => /Scan on|Scan using/.test(l))
             .map((l) => l.trim().replace(/^->\s*/, ''));
           // Nested lookups (a policy's helper, an inlined constant) read no table worth showing.
-          if (scans.length === 0 || /^SELECT (a\.project_id|1 FROM memberships)/.test(query)) continue;
+          if (scans.length === 0 || !query || /^SELECT (a\.project_id|1 FROM memberships)/.test(query))
+            continue;
           const duration = /duration: ([\d.]+ ms)/.exec(text)?.[1];
           plans.push(
             `${query.replace(/\s+/g, ' ').slice(0, 90)}…\n    ${scans.join('\n    ')}\n    ${duration ?? ''}`,
