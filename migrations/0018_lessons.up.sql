@@ -85,6 +85,25 @@ SELECT agentflow.track_changes('lessons', 'tenant_id');
 GRANT SELECT, INSERT, UPDATE ON lessons TO agentflow_app;
 GRANT SELECT, INSERT, UPDATE, DELETE ON lessons TO agentflow_service;
 
+-- Whether the unit's actor is a human member of its tenant: a user whose membership is not the
+-- `service` role. Who may validate a lesson, and cite evidence (migration 20). Not SECURITY
+-- DEFINER: it reads memberships as the caller, within its tenant.
+CREATE FUNCTION agentflow.actor_is_human_member() RETURNS boolean
+  LANGUAGE plpgsql STABLE SET search_path = pg_catalog, public, pg_temp
+  AS $$
+BEGIN
+  -- Checked first, so an actor id that is not a uuid is never cast.
+  IF current_setting('agentflow.actor_type', true) IS DISTINCT FROM 'user' THEN
+    RETURN false;
+  END IF;
+  RETURN EXISTS (SELECT 1 FROM memberships m
+                  WHERE m.tenant_id = agentflow.current_tenant_id()
+                    AND m.user_id = nullif(current_setting('agentflow.actor_id', true), '')::uuid
+                    AND m.role <> 'service');
+END $$;
+REVOKE EXECUTE ON FUNCTION agentflow.actor_is_human_member() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION agentflow.actor_is_human_member() TO agentflow_app, agentflow_service;
+
 -- The rules of a lesson, for every writer (raw SQL included):
 -- - only a human member of the tenant (a user actor whose membership is not the `service` role)
 --   sets or clears human_validated; the database stamps who and when. The service role (operators)
@@ -96,7 +115,6 @@ CREATE FUNCTION agentflow.guard_lesson() RETURNS trigger
   AS $$
 DECLARE
   app boolean := current_user = 'agentflow_app';
-  human boolean := false;
 BEGIN
   IF TG_OP = 'UPDATE' AND OLD.deleted_at IS NOT NULL THEN
     RAISE EXCEPTION 'lesson % is deleted', OLD.id USING ERRCODE = 'AF101', TABLE = TG_TABLE_NAME;
@@ -120,14 +138,7 @@ BEGIN
   IF (TG_OP = 'INSERT' AND NEW.human_validated)
      OR (TG_OP = 'UPDATE' AND NEW.human_validated IS DISTINCT FROM OLD.human_validated) THEN
     IF app THEN
-      -- Nested, not ANDed: an actor id that is not a uuid is never cast.
-      IF current_setting('agentflow.actor_type', true) = 'user' THEN
-        human := EXISTS (SELECT 1 FROM memberships m
-                          WHERE m.tenant_id = agentflow.current_tenant_id()
-                            AND m.user_id = current_setting('agentflow.actor_id', true)::uuid
-                            AND m.role <> 'service');
-      END IF;
-      IF NOT human THEN
+      IF NOT agentflow.actor_is_human_member() THEN
         RAISE EXCEPTION 'only a human member of the tenant validates a lesson'
           USING ERRCODE = 'AF100', TABLE = TG_TABLE_NAME, COLUMN = 'human_validated';
       END IF;

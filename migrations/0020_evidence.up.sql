@@ -190,9 +190,7 @@ BEGIN
   END IF;
   IF actor_id IS NULL
      OR (actor_type = 'agent' AND actor_id <> run.agent_id)
-     OR (actor_type = 'user' AND NOT EXISTS (
-           SELECT 1 FROM memberships m
-            WHERE m.tenant_id = NEW.tenant_id AND m.user_id = actor_id AND m.role <> 'service')) THEN
+     OR (actor_type = 'user' AND NOT agentflow.actor_is_human_member()) THEN
     RAISE EXCEPTION 'evidence is cited by the run''s agent or a human member of the tenant'
       USING ERRCODE = 'insufficient_privilege', TABLE = TG_TABLE_NAME;
   END IF;

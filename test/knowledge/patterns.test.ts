@@ -1,6 +1,12 @@
 import { createHash } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ForbiddenError, NotFoundError, type RecordPatternInput, ValidationError } from '../../src/index.ts';
+import {
+  DatabaseError,
+  ForbiddenError,
+  NotFoundError,
+  type RecordPatternInput,
+  ValidationError,
+} from '../../src/index.ts';
 import { describeEachEngine } from '../harness/engines.ts';
 import { caught, ownerCount } from '../harness/fixtures.ts';
 import { allPages } from '../harness/paging.ts';
@@ -112,12 +118,12 @@ describeEachEngine('patterns', (h) => {
         statement,
       ).rejects.toBeInstanceOf(ForbiddenError);
     }
-    // A fingerprint is computed, never written.
-    expect(
-      await caught(
-        f.asAgentDo((tx) => tx.query("UPDATE patterns SET fingerprint = 'x' WHERE id = $1", [pattern.id])),
-      ),
-    ).toBeDefined();
+    // A fingerprint is computed, never written (a generated column: SQLSTATE 428C9).
+    const written = await caught(
+      f.asAgentDo((tx) => tx.query("UPDATE patterns SET fingerprint = 'x' WHERE id = $1", [pattern.id])),
+    );
+    expect(written).toBeInstanceOf(DatabaseError);
+    expect((written as DatabaseError).sqlState).toBe('428C9');
     // An insert is a first sighting whatever it says.
     const [forged] = await f.asAgentDo((tx) =>
       tx.query<{ frequency: number; first_is_now: boolean }>(
